@@ -1,5 +1,5 @@
 # The Node-API addon: native/*.cpp over llama + mtmd, against node-addon-api's headers.
-file(GLOB LLAVAGUARD_ADDON_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/native/*.cpp")
+file(GLOB_RECURSE LLAVAGUARD_ADDON_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/native/*.cpp")
 add_library(llavaguard SHARED ${LLAVAGUARD_ADDON_SOURCES} ${CMAKE_JS_SRC})
 set_target_properties(llavaguard PROPERTIES PREFIX "" SUFFIX ".node")
 
@@ -9,7 +9,7 @@ execute_process(COMMAND node -p "require('node-addon-api').include"
 string(REPLACE "\"" "" NODE_ADDON_API_DIR "${NODE_ADDON_API_DIR}")
 
 target_include_directories(llavaguard PRIVATE ${CMAKE_JS_INC} "${NODE_ADDON_API_DIR}")
-target_compile_definitions(llavaguard PRIVATE NAPI_VERSION=8 NODE_ADDON_API_DISABLE_DEPRECATED
+target_compile_definitions(llavaguard PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED
     LLAVAGUARD_GPU_BACKEND="${LLAVAGUARD_GPU}")
 target_link_libraries(llavaguard PRIVATE mtmd llama ggml ${CMAKE_JS_LIB})
 if (LLAVAGUARD_PREBUILT_RPATH)

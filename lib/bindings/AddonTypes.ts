@@ -1,0 +1,178 @@
+// The exact shape of the native addon (native/): the single seam between C++ and TypeScript.
+// Everything else in lib/ talks to llama.cpp only through these types.
+
+export type FlashAttention = 'auto' | 'on' | 'off';
+export type CacheType = 'f16' | 'f32' | 'bf16' | 'q8_0' | 'q4_0';
+
+export interface NativeLoadModelOptions {
+    modelPath: string;
+    mmprojPath?: string;
+    /** Text-model layers offloaded to the GPU; -1 = all. */
+    gpuLayers?: number;
+    useMmap?: boolean;
+    mmprojUseGpu?: boolean;
+    mmprojThreads?: number;
+    mmprojFlashAttention?: FlashAttention;
+    imageMinTokens?: number;
+    imageMaxTokens?: number;
+    warmup?: boolean;
+}
+
+export interface NativeModelInfo {
+    modelPath: string;
+    mmprojPath: string;
+    description: string;
+    sizeBytes: number;
+    parameters: number;
+    nEmbd: number;
+    nLayer: number;
+    nCtxTrain: number;
+    nVocab: number;
+    bos: number | null;
+    eos: number | null;
+    eot: number | null;
+    addBos: boolean;
+    chatTemplate: string | null;
+    hasVision: boolean;
+    /** The text that stands for one image in a prompt (`<__media__>`). */
+    mediaMarker: string;
+    gpuBackend: string;
+    /** All GGUF metadata of the text model, values as llama.cpp prints them. */
+    metadata: Record<string, string>;
+}
+
+export interface NativeContextOptions {
+    /** Total KV cells (all sequences together when kvUnified). */
+    contextSize?: number;
+    batchSize?: number;
+    ubatchSize?: number;
+    sequences?: number;
+    threads?: number;
+    threadsBatch?: number;
+    flashAttention?: FlashAttention;
+    cacheTypeK?: CacheType;
+    cacheTypeV?: CacheType;
+    kvUnified?: boolean;
+}
+
+export interface NativeContextInfo {
+    contextSize: number;
+    sequenceContextSize: number;
+    batchSize: number;
+    ubatchSize: number;
+    sequences: number;
+}
+
+/** Packed RGB, 3 bytes a pixel, row-major. */
+export interface NativeImage {
+    data: Uint8Array;
+    width: number;
+    height: number;
+    /** Cache key for the encoder. */
+    id?: string;
+}
+
+export interface NativePrompt {
+    /** Text with one `mediaMarker` per image. */
+    text?: string;
+    images?: NativeImage[];
+    /** Token ids, instead of text. */
+    tokens?: Int32Array | number[];
+    addSpecial?: boolean;
+    parseSpecial?: boolean;
+}
+
+export interface NativeSamplerOptions {
+    grammar?: string;
+    grammarRoot?: string;
+    /** <= 0: greedy. */
+    temperature?: number;
+    topK?: number;
+    topP?: number;
+    seed?: number;
+}
+
+export interface NativeEvaluateRequest {
+    sequence?: number;
+    /** Position where the prompt starts; KV cells of this sequence from here on are discarded first. */
+    nPast?: number;
+    prompt: NativePrompt;
+    abort?: NativeAbortHandle;
+}
+
+export interface NativePrefillResult {
+    nPast: number;
+    promptTokens: number;
+    imageTokens: number;
+    imageMs: number;
+    promptMs: number;
+    forwardPasses: number;
+}
+
+export interface NativeGenerateRequest extends NativeEvaluateRequest {
+    sampler?: NativeSamplerOptions;
+    maxTokens?: number;
+}
+
+export type NativeStopReason = 'eog' | 'maxTokens' | 'abort' | 'contextFull' | 'error';
+
+export interface NativeGenerateResult extends NativePrefillResult {
+    stopReason: NativeStopReason;
+    /** Set when stopReason is 'error' (or an abort hit the prefill). */
+    error?: string;
+    tokens: Int32Array;
+    decodeMs: number;
+    prefillForwardPasses: number;
+    /** llama_decode calls after the prefill that this sequence took part in. */
+    forwardPasses: number;
+}
+
+export type NativeTokenCallback = (request: number, token: number, piece: Buffer) => void;
+
+export interface NativeAbortHandle {
+    abort(): void;
+    readonly aborted: boolean;
+}
+
+export interface NativeContext {
+    info(): NativeContextInfo;
+    evaluate(request: NativeEvaluateRequest): Promise<NativePrefillResult>;
+    generate(requests: NativeGenerateRequest[], onToken?: NativeTokenCallback): Promise<NativeGenerateResult[]>;
+    clearSequence(sequence?: number, fromPosition?: number): void;
+    copySequence(source: number, destination: number): void;
+    sequenceLength(sequence: number): number;
+    close(): void;
+    readonly closed: boolean;
+}
+
+export interface NativeModel {
+    info(): NativeModelInfo;
+    tokenize(text: string, addSpecial?: boolean, parseSpecial?: boolean): Int32Array;
+    detokenize(tokens: Int32Array | number[], unparseSpecial?: boolean): string;
+    tokenToPiece(token: number, special?: boolean): Buffer;
+    isEog(token: number): boolean;
+    createContext(options?: NativeContextOptions): Promise<NativeContext>;
+    close(): void;
+    readonly closed: boolean;
+}
+
+export interface NativeDevice {
+    name: string;
+    description: string;
+    type: 'cpu' | 'gpu' | 'other';
+    memoryFree: number;
+    memoryTotal: number;
+}
+
+export interface NativeSystemInfo {
+    backend: string;
+    llamaSystemInfo: string;
+    supportsGpuOffload: boolean;
+    devices: NativeDevice[];
+}
+
+export interface NativeAddon {
+    loadModel(options: NativeLoadModelOptions, onProgress?: (progress: number) => void): Promise<NativeModel>;
+    systemInfo(): NativeSystemInfo;
+    AbortHandle: new () => NativeAbortHandle;
+}

@@ -1,0 +1,29 @@
+/**
+ * Runs operations one at a time, in call order: a llama.cpp context is not re-entrant, and concurrent calls
+ * on one guard must queue rather than fail.
+ */
+export class OperationQueue {
+    #tail: Promise<unknown> = Promise.resolve();
+    #pending = 0;
+
+    get pending(): number {
+        return this.#pending;
+    }
+
+    run<T>(operation: () => Promise<T>): Promise<T> {
+        this.#pending++;
+        const result = this.#tail.then(operation, operation);
+        this.#tail = result.then(
+            () => undefined,
+            () => undefined,
+        ).finally(() => {
+            this.#pending--;
+        });
+        return result;
+    }
+
+    /** Resolves once everything queued so far has settled. */
+    idle(): Promise<void> {
+        return this.#tail.then(() => undefined);
+    }
+}

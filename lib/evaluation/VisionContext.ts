@@ -1,0 +1,289 @@
+import { availableParallelism } from 'node:os';
+import type {
+    CacheType,
+    FlashAttention,
+    NativeContext,
+    NativeContextInfo,
+    NativeGenerateResult,
+    NativeImage,
+    NativePrefillResult,
+    NativeStopReason,
+} from '../bindings/AddonTypes.js';
+import { nativeAbortFor } from './abort.js';
+import { AbortError, ClosedError } from './errors.js';
+import { OperationQueue } from './OperationQueue.js';
+import { TokenTextDecoder } from './TokenTextDecoder.js';
+import type { VisionModel } from './VisionModel.js';
+
+export interface VisionContextOptions {
+    /** KV cells per sequence. Default 4096. */
+    contextSize?: number;
+    /** Parallel sequence slots. Default 1. */
+    sequences?: number;
+    batchSize?: number;
+    ubatchSize?: number;
+    threads?: number;
+    /** Default 'off' on the CPU (decoding at depth measured 1.6x slower with it), 'auto' on GPUs. */
+    flashAttention?: FlashAttention;
+    cacheType?: CacheType;
+}
+
+export interface Prompt {
+    /** Text with one `model.info.mediaMarker` per image. */
+    text?: string;
+    images?: NativeImage[];
+    tokens?: Int32Array | number[];
+    /** Add BOS etc. as the model's tokenizer wants. */
+    addSpecial?: boolean;
+}
+
+export interface SamplingOptions {
+    /** GBNF grammar constraining the output. */
+    grammar?: string;
+    /** <= 0: greedy. */
+    temperature?: number;
+    topK?: number;
+    topP?: number;
+    seed?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+    prompt: Prompt;
+    /** Sequence slot (0 .. sequences-1). Default 0. */
+    sequence?: number;
+    /** Keep this many cells of the sequence (a prefix evaluated before) and start the prompt after them. */
+    keepPrefix?: number;
+    maxTokens?: number;
+    signal?: AbortSignal;
+    onToken?: (token: { token: number; text: string }) => void;
+}
+
+export interface GenerateTimings {
+    imageMs: number;
+    promptMs: number;
+    decodeMs: number;
+    totalMs: number;
+}
+
+export interface GenerateResult {
+    text: string;
+    tokens: Int32Array;
+    stopReason: NativeStopReason;
+    promptTokens: number;
+    imageTokens: number;
+    /** Position after the prompt and the generated tokens that were evaluated. */
+    nPast: number;
+    forwardPasses: { prefill: number; decode: number };
+    timings: GenerateTimings;
+}
+
+export interface EvaluateOptions {
+    prompt: Prompt;
+    sequence?: number;
+    keepPrefix?: number;
+    signal?: AbortSignal;
+}
+
+/** One llama_context with N sequence slots. All calls on it queue and run one at a time, off the event loop. */
+export class VisionContext {
+    readonly #model: VisionModel;
+    readonly #native: NativeContext;
+    readonly #queue = new OperationQueue();
+    readonly #closeListeners: Array<() => void> = [];
+    readonly info: NativeContextInfo;
+    #closing = false;
+
+    private constructor(model: VisionModel, native: NativeContext) {
+        this.#model = model;
+        this.#native = native;
+        this.info = native.info();
+    }
+
+    /** @internal use model.createContext() */
+    static async create(model: VisionModel, options: VisionContextOptions): Promise<VisionContext> {
+        const sequences = options.sequences ?? 1;
+        const perSequence = options.contextSize ?? 4096;
+        const threads = options.threads ?? availableParallelism();
+        const gpu = model.info.gpuBackend !== 'cpu';
+        const native = await model.native.createContext({
+            contextSize: perSequence * sequences,
+            sequences,
+            batchSize: options.batchSize,
+            ubatchSize: options.ubatchSize,
+            threads,
+            threadsBatch: threads,
+            flashAttention: options.flashAttention ?? (gpu ? 'auto' : 'off'),
+            cacheTypeK: options.cacheType,
+            cacheTypeV: options.cacheType,
+            kvUnified: true,
+        });
+        return new VisionContext(model, native);
+    }
+
+    get model(): VisionModel {
+        return this.#model;
+    }
+
+    get closed(): boolean {
+        return this.#closing || this.#native.closed;
+    }
+
+    /** @internal */
+    onClose(listener: () => void): void {
+        this.#closeListeners.push(listener);
+    }
+
+    /** Evaluates a prompt into a sequence without generating (a prefix that other calls keep or copy). */
+    evaluate(options: EvaluateOptions): Promise<NativePrefillResult> {
+        return this.#enqueue(async () => {
+            const abort = nativeAbortFor(options.signal);
+            try {
+                return await this.#native.evaluate({
+                    sequence: options.sequence ?? 0,
+                    nPast: options.keepPrefix ?? 0,
+                    prompt: toNativePrompt(options.prompt),
+                    abort: abort.handle,
+                });
+            } catch (error) {
+                if ((error as { code?: string }).code === 'ABORT_ERR') throw new AbortError();
+                throw error;
+            } finally {
+                abort.dispose();
+            }
+        });
+    }
+
+    /** Prefills the prompt and generates until end of generation, maxTokens, or abort. */
+    async generate(options: GenerateOptions): Promise<GenerateResult> {
+        const [result] = await this.generateMany([options]);
+        return result!;
+    }
+
+    /**
+     * Several generations at once, one sequence slot each: prompts are prefilled one after another, then
+     * the decode steps of all live sequences run batched, each with its own sampler and grammar.
+     */
+    generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]> {
+        return this.#enqueue(async () => {
+            const started = performance.now();
+            const aborts = requests.map((r) => nativeAbortFor(r.signal));
+            const decoders = requests.map(() => new TokenTextDecoder());
+            try {
+                const results = await this.#native.generate(
+                    requests.map((r, i) => ({
+                        sequence: r.sequence ?? i,
+                        nPast: r.keepPrefix ?? 0,
+                        prompt: toNativePrompt(r.prompt),
+                        maxTokens: r.maxTokens ?? 256,
+                        abort: aborts[i]!.handle,
+                        sampler: {
+                            grammar: r.grammar,
+                            temperature: r.temperature,
+                            topK: r.topK,
+                            topP: r.topP,
+                            seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
+                        },
+                    })),
+                    (index, token, piece) => {
+                        const text = decoders[index]!.push(piece);
+                        requests[index]!.onToken?.({ token, text });
+                    },
+                );
+                const totalMs = performance.now() - started;
+                return results.map((r, i) => toResult(r, decoders[i]!.finish(), totalMs));
+            } finally {
+                for (const a of aborts) a.dispose();
+            }
+        });
+    }
+
+    /**
+     * Streams one generation: yields `{ type: 'token' }` events as tokens come, then `{ type: 'done' }`.
+     * Breaking out of the loop aborts the generation.
+     */
+    async *stream(options: Omit<GenerateOptions, 'onToken'>): AsyncGenerator<
+        { type: 'token'; token: number; text: string } | { type: 'done'; result: GenerateResult }
+    > {
+        const controller = new AbortController();
+        const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+        const pending: Array<{ token: number; text: string }> = [];
+        let wake: (() => void) | undefined;
+        let finished = false;
+        const run = this.generate({
+            ...options,
+            signal,
+            onToken: (t) => {
+                pending.push(t);
+                wake?.();
+            },
+        }).finally(() => {
+            finished = true;
+            wake?.();
+        });
+        run.catch(() => undefined);
+        try {
+            while (true) {
+                while (pending.length > 0) yield { type: 'token', ...pending.shift()! };
+                if (finished) break;
+                await new Promise<void>((resolve) => (wake = resolve));
+                wake = undefined;
+            }
+            yield { type: 'done', result: await run };
+        } finally {
+            if (!finished) {
+                controller.abort();
+                await run.catch(() => undefined);
+            }
+        }
+    }
+
+    /** Forgets a sequence's cells (all sequences when omitted), from `fromPosition` on. */
+    clearSequence(sequence?: number, fromPosition?: number): Promise<void> {
+        return this.#enqueue(async () => this.#native.clearSequence(sequence, fromPosition));
+    }
+
+    /** Makes `destination` share `source`'s cells (e.g. one evaluated image prefix, several policies). */
+    copySequence(source: number, destination: number): Promise<void> {
+        return this.#enqueue(async () => this.#native.copySequence(source, destination));
+    }
+
+    /** Stops what runs (at the next token), waits for queued work, frees the context. Safe to call twice. */
+    async close(): Promise<void> {
+        if (this.#closing) return this.#queue.idle();
+        this.#closing = true;
+        this.#native.close();
+        await this.#queue.idle();
+        for (const l of this.#closeListeners.splice(0)) l();
+    }
+
+    async [Symbol.asyncDispose](): Promise<void> {
+        await this.close();
+    }
+
+    #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+        if (this.#closing) return Promise.reject(new ClosedError('context'));
+        return this.#queue.run(async () => {
+            if (this.#native.closed) throw new ClosedError('context');
+            return operation();
+        });
+    }
+}
+
+function toNativePrompt(p: Prompt) {
+    if (!p || typeof p !== 'object') throw new TypeError('prompt must be an object { text, images } or { tokens }');
+    return { text: p.text, images: p.images, tokens: p.tokens, addSpecial: p.addSpecial ?? false, parseSpecial: true };
+}
+
+function toResult(r: NativeGenerateResult, text: string, totalMs: number): GenerateResult {
+    if (r.stopReason === 'error') throw new Error(r.error ?? 'generation failed');
+    return {
+        text,
+        tokens: r.tokens,
+        stopReason: r.stopReason,
+        promptTokens: r.promptTokens,
+        imageTokens: r.imageTokens,
+        nPast: r.nPast,
+        forwardPasses: { prefill: r.prefillForwardPasses, decode: r.forwardPasses },
+        timings: { imageMs: r.imageMs, promptMs: r.promptMs, decodeMs: r.decodeMs, totalMs },
+    };
+}

@@ -1,0 +1,101 @@
+import { availableParallelism } from 'node:os';
+import type { FlashAttention, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
+import { loadAddon } from '../bindings/loadAddon.js';
+import { ClosedError, ModelLoadError } from './errors.js';
+import { validateModelFiles } from './validateModelFiles.js';
+import { VisionContext, type VisionContextOptions } from './VisionContext.js';
+
+export interface VisionModelOptions {
+    /** Text-model GGUF. */
+    model: string;
+    /** Multimodal projector GGUF (vision tower + projector). */
+    mmproj?: string;
+    /** Text-model layers on the GPU (-1 = all; 0 = CPU only). Default: all where a GPU backend is built in. */
+    gpuLayers?: number;
+    /** Run the vision encoder on the GPU. Default: when gpuLayers != 0. */
+    mmprojUseGpu?: boolean;
+    /** Threads of the vision encoder. Default: the machine's parallelism. */
+    mmprojThreads?: number;
+    /** Flash attention in the vision encoder. Default 'off': measured 4.6x slower on the CPU here. */
+    mmprojFlashAttention?: FlashAttention;
+    /** Bound on image tokens for dynamic-resolution projectors. */
+    imageMaxTokens?: number;
+    useMmap?: boolean;
+    /** Called with 0..1 while the weights load. */
+    onProgress?: (progress: number) => void;
+}
+
+/** A loaded text model and its vision projector. */
+export class VisionModel {
+    readonly #native: NativeModel;
+    readonly info: NativeModelInfo;
+    readonly #contexts = new Set<VisionContext>();
+
+    private constructor(native: NativeModel) {
+        this.#native = native;
+        this.info = native.info();
+    }
+
+    static async load(options: VisionModelOptions): Promise<VisionModel> {
+        if (!options || typeof options.model !== 'string' || options.model === '') {
+            throw new TypeError('VisionModel.load: option `model` (a GGUF file path) is required');
+        }
+        await validateModelFiles(options.model, options.mmproj);
+        const addon = loadAddon();
+        const gpu = addon.systemInfo().backend !== 'cpu';
+        const gpuLayers = options.gpuLayers ?? (gpu ? -1 : 0);
+        try {
+            const native = await addon.loadModel(
+                {
+                    modelPath: options.model,
+                    mmprojPath: options.mmproj,
+                    gpuLayers,
+                    useMmap: options.useMmap ?? true,
+                    mmprojUseGpu: options.mmprojUseGpu ?? gpuLayers !== 0,
+                    mmprojThreads: options.mmprojThreads ?? availableParallelism(),
+                    mmprojFlashAttention: options.mmprojFlashAttention ?? (gpu ? 'auto' : 'off'),
+                    imageMaxTokens: options.imageMaxTokens,
+                },
+                options.onProgress,
+            );
+            return new VisionModel(native);
+        } catch (error) {
+            throw new ModelLoadError((error as Error).message, { cause: error });
+        }
+    }
+
+    get closed(): boolean {
+        return this.#native.closed;
+    }
+
+    /** @internal the native handle, for contexts. */
+    get native(): NativeModel {
+        if (this.#native.closed) throw new ClosedError('model');
+        return this.#native;
+    }
+
+    async createContext(options: VisionContextOptions = {}): Promise<VisionContext> {
+        const context = await VisionContext.create(this, options);
+        this.#contexts.add(context);
+        context.onClose(() => this.#contexts.delete(context));
+        return context;
+    }
+
+    tokenize(text: string, { addSpecial = false, parseSpecial = true } = {}): Int32Array {
+        return this.native.tokenize(text, addSpecial, parseSpecial);
+    }
+
+    detokenize(tokens: Int32Array | number[]): string {
+        return this.native.detokenize(tokens);
+    }
+
+    /** Closes the model's contexts, then the model. Safe to call more than once. */
+    async close(): Promise<void> {
+        await Promise.all([...this.#contexts].map((c) => c.close()));
+        this.#native.close();
+    }
+
+    async [Symbol.asyncDispose](): Promise<void> {
+        await this.close();
+    }
+}

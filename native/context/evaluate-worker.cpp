@@ -1,0 +1,65 @@
+#include "evaluate-worker.h"
+
+#include "../util/js-args.h"
+
+namespace lg {
+
+Napi::Object PrefillToJs(Napi::Env env, const PrefillResult& r) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("nPast", r.n_past);
+    o.Set("promptTokens", r.n_tokens);
+    o.Set("imageTokens", r.n_image_tokens);
+    o.Set("imageMs", r.image_ms);
+    o.Set("promptMs", r.prompt_ms);
+    o.Set("forwardPasses", r.forward_passes);
+    return o;
+}
+
+Napi::Value EvaluateWorker::Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res) {
+    Napi::Env env = info.Env();
+    Napi::Object req = RequireObject(info, 0, "evaluate request");
+    auto* w = new EvaluateWorker(env, std::move(res));
+    try {
+        w->seq_ = static_cast<llama_seq_id>(OptionalInt(req, "sequence", 0, 0, w->lease_->n_seq - 1));
+        w->n_past_ = static_cast<llama_pos>(OptionalInt(req, "nPast", 0, 0, llama_n_ctx_seq(w->lease_->ctx.get())));
+        Napi::Value prompt = req.Get("prompt");
+        if (!prompt.IsObject()) ThrowType(env, "option 'prompt' must be an object");
+        w->prompt_ = ParsePromptInput(prompt.As<Napi::Object>(), *w->lease_->model);
+        w->abort_ = AbortHandle::FromValue(req.Get("abort"));
+    } catch (...) {
+        delete w;
+        throw;
+    }
+    Napi::Promise promise = w->deferred_.Promise();
+    w->Queue();
+    return promise;
+}
+
+EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
+    : Napi::AsyncWorker(env, "llavaguard.evaluate"), lease_(env, std::move(res)),
+      deferred_(Napi::Promise::Deferred::New(env)) {}
+
+void EvaluateWorker::Execute() {
+    lease_->current_abort.store(abort_.get());
+    llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), seq_, n_past_, -1);
+    result_ = Prefill(*lease_, seq_, n_past_, prompt_, false, *abort_);
+    lease_->current_abort.store(nullptr);
+    if (!result_.ok) {
+        // Leave no half-evaluated prompt behind.
+        llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), seq_, n_past_, -1);
+        SetError(result_.error);
+    }
+}
+
+void EvaluateWorker::OnOK() {
+    lease_.Release();
+    deferred_.Resolve(PrefillToJs(Env(), result_));
+}
+
+void EvaluateWorker::OnError(const Napi::Error& error) {
+    lease_.Release();
+    if (result_.aborted) error.Value().Set("code", "ABORT_ERR");
+    deferred_.Reject(error.Value());
+}
+
+}  // namespace lg

@@ -1,0 +1,217 @@
+#include "generate-worker.h"
+
+#include <chrono>
+
+#include "../sampling/sampler-config.h"
+#include "../util/js-args.h"
+#include "../util/log-capture.h"
+#include "evaluate-worker.h"
+
+namespace lg {
+namespace {
+
+const char* StopReasonName(StopReason r) {
+    switch (r) {
+        case StopReason::kEog: return "eog";
+        case StopReason::kMaxTokens: return "maxTokens";
+        case StopReason::kAbort: return "abort";
+        case StopReason::kContextFull: return "contextFull";
+        case StopReason::kError: return "error";
+    }
+    return "error";
+}
+
+struct TokenEvent {
+    uint32_t request;
+    llama_token token;
+    std::string piece;
+};
+
+}  // namespace
+
+Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "generate(requests) needs an array");
+    auto arr = info[0].As<Napi::Array>();
+    auto* w = new GenerateWorker(env, std::move(res));
+    try {
+        ContextResources& ctx = *w->lease_;
+        if (arr.Length() == 0 || arr.Length() > ctx.n_seq) {
+            ThrowRange(env, "generate takes 1.." + std::to_string(ctx.n_seq) + " requests (the context's sequences)");
+        }
+        std::vector<bool> used(ctx.n_seq, false);
+        for (uint32_t i = 0; i < arr.Length(); i++) {
+            if (!arr.Get(i).IsObject()) ThrowType(env, "requests[" + std::to_string(i) + "] must be an object");
+            Napi::Object o = arr.Get(i).As<Napi::Object>();
+            GenerateRequest r;
+            r.seq = static_cast<llama_seq_id>(OptionalInt(o, "sequence", i, 0, ctx.n_seq - 1));
+            if (used[r.seq]) ThrowRange(env, "two requests use sequence " + std::to_string(r.seq));
+            used[r.seq] = true;
+            r.n_past = static_cast<llama_pos>(OptionalInt(o, "nPast", 0, 0, llama_n_ctx_seq(ctx.ctx.get())));
+            Napi::Value prompt = o.Get("prompt");
+            if (!prompt.IsObject()) ThrowType(env, "requests[" + std::to_string(i) + "].prompt must be an object");
+            r.prompt = ParsePromptInput(prompt.As<Napi::Object>(), *ctx.model);
+            Napi::Value sampler = o.Get("sampler");
+            r.sampler = BuildSampler(env, ctx.model->vocab,
+                                     ParseSamplerConfig(sampler.IsObject() ? sampler.As<Napi::Object>() : Napi::Object::New(env)));
+            r.max_tokens = static_cast<int32_t>(OptionalInt(o, "maxTokens", 256, 0, 1 << 20));
+            r.abort = AbortHandle::FromValue(o.Get("abort"));
+            w->requests_.push_back(std::move(r));
+        }
+        if (info.Length() > 1 && info[1].IsFunction()) {
+            w->on_token_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "llavaguard.onToken", 1, 1);
+            w->has_on_token_ = true;
+        }
+    } catch (...) {
+        delete w;
+        throw;
+    }
+    w->outcomes_.resize(w->requests_.size());
+    Napi::Promise promise = w->deferred_.Promise();
+    w->Queue();
+    return promise;
+}
+
+GenerateWorker::GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
+    : Napi::AsyncWorker(env, "llavaguard.generate"), lease_(env, std::move(res)),
+      deferred_(Napi::Promise::Deferred::New(env)) {}
+
+void GenerateWorker::Emit(size_t i, llama_token token) {
+    if (!has_on_token_) return;
+    char buf[256];
+    const int32_t n = llama_token_to_piece(lease_->model->vocab, token, buf, sizeof(buf), 0, false);
+    auto* ev = new TokenEvent{static_cast<uint32_t>(i), token, std::string(buf, n > 0 ? static_cast<size_t>(n) : 0)};
+    const napi_status st = on_token_.BlockingCall(ev, [](Napi::Env env, Napi::Function fn, TokenEvent* e) {
+        fn.Call({Napi::Number::New(env, e->request), Napi::Number::New(env, e->token),
+                 Napi::Buffer<char>::Copy(env, e->piece.data(), e->piece.size())});
+        delete e;
+    });
+    if (st != napi_ok) delete ev;
+}
+
+bool GenerateWorker::Accept(size_t i, llama_token token) {
+    GenerateRequest& r = requests_[i];
+    GenerateOutcome& out = outcomes_[i];
+    // Checked before the token is shown to JS: nothing sampled after an abort is reported.
+    if (r.abort->load() || lease_->closing.load()) {
+        out.stop = StopReason::kAbort;
+        return false;
+    }
+    if (llama_vocab_is_eog(lease_->model->vocab, token)) {
+        out.stop = StopReason::kEog;
+        return false;
+    }
+    out.tokens.push_back(token);
+    Emit(i, token);
+    if (static_cast<int32_t>(out.tokens.size()) >= r.max_tokens) {
+        out.stop = StopReason::kMaxTokens;
+        return false;
+    }
+    if (r.abort->load() || lease_->closing.load()) {
+        out.stop = StopReason::kAbort;
+        return false;
+    }
+    return true;
+}
+
+void GenerateWorker::Execute() {
+    BeginLogScope();
+    ContextResources& ctx = *lease_;
+    llama_memory_t mem = llama_get_memory(ctx.ctx.get());
+    std::vector<size_t> live;
+    for (size_t i = 0; i < requests_.size(); i++) {
+        GenerateRequest& r = requests_[i];
+        GenerateOutcome& out = outcomes_[i];
+        llama_memory_seq_rm(mem, r.seq, r.n_past, -1);
+        ctx.current_abort.store(r.abort.get());
+        out.prefill = Prefill(ctx, r.seq, r.n_past, r.prompt, true, *r.abort);
+        ctx.current_abort.store(nullptr);
+        out.n_past = out.prefill.n_past;
+        if (!out.prefill.ok) {
+            out.stop = out.prefill.aborted ? StopReason::kAbort : StopReason::kError;
+            out.error = out.prefill.error;
+            llama_memory_seq_rm(mem, r.seq, r.n_past, -1);
+            continue;
+        }
+        if (r.max_tokens == 0) {
+            out.stop = StopReason::kMaxTokens;
+            continue;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        const llama_token tok = llama_sampler_sample(r.sampler.get(), ctx.ctx.get(), -1);
+        out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (Accept(i, tok)) live.push_back(i);
+    }
+    DecodeLoop(live);
+    if (has_on_token_) on_token_.Release();
+}
+
+void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
+    ContextResources& ctx = *lease_;
+    const llama_pos n_ctx_seq = static_cast<llama_pos>(llama_n_ctx_seq(ctx.ctx.get()));
+    Batch batch(static_cast<int32_t>(requests_.size()), 1);
+    while (!live.empty()) {
+        const auto t0 = std::chrono::steady_clock::now();
+        batch.clear();
+        std::vector<size_t> in_batch;
+        for (size_t i : live) {
+            GenerateOutcome& out = outcomes_[i];
+            if (out.n_past + 1 > n_ctx_seq) {
+                out.stop = StopReason::kContextFull;
+                continue;
+            }
+            batch.add(out.tokens.back(), out.n_past, requests_[i].seq, true);
+            in_batch.push_back(i);
+        }
+        if (in_batch.empty()) break;
+        const int32_t ret = llama_decode(ctx.ctx.get(), batch.get());
+        if (ret != 0) {
+            for (size_t i : in_batch) {
+                outcomes_[i].stop = ret == 2 ? StopReason::kAbort : StopReason::kError;
+                outcomes_[i].error = ret == 2 ? "aborted" : WithLogDetail("llama_decode failed with code " + std::to_string(ret));
+            }
+            break;
+        }
+        std::vector<size_t> still_live;
+        const double step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        for (size_t j = 0; j < in_batch.size(); j++) {
+            const size_t i = in_batch[j];
+            GenerateOutcome& out = outcomes_[i];
+            out.n_past++;
+            out.forward_passes++;
+            const auto ts = std::chrono::steady_clock::now();
+            const llama_token tok = llama_sampler_sample(requests_[i].sampler.get(), ctx.ctx.get(), static_cast<int32_t>(j));
+            out.decode_ms += step_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ts).count();
+            if (Accept(i, tok)) still_live.push_back(i);
+        }
+        live.swap(still_live);
+    }
+}
+
+void GenerateWorker::OnOK() {
+    lease_.Release();
+    Napi::Env env = Env();
+    Napi::Array results = Napi::Array::New(env, outcomes_.size());
+    for (size_t i = 0; i < outcomes_.size(); i++) {
+        const GenerateOutcome& out = outcomes_[i];
+        Napi::Object o = PrefillToJs(env, out.prefill);
+        o.Set("nPast", out.n_past);
+        o.Set("stopReason", StopReasonName(out.stop));
+        if (!out.error.empty()) o.Set("error", out.error);
+        Napi::Int32Array tokens = Napi::Int32Array::New(env, out.tokens.size());
+        std::copy(out.tokens.begin(), out.tokens.end(), tokens.Data());
+        o.Set("tokens", tokens);
+        o.Set("decodeMs", out.decode_ms);
+        o.Set("prefillForwardPasses", out.prefill.forward_passes);
+        o.Set("forwardPasses", out.forward_passes);
+        results.Set(static_cast<uint32_t>(i), o);
+    }
+    deferred_.Resolve(results);
+}
+
+void GenerateWorker::OnError(const Napi::Error& error) {
+    lease_.Release();
+    deferred_.Reject(error.Value());
+}
+
+}  // namespace lg

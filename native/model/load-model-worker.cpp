@@ -1,0 +1,126 @@
+#include "load-model-worker.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "../util/flash-attn.h"
+#include "../util/js-args.h"
+#include "../util/log-capture.h"
+#include "addon-model.h"
+
+namespace lg {
+
+Napi::Value LoadModelWorker::Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object opts = RequireObject(info, 0, "loadModel options");
+    LoadModelOptions o;
+    o.model_path = RequireString(opts, "modelPath");
+    o.mmproj_path = OptionalString(opts, "mmprojPath", "");
+    o.gpu_layers = static_cast<int32_t>(OptionalInt(opts, "gpuLayers", 0, -1, 100000));
+    o.use_mmap = OptionalBool(opts, "useMmap", true);
+    o.mmproj_use_gpu = OptionalBool(opts, "mmprojUseGpu", o.gpu_layers != 0);
+    const int64_t hw = std::max(1u, std::thread::hardware_concurrency());
+    o.mmproj_threads = static_cast<int32_t>(OptionalInt(opts, "mmprojThreads", hw, 1, 1024));
+    o.mmproj_flash_attn = ParseFlashAttn(opts, "mmprojFlashAttention", LLAMA_FLASH_ATTN_TYPE_DISABLED);
+    o.image_min_tokens = static_cast<int32_t>(OptionalInt(opts, "imageMinTokens", -1, -1, 1 << 20));
+    o.image_max_tokens = static_cast<int32_t>(OptionalInt(opts, "imageMaxTokens", -1, -1, 1 << 20));
+    o.warmup = OptionalBool(opts, "warmup", false);
+    if (o.model_path.empty()) ThrowType(env, "option 'modelPath' must not be empty");
+
+    Napi::Function on_progress;
+    if (info.Length() > 1 && info[1].IsFunction()) on_progress = info[1].As<Napi::Function>();
+    auto* worker = new LoadModelWorker(env, std::move(o), on_progress);
+    Napi::Promise promise = worker->deferred_.Promise();
+    worker->Queue();
+    return promise;
+}
+
+LoadModelWorker::LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress)
+    : Napi::AsyncWorker(env, "llavaguard.loadModel"), options_(std::move(options)),
+      deferred_(Napi::Promise::Deferred::New(env)) {
+    if (!on_progress.IsEmpty()) {
+        progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "llavaguard.loadProgress", 0, 1);
+        has_progress_ = true;
+    }
+}
+
+bool LoadModelWorker::OnProgress(float progress, void* self_ptr) {
+    auto* self = static_cast<LoadModelWorker*>(self_ptr);
+    if (!self->has_progress_) return true;
+    // Reported in whole percents: llama.cpp calls this once per tensor.
+    const int percent = static_cast<int>(progress * 100.0f);
+    if (percent == self->last_reported_.exchange(percent)) return true;
+    self->progress_.NonBlockingCall([percent](Napi::Env env, Napi::Function fn) {
+        fn.Call({Napi::Number::New(env, percent / 100.0)});
+    });
+    return true;
+}
+
+void LoadModelWorker::Execute() {
+    BeginLogScope();
+    auto res = std::make_shared<ModelResources>();
+    res->model_path = options_.model_path;
+    res->mmproj_path = options_.mmproj_path;
+
+    if (FILE* f = std::fopen(options_.model_path.c_str(), "rb")) {
+        std::fclose(f);
+    } else {
+        SetError("cannot open model file '" + options_.model_path + "'");
+        return;
+    }
+    if (!options_.mmproj_path.empty()) {
+        if (FILE* f = std::fopen(options_.mmproj_path.c_str(), "rb")) {
+            std::fclose(f);
+        } else {
+            SetError("cannot open mmproj file '" + options_.mmproj_path + "'");
+            return;
+        }
+    }
+
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = options_.gpu_layers;
+    mp.load_mode = options_.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+    mp.progress_callback = &LoadModelWorker::OnProgress;
+    mp.progress_callback_user_data = this;
+    res->model.reset(llama_model_load_from_file(options_.model_path.c_str(), mp));
+    if (!res->model) {
+        SetError(WithLogDetail("failed to load model '" + options_.model_path + "'"));
+        return;
+    }
+    res->vocab = llama_model_get_vocab(res->model.get());
+
+    if (!options_.mmproj_path.empty()) {
+        BeginLogScope();
+        mtmd_context_params cp = mtmd_context_params_default();
+        cp.use_gpu = options_.mmproj_use_gpu;
+        cp.print_timings = false;
+        cp.n_threads = options_.mmproj_threads;
+        cp.flash_attn_type = options_.mmproj_flash_attn;
+        cp.warmup = options_.warmup;
+        cp.image_min_tokens = options_.image_min_tokens;
+        cp.image_max_tokens = options_.image_max_tokens;
+        res->mtmd.reset(mtmd_init_from_file(options_.mmproj_path.c_str(), res->model.get(), cp));
+        if (!res->mtmd) {
+            SetError(WithLogDetail("failed to load mmproj '" + options_.mmproj_path + "' for model '" +
+                                   options_.model_path + "'"));
+            return;
+        }
+        if (!mtmd_support_vision(res->mtmd.get())) {
+            SetError("mmproj '" + options_.mmproj_path + "' has no vision encoder");
+            return;
+        }
+    }
+    resources_ = std::move(res);
+}
+
+void LoadModelWorker::OnOK() {
+    if (has_progress_) progress_.Release();
+    deferred_.Resolve(AddonModel::NewInstance(Env(), std::move(resources_)));
+}
+
+void LoadModelWorker::OnError(const Napi::Error& error) {
+    if (has_progress_) progress_.Release();
+    deferred_.Reject(error.Value());
+}
+
+}  // namespace lg

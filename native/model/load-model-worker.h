@@ -1,0 +1,46 @@
+// Loads the text model and its mmproj together, off the event loop, reporting progress to JS.
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "model-resources.h"
+
+namespace lg {
+
+struct LoadModelOptions {
+    std::string model_path;
+    std::string mmproj_path;  // empty: text only
+    int32_t gpu_layers = 0;
+    bool use_mmap = true;
+    bool mmproj_use_gpu = true;
+    int32_t mmproj_threads = 4;
+    llama_flash_attn_type mmproj_flash_attn = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    int32_t image_min_tokens = -1;
+    int32_t image_max_tokens = -1;
+    bool warmup = false;
+};
+
+class LoadModelWorker : public Napi::AsyncWorker {
+ public:
+    static Napi::Value Start(const Napi::CallbackInfo& info);  // loadModel(options, onProgress?) -> Promise<AddonModel>
+
+    void Execute() override;
+    void OnOK() override;
+    void OnError(const Napi::Error& error) override;
+
+ private:
+    LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress);
+    static bool OnProgress(float progress, void* self);
+
+    LoadModelOptions options_;
+    Napi::Promise::Deferred deferred_;
+    Napi::ThreadSafeFunction progress_;
+    bool has_progress_ = false;
+    std::atomic<int> last_reported_{-1};
+    std::shared_ptr<ModelResources> resources_;
+};
+
+}  // namespace lg

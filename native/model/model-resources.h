@@ -1,0 +1,18 @@
+// What a loaded model owns. Shared (shared_ptr) by the JS model object, its contexts and running workers,
+// so closing the model while a context still uses it cannot free memory under that context.
+#pragma once
+#include <string>
+
+#include "../util/handles.h"
+
+namespace lg {
+
+struct ModelResources {
+    ModelPtr model;  // declared first: destroyed last, after mtmd which points into it
+    MtmdPtr mtmd;
+    const llama_vocab* vocab = nullptr;
+    std::string model_path;
+    std::string mmproj_path;
+};
+
+}  // namespace lg

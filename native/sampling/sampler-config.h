@@ -1,0 +1,26 @@
+// One sampler chain per sequence: grammar (GBNF) first, then top-k, top-p, temperature, then a seeded
+// dist sampler, or greedy when temperature <= 0.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "../util/handles.h"
+
+namespace lg {
+
+struct SamplerConfig {
+    std::string grammar;  // empty: unconstrained
+    std::string grammar_root = "root";
+    float temperature = 0.2f;
+    int32_t top_k = 50;
+    float top_p = 0.95f;
+    uint32_t seed = 0;
+};
+
+SamplerConfig ParseSamplerConfig(const Napi::Object& obj);
+// Throws a JS error (with llama.cpp's reason) when the grammar does not parse.
+SamplerPtr BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config);
+
+}  // namespace lg

@@ -1,0 +1,7 @@
+#pragma once
+#include <napi.h>
+
+namespace lg {
+// { backend, llamaSystemInfo, devices: [{ name, description, type, memoryFree, memoryTotal }] }
+Napi::Value SystemInfo(const Napi::CallbackInfo& info);
+}

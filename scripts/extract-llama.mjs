@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Extracts the llama.cpp tree that node-llama-cpp ships as a git bundle into deps/llama.cpp (ignored).
+// No network: the bundle arrives with `npm install`. Re-extracts when the bundle's commit changes.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const target = join(root, 'deps', 'llama.cpp');
+const require = createRequire(import.meta.url);
+const nlcDir = dirname(require.resolve('node-llama-cpp/package.json'));
+const bundle = join(nlcDir, 'llama', 'gitRelease.bundle');
+
+if (!existsSync(bundle)) {
+    console.error(`llavaguard: ${bundle} is missing: node-llama-cpp@3.21.1 ships llama.cpp's source as this git bundle`);
+    process.exit(1);
+}
+const git = (args, cwd) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+try {
+    git(['--version']);
+} catch {
+    console.error('llavaguard: git is needed to unpack llama.cpp from node-llama-cpp\'s bundle (apt-get install git)');
+    process.exit(1);
+}
+const wanted = git(['bundle', 'list-heads', bundle]).split('\n')[0].split(' ')[0];
+if (existsSync(join(target, '.git'))) {
+    const have = git(['rev-parse', 'HEAD'], target);
+    if (have === wanted) {
+        console.log(`llavaguard: llama.cpp ${wanted.slice(0, 7)} already in deps/llama.cpp`);
+        process.exit(0);
+    }
+    rmSync(target, { recursive: true, force: true });
+}
+mkdirSync(dirname(target), { recursive: true });
+execFileSync('git', ['-c', 'advice.detachedHead=false', 'clone', '--quiet', bundle, target], { stdio: 'inherit' });
+execFileSync('git', ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', wanted], { cwd: target, stdio: 'inherit' });
+console.log(`llavaguard: extracted llama.cpp ${wanted.slice(0, 7)} into deps/llama.cpp`);
