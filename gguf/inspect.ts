@@ -45,17 +45,28 @@ export interface GgufInspection {
   parameterCount: number;
 }
 
-function plain(v: GgufScalar, maxStr: number): string | number | boolean {
+/** Shortest decimal that reads back as the same float32 (1e-5, not 0.000009999999747378752). */
+export function shortestF32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let p = 1; p <= 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
+}
+
+function plain(v: GgufScalar, maxStr: number, f32 = false): string | number | boolean {
+  if (f32 && typeof v === 'number') return shortestF32(v);
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (typeof v === 'string' && v.length > maxStr) return `${v.slice(0, maxStr)}… (${v.length} chars)`;
   return v;
 }
 
 function inspectValue(v: GgufMetadataValue, o: Required<InspectOptions>): { type: string; value: InspectedValue } {
-  if (v.type !== 9) return { type: ggufTypeName(v.type), value: plain(v.value, o.maxStringLength) };
+  if (v.type !== 9) return { type: ggufTypeName(v.type), value: plain(v.value, o.maxStringLength, v.type === 6) };
   const elemType = ggufTypeName(v.elemType).toLowerCase();
   const long = v.length > o.maxArrayItems;
-  const items = (long ? v.value.slice(0, o.previewItems) : v.value).map((x) => plain(x, o.maxStringLength));
+  const items = (long ? v.value.slice(0, o.previewItems) : v.value).map((x) => plain(x, o.maxStringLength, v.elemType === 6));
   const out: InspectedArray = { array: true, elemType, length: v.length, items };
   if (long) out.summary = `[array of ${v.length} ${elemType}]`;
   return { type: `ARRAY[${ggufTypeName(v.elemType)}]`, value: out };

@@ -51,6 +51,8 @@ export interface ReadGgufOptions {
   maxArrayValues?: number;
   /** Bytes per positioned read when reading a file. Default 1 MiB. */
   chunkSize?: number;
+  /** If given, filled with the number of positioned reads and bytes read (to prove header-only reads). */
+  stats?: { reads: number; bytesRead: number };
 }
 
 interface ByteSource {
@@ -73,14 +75,19 @@ class FileSource implements ByteSource {
   constructor(
     private readonly fh: fsp.FileHandle,
     readonly size: number,
+    private readonly stats?: { reads: number; bytesRead: number },
   ) {}
   async readAt(pos: number, len: number): Promise<Buffer> {
     const out = Buffer.allocUnsafe(len);
     let done = 0;
     while (done < len) {
       const { bytesRead } = await this.fh.read(out, done, len - done, pos + done);
+      if (this.stats) {
+        this.stats.reads++;
+        this.stats.bytesRead += bytesRead;
+      }
       if (bytesRead === 0) {
-        throw new Error(`unexpected end of file while reading ${len} bytes at ${pos}`);
+        throw new GgufFormatError(`file is truncated: end of file while reading ${len} bytes`, { offset: pos + done });
       }
       done += bytesRead;
     }
@@ -221,6 +228,18 @@ class Cursor {
     return s;
   }
 
+  /** Reads a string if it lies wholly in the buffered window; otherwise consumes nothing. */
+  strSync(): string | undefined {
+    if (!this.has(8)) return undefined;
+    const a = this.at();
+    const len = this.buf.readBigUInt64LE(a);
+    if (len > BigInt(this.buf.length - a - 8)) return undefined;
+    const n = Number(len);
+    const s = textDecoder.decode(this.buf.subarray(a + 8, a + 8 + n));
+    this.pos += 8 + n;
+    return s;
+  }
+
   /** Skips a string (validated like str()). */
   async skipStr(what: string): Promise<void> {
     const lenPos = this.pos;
@@ -312,7 +331,12 @@ async function readValue(
   const keep = Math.min(n, opts.maxArrayValues ?? n);
   const values: GgufScalar[] = new Array(keep);
   const what = `element of array '${key}'`;
-  for (let i = 0; i < keep; i++) values[i] = await readScalar(c, et, what);
+  if (et === GgufType.STRING) {
+    // fast path: strings inside the buffered window are decoded without awaiting
+    for (let i = 0; i < keep; i++) values[i] = c.strSync() ?? (await c.str(what));
+  } else {
+    for (let i = 0; i < keep; i++) values[i] = await readScalar(c, et, what);
+  }
   if (keep < n) {
     if (et === GgufType.STRING) {
       for (let i = keep; i < n; i++) await c.skipStr(what);
@@ -479,7 +503,7 @@ export async function readGgufFile(path: string, opts: ReadGgufOptions = {}): Pr
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new GgufFormatError('not a GGUF file: not a regular file', { path });
-    return await parse(new FileSource(fh, st.size), path, opts);
+    return await parse(new FileSource(fh, st.size, opts.stats), path, opts);
   } finally {
     await fh.close();
   }

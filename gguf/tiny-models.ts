@@ -38,6 +38,8 @@ export interface TinyTextDims {
   rmsEps: number;
   ropeFreqBase: number;
   qkvBias: boolean;
+  /** no output.weight: the output projection reuses token_embd (Qwen2-0.5B does this, Vicuna-7B not) */
+  tiedEmbeddings: boolean;
 }
 
 export interface TinyVisionDims {
@@ -80,6 +82,7 @@ export const TINY_FAMILIES: Record<TinyFamily, TinyFamilySpec> = {
       rmsEps: 1e-5,
       ropeFreqBase: 10000,
       qkvBias: false,
+      tiedEmbeddings: false,
     },
     vision: {
       imageSize: 32,
@@ -111,6 +114,7 @@ export const TINY_FAMILIES: Record<TinyFamily, TinyFamilySpec> = {
       rmsEps: 1e-6,
       ropeFreqBase: 1000000,
       qkvBias: true,
+      tiedEmbeddings: true,
     },
     vision: {
       imageSize: 28,
@@ -276,9 +280,10 @@ function buildTextModel(spec: TinyFamilySpec, seed: number, weightType: TinyWeig
   const vec = (name: string, n: number, std: number, mean = 0) =>
     w.addTensor(name, [n], GgmlType.F32, std === 0 ? filled(n, mean) : uniform(seed, name, n, std, mean));
 
-  // token_embd doubles as the (tied) output projection: std 0.1 gives logits of std ~1
+  // std 0.1 for the output projection (tied or not) gives logits of std ~1
   mat('token_embd.weight', t.nEmbd, nVocab, 0.1);
   vec('output_norm.weight', t.nEmbd, 0, 1);
+  if (!t.tiedEmbeddings) mat('output.weight', t.nEmbd, nVocab, 0.1);
   const sIn = 1 / Math.sqrt(t.nEmbd);
   const sFf = 1 / Math.sqrt(t.nFf);
   for (let i = 0; i < t.nLayer; i++) {

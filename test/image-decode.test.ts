@@ -127,6 +127,15 @@ t.test('RGBA + downscale: transparent pixels keep their stored colour (alpha rem
   t.ok(allNear(img, [200, 100, 50], 1), `no premultiplied-alpha blackening, got ${pixel(img, 3, 3)}`);
 });
 
+t.test('grey + alpha: alpha dropped, grey expanded to RGB', async (t) => {
+  const la = await fromRaw(Buffer.from([90, 90, 90, 0, 180, 180, 180, 255]), 2, 1, 4).toColourspace('b-w').png().toBuffer();
+  const img = await loadImage(la, { maxSide: 1 });
+  t.equal(img.source.channels, 2, 'the source really was grey+alpha');
+  assertPackedRgb(t, img, 1, 1);
+  const full = await loadImage(la);
+  t.same([...full.data], [90, 90, 90, 180, 180, 180]);
+});
+
 t.test('alpha: { background } composites transparency onto that colour instead', async (t) => {
   const png = await fromRaw(rgbaRaw(), 2, 2, 4).png().toBuffer();
   const img = await loadImage(png, { alpha: { background: '#ffffff' } });

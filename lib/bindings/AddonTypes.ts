@@ -98,6 +98,8 @@ export interface NativeEvaluateRequest {
     nPast?: number;
     prompt: NativePrompt;
     abort?: NativeAbortHandle;
+    /** evaluate() only: return the logits of the prompt's last position. */
+    logits?: boolean;
 }
 
 export interface NativePrefillResult {
@@ -107,6 +109,8 @@ export interface NativePrefillResult {
     imageMs: number;
     promptMs: number;
     forwardPasses: number;
+    /** With `logits: true`: one value per vocabulary entry. */
+    logits?: Float32Array;
 }
 
 export interface NativeGenerateRequest extends NativeEvaluateRequest {

@@ -82,6 +82,8 @@ export interface EvaluateOptions {
     sequence?: number;
     keepPrefix?: number;
     signal?: AbortSignal;
+    /** Return the logits of the prompt's last position (the prompt must then end with text). */
+    logits?: boolean;
 }
 
 /** One llama_context with N sequence slots. All calls on it queue and run one at a time, off the event loop. */
@@ -143,6 +145,7 @@ export class VisionContext {
                     nPast: options.keepPrefix ?? 0,
                     prompt: toNativePrompt(options.prompt),
                     abort: abort.handle,
+                    logits: options.logits ?? false,
                 });
             } catch (error) {
                 if ((error as { code?: string }).code === 'ABORT_ERR') throw new AbortError();
@@ -168,6 +171,10 @@ export class VisionContext {
             const started = performance.now();
             const aborts = requests.map((r) => nativeAbortFor(r.signal));
             const decoders = requests.map(() => new TokenTextDecoder());
+            // Token callbacks and the completion travel on different libuv handles: the result can arrive
+            // before the last tokens' callbacks, so wait until each request has seen all its tokens.
+            const delivered = requests.map(() => 0);
+            let onDelivered: (() => void) | undefined;
             try {
                 const results = await this.#native.generate(
                     requests.map((r, i) => ({
@@ -185,10 +192,18 @@ export class VisionContext {
                         },
                     })),
                     (index, token, piece) => {
+                        delivered[index]!++;
                         const text = decoders[index]!.push(piece);
-                        requests[index]!.onToken?.({ token, text });
+                        try {
+                            requests[index]!.onToken?.({ token, text });
+                        } finally {
+                            onDelivered?.();
+                        }
                     },
                 );
+                while (results.some((r, i) => delivered[i]! < r.tokens.length)) {
+                    await new Promise<void>((resolve) => (onDelivered = resolve));
+                }
                 const totalMs = performance.now() - started;
                 return results.map((r, i) => toResult(r, decoders[i]!.finish(), totalMs));
             } finally {

@@ -392,7 +392,7 @@ function fromSharpError(err: unknown, label: string): ImageDecodeError {
     return new ImageDecodeError('UNSUPPORTED', label, `not an image in a format this build can read (JPEG, PNG, WebP, GIF, TIFF, AVIF, SVG)${said}`, { cause: err });
   }
   if (/exceeds pixel limit/i.test(message)) {
-    return new ImageDecodeError('TOO_LARGE', label, `the image exceeds the pixel limit${said}`, { cause: err });
+    return new ImageDecodeError('TOO_LARGE', label, `the image header exceeds the decoder's pixel limit (sharp's limitInputPixels; for a sharp instance, the one it was created with); it was not decoded${said}`, { cause: err });
   }
   if (/premature end|truncat|end of (?:file|stream|data)|unexpected end/i.test(message)) {
     return new ImageDecodeError('CORRUPT', label, `the image data is truncated${said}`, { cause: err });

@@ -42,7 +42,10 @@ export interface LoadImageOptions {
   failOn?: 'none' | 'truncated' | 'error' | 'warning';
 }
 
-/** What the input was, as far as the decoder could tell. */
+/**
+ * What the input was, as far as the decoder could tell (from the header).
+ * For a sharp instance: its input image, before the user's pipeline ran.
+ */
 export interface ImageSourceInfo {
   /** Width as stored, before EXIF orientation (one frame, for animations). */
   width: number;

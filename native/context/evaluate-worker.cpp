@@ -26,6 +26,7 @@ Napi::Value EvaluateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
         if (!prompt.IsObject()) ThrowType(env, "option 'prompt' must be an object");
         w->prompt_ = ParsePromptInput(prompt.As<Napi::Object>(), *w->lease_->model);
         w->abort_ = AbortHandle::FromValue(req.Get("abort"));
+        w->return_logits_ = OptionalBool(req, "logits", false);
     } catch (...) {
         delete w;
         throw;
@@ -42,8 +43,12 @@ EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> 
 void EvaluateWorker::Execute() {
     lease_->current_abort.store(abort_.get());
     llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), seq_, n_past_, -1);
-    result_ = Prefill(*lease_, seq_, n_past_, prompt_, false, *abort_);
+    result_ = Prefill(*lease_, seq_, n_past_, prompt_, return_logits_, *abort_);
     lease_->current_abort.store(nullptr);
+    if (result_.ok && return_logits_) {
+        const float* logits = llama_get_logits_ith(lease_->ctx.get(), -1);
+        if (logits) logits_.assign(logits, logits + llama_vocab_n_tokens(lease_->model->vocab));
+    }
     if (!result_.ok) {
         // Leave no half-evaluated prompt behind.
         llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), seq_, n_past_, -1);
@@ -53,7 +58,13 @@ void EvaluateWorker::Execute() {
 
 void EvaluateWorker::OnOK() {
     lease_.Release();
-    deferred_.Resolve(PrefillToJs(Env(), result_));
+    Napi::Object out = PrefillToJs(Env(), result_);
+    if (return_logits_) {
+        Napi::Float32Array logits = Napi::Float32Array::New(Env(), logits_.size());
+        std::copy(logits_.begin(), logits_.end(), logits.Data());
+        out.Set("logits", logits);
+    }
+    deferred_.Resolve(out);
 }
 
 void EvaluateWorker::OnError(const Napi::Error& error) {

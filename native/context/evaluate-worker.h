@@ -1,9 +1,10 @@
-// context.evaluate({ sequence, nPast, prompt, abort? }) -> Promise: prefill only (e.g. an image prefix that
-// several sequences then share through copySequence).
+// context.evaluate({ sequence, nPast, prompt, abort?, logits? }) -> Promise: prefill only (e.g. an image prefix
+// that several sequences then share through copySequence), optionally returning the last position's logits.
 #pragma once
 #include <napi.h>
 
 #include <memory>
+#include <vector>
 
 #include "../sampling/abort-handle.h"
 #include "busy-lease.h"
@@ -29,6 +30,8 @@ class EvaluateWorker : public Napi::AsyncWorker {
     PromptInput prompt_;
     AbortFlag abort_;
     PrefillResult result_;
+    bool return_logits_ = false;
+    std::vector<float> logits_;
 };
 
 }  // namespace lg

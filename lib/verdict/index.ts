@@ -1,0 +1,20 @@
+export {
+  MAX_RATIONALE_CHARS,
+  VERDICT_CLOSE_WITHOUT_RATIONALE,
+  VERDICT_PREFIX,
+  buildVerdictGrammar,
+  gbnfLiteral,
+  jsonStringContent,
+  type VerdictGrammarOptions,
+} from './grammar.js';
+export { VerdictParseError, parseVerdict } from './parse.js';
+export { normalizeCategory, type NormalizedCategory } from './category.js';
+export {
+  RATINGS,
+  categoryStringsOf,
+  type CategorySource,
+  type ParseMethod,
+  type ParsedVerdict,
+  type Rating,
+  type Verdict,
+} from './types.js';

@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Counts the named tests (the t.test() calls inside each test file) in tap's TAP output and prints
+// "N passed, N failed". A test file that crashed without reporting its own failures counts as one failure.
+import { readFileSync } from 'node:fs';
+
+const lines = readFileSync(process.argv[2], 'utf8').split('\n');
+let passed = 0;
+let failed = 0;
+let fileFailures = 0;
+for (const line of lines) {
+    if (/^    ok \d+ /.test(line)) passed++;
+    else if (/^    not ok \d+ /.test(line)) {
+        failed++;
+        fileFailures++;
+    } else if (/^not ok \d+ /.test(line)) {
+        if (fileFailures === 0) failed++;
+        fileFailures = 0;
+    } else if (/^ok \d+ /.test(line)) fileFailures = 0;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
