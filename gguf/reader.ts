@@ -78,7 +78,7 @@ class FileSource implements ByteSource {
     private readonly stats?: { reads: number; bytesRead: number },
   ) {}
   async readAt(pos: number, len: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(len);
+    const out = Buffer.allocUnsafeSlow(len); // never a slice of the shared pool
     let done = 0;
     while (done < len) {
       const { bytesRead } = await this.fh.read(out, done, len - done, pos + done);
@@ -99,6 +99,7 @@ class FileSource implements ByteSource {
 const MIN_KV_BYTES = 8 + 1 + 4 + 1; // key length + 1-byte key + type + 1-byte value
 const MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8; // name length + n_dims + one dim + type + offset
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TRUNC_HINT = '(corrupt or truncated file)';
 
 const textDecoder = new TextDecoder('utf-8');
 
@@ -216,7 +217,7 @@ class Cursor {
     const len = await this.u64(`length of ${what}`);
     if (len > BigInt(this.remaining)) {
       this.fail(
-        `absurd string length ${len} for ${what}: only ${this.remaining} bytes remain in the file`,
+        `absurd string length ${len} for ${what}: only ${this.remaining} bytes remain in the file ${TRUNC_HINT}`,
         lenPos,
       );
     }
@@ -246,7 +247,7 @@ class Cursor {
     const len = await this.u64(`length of ${what}`);
     if (len > BigInt(this.remaining)) {
       this.fail(
-        `absurd string length ${len} for ${what}: only ${this.remaining} bytes remain in the file`,
+        `absurd string length ${len} for ${what}: only ${this.remaining} bytes remain in the file ${TRUNC_HINT}`,
         lenPos,
       );
     }
@@ -322,7 +323,7 @@ async function readValue(
   if (count * BigInt(elemSize) > BigInt(c.remaining)) {
     c.fail(
       `absurd array length ${count} for key '${key}' (${ggufTypeName(elemType)} elements of at ` +
-        `least ${elemSize} bytes): only ${c.remaining} bytes remain in the file`,
+        `least ${elemSize} bytes): only ${c.remaining} bytes remain in the file ${TRUNC_HINT}`,
       countPos,
     );
   }
@@ -376,14 +377,14 @@ async function parse(src: ByteSource, path: string | undefined, opts: ReadGgufOp
   if (nTensorsBig < 0n || nTensorsBig * BigInt(MIN_TENSOR_INFO_BYTES) > BigInt(afterHeader)) {
     c.fail(
       `absurd tensor count ${nTensorsBig}: the ${afterHeader} bytes after the header could hold at most ` +
-        `${Math.floor(afterHeader / MIN_TENSOR_INFO_BYTES)} tensor infos`,
+        `${Math.floor(afterHeader / MIN_TENSOR_INFO_BYTES)} tensor infos ${TRUNC_HINT}`,
       nTensorsPos,
     );
   }
   if (nKvBig < 0n || nKvBig * BigInt(MIN_KV_BYTES) > BigInt(afterHeader)) {
     c.fail(
       `absurd metadata key/value count ${nKvBig}: the ${afterHeader} bytes after the header could hold at most ` +
-        `${Math.floor(afterHeader / MIN_KV_BYTES)} key/value pairs`,
+        `${Math.floor(afterHeader / MIN_KV_BYTES)} key/value pairs ${TRUNC_HINT}`,
       nKvPos,
     );
   }

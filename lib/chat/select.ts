@@ -129,7 +129,11 @@ function pickPolicyVersion(info: Omit<ModelInfo, 'override'>): { version: Policy
     const m = /llava-?guard[-_ ]*v?(\d+\.\d+)/i.exec(raw);
     const parsed = parseVersion(m?.[1]);
     if (parsed) return { version: parsed.version, reason: `${source} says LlavaGuard v${m![1]}${parsed.note}` };
-    // The first release was published without a version in its name (LlavaGuard-7B/-13B/-34B).
+    // The first release was published without a version in its name (LlavaGuard-7B/-13B/-34B); all of
+    // it is LLaVA-based: a Qwen2 (OneVision) LlavaGuard can only be v1.2.
+    if (/llava-?guard/i.test(raw) && info.architecture?.toLowerCase().startsWith('qwen')) {
+      return { version: 'v1.2', reason: `${source} names LlavaGuard without a version, on a Qwen2 (OneVision) base: v1.2` };
+    }
     if (/llava-?guard/i.test(raw)) return { version: 'v1.0', reason: `${source} names LlavaGuard without a version: the v1.0 release` };
   }
   return { version: 'v1.2', reason: 'no LlavaGuard version found; using the v1.2 wording (as the reference does for v1.x models)' };

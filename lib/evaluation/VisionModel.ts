@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { FlashAttention, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
 import { loadAddon } from '../bindings/loadAddon.js';
+import { metaValue } from '../../gguf/reader.js';
+import type { GgufHeader } from '../../gguf/types.js';
 import { ClosedError, ModelLoadError } from './errors.js';
 import { validateModelFiles } from './validateModelFiles.js';
 import { VisionContext, type VisionContextOptions } from './VisionContext.js';
@@ -25,22 +27,38 @@ export interface VisionModelOptions {
     onProgress?: (progress: number) => void;
 }
 
+/** What the image pipeline needs to know about the vision tower, read from the mmproj's GGUF header. */
+export interface VisionInfo {
+    projectorType: string;
+    imageSize: number;
+    patchSize: number;
+    /** LLaVA-1.6 / OneVision anyres resolutions as [width, height] pairs; empty without anyres. */
+    gridPinpoints: Array<[number, number]>;
+    imageMean: number[];
+    imageStd: number[];
+    /** The mmproj's own metadata (arrays shortened). */
+    metadata: Record<string, unknown>;
+}
+
 /** A loaded text model and its vision projector. */
 export class VisionModel {
     readonly #native: NativeModel;
     readonly info: NativeModelInfo;
+    /** Undefined for a text-only model. */
+    readonly vision: VisionInfo | undefined;
     readonly #contexts = new Set<VisionContext>();
 
-    private constructor(native: NativeModel) {
+    private constructor(native: NativeModel, mmproj: GgufHeader | undefined) {
         this.#native = native;
         this.info = native.info();
+        this.vision = mmproj && visionInfo(mmproj);
     }
 
     static async load(options: VisionModelOptions): Promise<VisionModel> {
         if (!options || typeof options.model !== 'string' || options.model === '') {
             throw new TypeError('VisionModel.load: option `model` (a GGUF file path) is required');
         }
-        await validateModelFiles(options.model, options.mmproj);
+        const headers = await validateModelFiles(options.model, options.mmproj);
         const addon = loadAddon();
         const gpu = addon.systemInfo().backend !== 'cpu';
         const gpuLayers = options.gpuLayers ?? (gpu ? -1 : 0);
@@ -58,7 +76,7 @@ export class VisionModel {
                 },
                 options.onProgress,
             );
-            return new VisionModel(native);
+            return new VisionModel(native, headers.mmproj);
         } catch (error) {
             throw new ModelLoadError((error as Error).message, { cause: error });
         }
@@ -98,4 +116,29 @@ export class VisionModel {
     async [Symbol.asyncDispose](): Promise<void> {
         await this.close();
     }
+}
+
+function visionInfo(header: GgufHeader): VisionInfo {
+    const num = (key: string, fallback: number) => {
+        const v = metaValue(header, key);
+        return typeof v === 'number' ? v : fallback;
+    };
+    const nums = (key: string) => {
+        const v = metaValue(header, key);
+        return Array.isArray(v) ? v.map(Number) : [];
+    };
+    const flat = nums('clip.vision.image_grid_pinpoints');
+    const gridPinpoints: Array<[number, number]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) gridPinpoints.push([flat[i]!, flat[i + 1]!]);
+    const metadata: Record<string, unknown> = {};
+    for (const [key, v] of header.metadata) metadata[key] = v.value;
+    return {
+        projectorType: String(metaValue(header, 'clip.projector_type') ?? 'mlp'),
+        imageSize: num('clip.vision.image_size', 0),
+        patchSize: num('clip.vision.patch_size', 0),
+        gridPinpoints,
+        imageMean: nums('clip.vision.image_mean'),
+        imageStd: nums('clip.vision.image_std'),
+        metadata,
+    };
 }

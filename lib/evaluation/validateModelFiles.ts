@@ -8,13 +8,14 @@ import { ModelLoadError } from './errors.js';
  * but not the projector's: a projector that does not fit aborts the whole process later, in graph building.
  */
 export async function validateModelFiles(modelPath: string, mmprojPath?: string): Promise<{ model: GgufHeader; mmproj?: GgufHeader }> {
-    const model = await readHeader(modelPath, 'model');
+    // The text model's vocabulary arrays can hold 150k entries: keep a few; the mmproj has only small arrays.
+    const model = await readHeader(modelPath, 'model', 64);
     const arch = metaValue(model, 'general.architecture');
     if (typeof arch !== 'string') throw new ModelLoadError(`model file '${modelPath}' has no general.architecture`);
     const nEmbd = metaValue(model, `${arch}.embedding_length`);
     if (typeof nEmbd !== 'number') throw new ModelLoadError(`model file '${modelPath}' has no ${arch}.embedding_length`);
     if (!mmprojPath) return { model };
-    const mmproj = await readHeader(mmprojPath, 'mmproj');
+    const mmproj = await readHeader(mmprojPath, 'mmproj', 4096);
     if (metaValue(mmproj, 'clip.has_vision_encoder') !== true) {
         throw new ModelLoadError(`mmproj file '${mmprojPath}' has no vision encoder (clip.has_vision_encoder is not true)`);
     }
@@ -22,14 +23,14 @@ export async function validateModelFiles(modelPath: string, mmprojPath?: string)
     return { model, mmproj };
 }
 
-async function readHeader(path: string, what: string): Promise<GgufHeader> {
+async function readHeader(path: string, what: string, maxArrayValues: number): Promise<GgufHeader> {
     try {
         await access(path, constants.R_OK);
     } catch {
         throw new ModelLoadError(`${what} file '${path}' does not exist or cannot be read`);
     }
     try {
-        return await readGgufFile(path, { maxArrayValues: 64 });
+        return await readGgufFile(path, { maxArrayValues });
     } catch (error) {
         if (error instanceof GgufFormatError) throw new ModelLoadError(`${what} file '${path}' is not a valid GGUF file: ${error.message}`, { cause: error });
         throw error;

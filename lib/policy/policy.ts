@@ -3,11 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { categoryLabel, renderPolicy, type CategoryStatus, type RenderableCategory } from './render.js';
-import {
-  POLICY_JSON_FORMAT,
-  parsePolicyJSON,
-  type PolicyJSON,
-} from './schema.js';
+import { POLICY_JSON_FORMAT, parsePolicyJSON, type PolicyJSON } from './schema.js';
 import {
   DEFAULT_CATEGORIES,
   NONE_APPLYING,

@@ -1,0 +1,83 @@
+import type { ChatFormatId } from '../chat/formats.js';
+import type { FlashAttention } from '../bindings/AddonTypes.js';
+import type { ImageInput } from '../image/types.js';
+import type { Policy } from '../policy/index.js';
+import type { ParseMethod, Rating } from '../verdict/types.js';
+
+export type { ImageInput };
+
+export interface LlavaGuardLoadOptions {
+    /** Text-model GGUF. */
+    model: string;
+    /** mmproj GGUF (vision tower + projector). */
+    mmproj: string;
+    /** Text-model layers on the GPU (-1 = all). Default: all when a GPU backend is built in. */
+    gpuLayers?: number;
+    /** CPU threads for the text model and the vision encoder. Default: the machine's parallelism. */
+    threads?: number;
+    /** KV cells per sequence. Default: enough for the image tokens, the policy and 500 answer tokens. */
+    contextSize?: number;
+    /** Parallel sequence slots (for scan / assessPolicies). Default 1. */
+    sequences?: number;
+    flashAttention?: FlashAttention;
+    /** Chat format override; default chosen from the GGUF metadata and file name. */
+    chatFormat?: ChatFormatId;
+    onProgress?: (progress: number) => void;
+}
+
+export interface AssessOptions {
+    /** Default: the policy the model was trained with (v1.0 or v1.2 wording), all categories at their defaults. */
+    policy?: Policy;
+    seed?: number;
+    /** Default 0.2, as the reference. */
+    temperature?: number;
+    /** Default 0.95. */
+    topP?: number;
+    /** Default 50. */
+    topK?: number;
+    /** Default 500. */
+    maxTokens?: number;
+    /** Constrain decoding to the verdict's JSON layout (default true). */
+    grammar?: boolean;
+    /** Bound on the rationale's length in characters (grammar mode). */
+    maxRationaleChars?: number;
+    signal?: AbortSignal;
+}
+
+export interface AssessmentTimings {
+    imageMs: number;
+    promptMs: number;
+    decodeMs: number;
+    totalMs: number;
+}
+
+export interface Assessment {
+    rating: Rating;
+    /** One of the policy's category strings (or the model's raw answer when it matched none). */
+    category: string | null;
+    rationale: string | null;
+    unsafe: boolean;
+    /** The model's whole answer. */
+    raw: string;
+    parsedBy: ParseMethod;
+    policyHash: string;
+    model: AssessmentModelInfo;
+    timings: AssessmentTimings;
+    tokens: { prompt: number; image: number; generated: number };
+    stopReason: string;
+}
+
+export interface AssessmentModelInfo {
+    name: string;
+    path: string;
+    chatFormat: ChatFormatId;
+    chatFormatReason: string;
+    policyVersion: string;
+    /** True for the generated random-weight demo/test models: their verdicts mean nothing. */
+    randomWeights: boolean;
+}
+
+export type AssessEvent =
+    | { type: 'token'; text: string; token: number }
+    | { type: 'rating'; rating: Rating }
+    | { type: 'verdict'; assessment: Assessment };

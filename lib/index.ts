@@ -1,0 +1,27 @@
+// Public API of llavaguard.
+export { LlavaGuard, REFERENCE_SAMPLING } from './guard/LlavaGuard.js';
+export type {
+    AssessEvent,
+    Assessment,
+    AssessmentModelInfo,
+    AssessmentTimings,
+    AssessOptions,
+    ImageInput,
+    LlavaGuardLoadOptions,
+} from './guard/types.js';
+export * from './policy/index.js';
+export * from './chat/index.js';
+export * from './verdict/index.js';
+export { loadImage, rgbFromRaw, ImageDecodeError, type ImageDecodeErrorCode, type RgbImage, type LoadImageOptions } from './image/index.js';
+export { VisionModel, type VisionModelOptions, type VisionInfo } from './evaluation/VisionModel.js';
+export {
+    VisionContext,
+    type VisionContextOptions,
+    type GenerateOptions,
+    type GenerateResult,
+    type EvaluateOptions,
+    type Prompt,
+    type SamplingOptions,
+} from './evaluation/VisionContext.js';
+export { AbortError, ClosedError, ModelLoadError } from './evaluation/errors.js';
+export type * from './bindings/AddonTypes.js';
