@@ -6,7 +6,7 @@
 //               byte-level BPE vocab, ChatML, SigLIP-like tower (no class embedding, GELU,
 //               mean/std 0.5, patch bias), mlp projector with anyres image_grid_pinpoints.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +25,7 @@ export type TinyFamily = 'llava15' | 'onevision';
 export type TinyWeightType = 'f32' | 'f16' | 'q8_0';
 
 /** Bump when the generated files change, so cachedTestModel regenerates stale caches. */
-export const TINY_MODEL_GENERATOR_VERSION = 1;
+export const TINY_MODEL_GENERATOR_VERSION = 2;
 
 export interface TinyTextDims {
   arch: 'llama' | 'qwen2';
@@ -413,9 +413,25 @@ export function testModelCacheDir(family: TinyFamily, opts: { seed?: number; wei
  * callers: the pair is made in a private staging folder and renamed in; a marker naming the
  * generator version is written last.
  */
-export async function cachedTestModel(
+export function cachedTestModel(
   family: TinyFamily,
   opts: { seed?: number; weightType?: TinyWeightType } = {},
+): Promise<TestModelPaths> {
+  // concurrent callers in one process share one job; other processes are handled by the renames
+  const key = testModelCacheDir(family, opts);
+  let job = inFlight.get(key);
+  if (!job) {
+    job = cachedTestModelImpl(family, opts).finally(() => inFlight.delete(key));
+    inFlight.set(key, job);
+  }
+  return job;
+}
+
+const inFlight = new Map<string, Promise<TestModelPaths>>();
+
+async function cachedTestModelImpl(
+  family: TinyFamily,
+  opts: { seed?: number; weightType?: TinyWeightType },
 ): Promise<TestModelPaths> {
   const seed = opts.seed ?? 0;
   const weightType = opts.weightType ?? 'f16';
@@ -423,7 +439,9 @@ export async function cachedTestModel(
   const model = path.join(dir, 'model.gguf');
   const mmproj = path.join(dir, 'mmproj.gguf');
   const marker = path.join(dir, 'complete.json');
-  const stamp = JSON.stringify({ generator: TINY_MODEL_GENERATOR_VERSION, family, seed, weightType });
+  // the spec is part of the stamp, so a change of dims invalidates caches even without a version bump
+  const spec = createHash('sha256').update(JSON.stringify(TINY_FAMILIES[family])).digest('hex').slice(0, 16);
+  const stamp = JSON.stringify({ generator: TINY_MODEL_GENERATOR_VERSION, family, seed, weightType, spec });
   try {
     if ((await fsp.readFile(marker, 'utf8')) === stamp) {
       await Promise.all([fsp.access(model), fsp.access(mmproj)]);
@@ -433,13 +451,14 @@ export async function cachedTestModel(
     // not cached yet
   }
   await fsp.mkdir(dir, { recursive: true });
-  const staging = path.join(dir, `.staging-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const unique = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staging = path.join(dir, `.staging-${unique}`);
   try {
     const made = await makeTestModel({ family, outDir: staging, seed, weightType });
     await fsp.rename(made.model, model);
     await fsp.rename(made.mmproj, mmproj);
-    await fsp.writeFile(`${marker}.${process.pid}.tmp`, stamp);
-    await fsp.rename(`${marker}.${process.pid}.tmp`, marker);
+    await fsp.writeFile(`${marker}.${unique}.tmp`, stamp);
+    await fsp.rename(`${marker}.${unique}.tmp`, marker);
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });
   }

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The `llavaguard` command: each subcommand lives in commands/.
+import { Command } from 'commander';
+import { registerAssess } from './commands/assess.js';
+import { registerDemo } from './commands/demo.js';
+import { registerGguf } from './commands/gguf.js';
+import { packageVersion } from './version.js';
+
+const program = new Command('llavaguard')
+    .description('Local, offline image-safety assessment with the LlavaGuard models (llama.cpp under the hood)')
+    .version(packageVersion())
+    .showHelpAfterError();
+registerAssess(program);
+registerDemo(program);
+registerGguf(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+    console.error(`llavaguard: ${(error as Error).message ?? error}`);
+    process.exitCode = 1;
+});

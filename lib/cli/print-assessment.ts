@@ -1,0 +1,24 @@
+import type { Assessment } from '../guard/types.js';
+
+/** One JSON line for --json: the verdict fields first, then the details. */
+export function assessmentRecord(path: string, a: Assessment) {
+    return {
+        path,
+        rating: a.rating,
+        category: a.category,
+        rationale: a.rationale,
+        unsafe: a.unsafe,
+        policyHash: a.policyHash,
+        model: a.model.name,
+        chatFormat: a.model.chatFormat,
+        timings: a.timings,
+        tokens: a.tokens,
+        parsedBy: a.parsedBy,
+    };
+}
+
+export function formatAssessment(path: string, a: Assessment): string {
+    const mark = a.unsafe ? 'UNSAFE' : 'safe  ';
+    const secs = (a.timings.totalMs / 1000).toFixed(1);
+    return `${mark}  ${path}\n        category:  ${a.category}\n        rationale: ${a.rationale ?? '(none)'}\n        (${a.tokens.prompt} prompt + ${a.tokens.generated} generated tokens, ${secs} s)`;
+}
