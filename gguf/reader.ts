@@ -241,6 +241,44 @@ class Cursor {
     return s;
   }
 
+  /** Reads `count` fixed-size scalars into out[0..count), decoding whole buffered windows at once. */
+  async scalarArray(type: GgufScalarType, size: number, count: number, out: GgufScalar[], what: string): Promise<void> {
+    let i = 0;
+    while (i < count) {
+      if (!this.has(size)) await this.need(size, what);
+      const a = this.at();
+      const n = Math.min(count - i, Math.floor((this.buf.length - a) / size));
+      const b = this.buf;
+      for (let k = 0; k < n; k++) {
+        const o = a + k * size;
+        let v: GgufScalar;
+        switch (type) {
+          case GgufType.UINT8: v = b.readUInt8(o); break;
+          case GgufType.INT8: v = b.readInt8(o); break;
+          case GgufType.UINT16: v = b.readUInt16LE(o); break;
+          case GgufType.INT16: v = b.readInt16LE(o); break;
+          case GgufType.UINT32: v = b.readUInt32LE(o); break;
+          case GgufType.INT32: v = b.readInt32LE(o); break;
+          case GgufType.FLOAT32: v = b.readFloatLE(o); break;
+          case GgufType.UINT64: v = b.readBigUInt64LE(o); break;
+          case GgufType.INT64: v = b.readBigInt64LE(o); break;
+          case GgufType.FLOAT64: v = b.readDoubleLE(o); break;
+          case GgufType.BOOL: {
+            const x = b.readUInt8(o);
+            if (x > 1) this.fail(`invalid bool value ${x} for ${what}`, this.pos + k);
+            v = x === 1;
+            break;
+          }
+          default:
+            throw new Error(`not a fixed-size type: ${type}`);
+        }
+        out[i + k] = v;
+      }
+      i += n;
+      this.pos += n * size;
+    }
+  }
+
   /** Skips a string (validated like str()). */
   async skipStr(what: string): Promise<void> {
     const lenPos = this.pos;
@@ -336,7 +374,7 @@ async function readValue(
     // fast path: strings inside the buffered window are decoded without awaiting
     for (let i = 0; i < keep; i++) values[i] = c.strSync() ?? (await c.str(what));
   } else {
-    for (let i = 0; i < keep; i++) values[i] = await readScalar(c, et, what);
+    await c.scalarArray(et, elemSize, keep, values, what);
   }
   if (keep < n) {
     if (et === GgufType.STRING) {

@@ -7,8 +7,10 @@ const lines = readFileSync(process.argv[2], 'utf8').split('\n');
 let passed = 0;
 let failed = 0;
 let fileFailures = 0;
+let skipped = 0;
 for (const line of lines) {
-    if (/^    ok \d+ /.test(line)) passed++;
+    if (/^    ok \d+ .*# (SKIP|TODO)/.test(line)) skipped++;
+    else if (/^    ok \d+ /.test(line)) passed++;
     else if (/^    not ok \d+ /.test(line)) {
         failed++;
         fileFailures++;
@@ -17,5 +19,5 @@ for (const line of lines) {
         fileFailures = 0;
     } else if (/^ok \d+ /.test(line)) fileFailures = 0;
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

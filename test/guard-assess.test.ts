@@ -2,6 +2,7 @@ import t from 'tap';
 import sharp from 'sharp';
 import { cachedTestModel } from '../gguf/tiny-models.js';
 import { LlavaGuard, Policy } from '../lib/index.js';
+import { pngHeaderOnly } from './fixtures/images/make.js';
 import { FAMILIES, patternImage } from './helpers/models.js';
 
 const guards = new Map<string, Promise<LlavaGuard>>();
@@ -120,4 +121,22 @@ t.test('without the grammar, the tolerant parser reads the answer or says why it
         }
     }
     t.equal(outcomes.parsed + outcomes.unreadable, 5, JSON.stringify(outcomes));
+});
+
+t.test('bad images give clear errors through the guard, and it keeps working', async (t) => {
+    const guard = await guardFor('llava15');
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#39c' } }).jpeg().toBuffer();
+    const cases: Array<[string, unknown, RegExp]> = [
+        ['a truncated JPEG', jpeg.subarray(0, jpeg.length / 2), /truncat|corrupt|premature|error/i],
+        ['zero bytes', Buffer.alloc(0), /empty/i],
+        ['random bytes', Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 97 + 13) & 255)), /unsupported|not.*image|format/i],
+        ['a text file', Buffer.from('hello, I am text\n'), /unsupported|not.*image|format/i],
+        ['a missing path', '/nonexistent/photo.jpg', /no such file|not found|does not exist/i],
+    ];
+    cases.push(['a 20000x20000 PNG', pngHeaderOnly(20000, 20000), /20000x20000/]);
+    for (const [what, input, message] of cases) {
+        await t.rejects(guard.assess(input as Buffer), { name: 'ImageDecodeError', message }, what);
+    }
+    const v = await guard.assess(jpeg, { seed: 1, maxRationaleChars: 5 });
+    t.ok(v.rating, 'still assesses');
 });
