@@ -279,6 +279,16 @@ class Cursor {
     }
   }
 
+  /** Skips a string lying wholly in the buffered window; returns false (consuming nothing) otherwise. */
+  skipStrSync(): boolean {
+    if (!this.has(8)) return false;
+    const a = this.at();
+    const len = this.buf.readBigUInt64LE(a);
+    if (len > BigInt(this.buf.length - a - 8)) return false;
+    this.pos += 8 + Number(len);
+    return true;
+  }
+
   /** Skips a string (validated like str()). */
   async skipStr(what: string): Promise<void> {
     const lenPos = this.pos;
@@ -378,7 +388,7 @@ async function readValue(
   }
   if (keep < n) {
     if (et === GgufType.STRING) {
-      for (let i = keep; i < n; i++) await c.skipStr(what);
+      for (let i = keep; i < n; i++) if (!c.skipStrSync()) await c.skipStr(what);
     } else {
       c.skip((n - keep) * elemSize, `array '${key}'`);
     }
