@@ -233,10 +233,9 @@ class Cursor {
   strSync(): string | undefined {
     if (!this.has(8)) return undefined;
     const a = this.at();
-    const len = this.buf.readBigUInt64LE(a);
-    if (len > BigInt(this.buf.length - a - 8)) return undefined;
-    const n = Number(len);
-    const s = textDecoder.decode(this.buf.subarray(a + 8, a + 8 + n));
+    const n = this.buf.readUInt32LE(a);
+    if (this.buf.readUInt32LE(a + 4) !== 0 || n > this.buf.length - a - 8) return undefined;
+    const s = this.buf.toString('utf8', a + 8, a + 8 + n);
     this.pos += 8 + n;
     return s;
   }
@@ -283,9 +282,9 @@ class Cursor {
   skipStrSync(): boolean {
     if (!this.has(8)) return false;
     const a = this.at();
-    const len = this.buf.readBigUInt64LE(a);
-    if (len > BigInt(this.buf.length - a - 8)) return false;
-    this.pos += 8 + Number(len);
+    const n = this.buf.readUInt32LE(a);
+    if (this.buf.readUInt32LE(a + 4) !== 0 || n > this.buf.length - a - 8) return false;
+    this.pos += 8 + n;
     return true;
   }
 

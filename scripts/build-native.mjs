@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageDir } from './package-dir.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (process.env.LLAVAGUARD_SKIP_BUILD === '1') {
@@ -26,6 +27,6 @@ if (gpu) args.push(`--CDLLAVAGUARD_GPU=${gpu}`);
 const tools = process.env.LLAVAGUARD_BUILD_TOOLS;
 args.push(`--CDLLAVAGUARD_BUILD_TOOLS=${tools === '1' || tools === 'ON' ? 'ON' : 'OFF'}`);
 const started = Date.now();
-const cmakeJs = join(dirname(fileURLToPath(import.meta.resolve('cmake-js/package.json'))), 'bin', 'cmake-js');
+const cmakeJs = join(packageDir('cmake-js'), 'bin', 'cmake-js');
 execFileSync(process.execPath, [cmakeJs, ...args], { cwd: root, stdio: 'inherit' });
 console.log(`llavaguard: native build done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -3,14 +3,13 @@
 // No network: the bundle arrives with `npm install`. Re-extracts when the bundle's commit changes.
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageDir } from './package-dir.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'deps', 'llama.cpp');
-const require = createRequire(import.meta.url);
-const nlcDir = dirname(require.resolve('node-llama-cpp/package.json'));
+const nlcDir = packageDir('node-llama-cpp');
 const bundle = join(nlcDir, 'llama', 'gitRelease.bundle');
 
 if (!existsSync(bundle)) {

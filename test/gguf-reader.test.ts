@@ -5,7 +5,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 
-import { GgmlType, GgufFormatError, GgufType, GgufWriter, readGguf, readGgufFile } from '../gguf/index.js';
+import {
+  GgmlType,
+  GgufFormatError,
+  GgufType,
+  GgufWriter,
+  decodeF16,
+  decodeF32,
+  quantizeQ8_0,
+  readGguf,
+  readGgufFile,
+  readTensorData,
+} from '../gguf/index.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-reader-test-'));
@@ -261,6 +272,53 @@ t.test('maxArrayValues keeps a prefix of long arrays but validates and reports t
   }
   t.equal(h.metadata.get('nums')?.value.toString(), '0,1,2');
   t.equal(h.metadata.get('after')?.value, 5, 'parsing continues after skipped values');
+});
+
+t.test("reads a file written by ggml's own GGUF writer exactly as ggml's reader does", async (t) => {
+  const file = here('./fixtures/gguf/ggml-written.gguf');
+  const h = await readGgufFile(file);
+  // what gguf_init_from_file reported for this file (see fixtures/gguf/README.md)
+  t.equal(h.version, 3);
+  t.equal(h.alignment, 32);
+  t.equal(h.dataOffset, 672);
+  const expected: Array<[string, number, unknown]> = [
+    ['k.u8', GgufType.UINT8, 200],
+    ['k.i8', GgufType.INT8, -100],
+    ['k.u16', GgufType.UINT16, 60000],
+    ['k.i16', GgufType.INT16, -30000],
+    ['k.u32', GgufType.UINT32, 4000000000],
+    ['k.i32', GgufType.INT32, -2000000000],
+    ['k.f32', GgufType.FLOAT32, Math.fround(0.1)],
+    ['k.u64', GgufType.UINT64, 18000000000000000000n],
+    ['k.i64', GgufType.INT64, -9000000000000000000n],
+    ['k.f64', GgufType.FLOAT64, 0.1],
+    ['k.bool', GgufType.BOOL, true],
+    ['k.str', GgufType.STRING, 'hello ▁ world'],
+    ['k.arr_i32', GgufType.ARRAY, [1, -2, 3, -4]],
+    ['k.arr_f32', GgufType.ARRAY, [0.5, -1.25, Math.fround(3e-7)]],
+    ['k.arr_str', GgufType.ARRAY, ['a', 'Ġthe', '<0x0A>']],
+  ];
+  t.same([...h.metadata.keys()], expected.map((e) => e[0]), 'keys in file order');
+  for (const [k, type, value] of expected) {
+    t.equal(h.metadata.get(k)?.type, type, `${k} type`);
+    t.same(h.metadata.get(k)?.value, value, `${k} value`);
+  }
+  t.same(
+    h.tensors.map((x) => [x.name, x.typeName, x.dims, x.offset, x.nbytes]),
+    [
+      ['t.f32', 'F32', [3, 5], 0, 60],
+      ['t.f16', 'F16', [4, 2, 3], 64, 48],
+      ['t.q8_0', 'Q8_0', [64, 2], 128, 136],
+      ['t.q4_k', 'Q4_K', [256, 1, 1, 2], 288, 288],
+    ],
+  );
+  const byName = new Map(h.tensors.map((x) => [x.name, x]));
+  t.same([...decodeF32(await readTensorData(file, byName.get('t.f32')!))], Array.from({ length: 15 }, (_, i) => i * 0.5));
+  t.same([...decodeF16(await readTensorData(file, byName.get('t.f16')!))], Array.from({ length: 24 }, (_, i) => i - 10));
+  // ggml_quantize_chunk(Q8_0) of src[i] = (i % 17) * 0.3f - 2.0f, computed in float32
+  const src = Float32Array.from({ length: 128 }, (_, i) => Math.fround(Math.fround((i % 17) * Math.fround(0.3)) - 2));
+  t.same(await readTensorData(file, byName.get('t.q8_0')!), Buffer.from(quantizeQ8_0(src)), "ggml's Q8_0 bytes = quantizeQ8_0");
+  t.ok((await readTensorData(file, byName.get('t.q4_k')!)).every((b) => b === 7));
 });
 
 const VOCABS = here('../deps/llama.cpp/models');
