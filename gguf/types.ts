@@ -217,7 +217,10 @@ export interface GgufHeader {
   metadata: Map<string, GgufMetadataValue>;
   tensors: GgufTensorInfo[];
   alignment: number;
-  /** Absolute file offset where the (aligned) tensor data section starts. */
+  /**
+   * Absolute file offset where the (aligned) tensor data section starts: the header end rounded up to
+   * the alignment. For a file without tensors (a vocab-only file) this may lie past the end of the file.
+   */
   dataOffset: number;
   /** File (or buffer) size in bytes. */
   fileSize: number;

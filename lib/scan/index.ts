@@ -1,0 +1,19 @@
+// Scanning a collection: sources, records, the crash-safe writer and the engine.
+export { scanImages, type ScanGuard, type ScanOptions, type ScanSummary } from './scan.js';
+export { listImages, parseShard, shardOf, type ListOptions, type ScanEntry, type ScanSource, type Shard } from './sources.js';
+export { ManifestError, pathsFromCsv, pathsFromJsonl } from './manifest.js';
+export { sniffImageFormat } from './sniff.js';
+export {
+    duplicateRecord,
+    errorRecord,
+    isRecord,
+    isVerdict,
+    recordKey,
+    verdictRecord,
+    type ModelIdentity,
+    type ScanErrorRecord,
+    type ScanRecord,
+    type ScanVerdictRecord,
+} from './records.js';
+export { JsonlWriter, readExistingLines, type ExistingLines, type JsonlWriterOptions } from './jsonl-writer.js';
+export { prefetch } from './prefetch.js';

@@ -1,0 +1,91 @@
+// The scan's output records and the key that says an image is done.
+import { createHash } from 'node:crypto';
+import type { Assessment, AssessmentTimings } from '../guard/types.js';
+import type { Rating } from '../verdict/types.js';
+
+/** Which model rated an image: enough to tell a re-run with another model file from a resume. */
+export interface ModelIdentity {
+    name: string;
+    /** Basename of the text-model GGUF. */
+    file: string;
+    /** Its size in bytes. */
+    bytes: number;
+}
+
+export interface ScanVerdictRecord {
+    path: string;
+    bytes: number;
+    sha256: string;
+    /** {@link recordKey}: content + model + policy. */
+    key: string;
+    rating: Rating;
+    category: string | null;
+    rationale: string | null;
+    unsafe: boolean;
+    timings: AssessmentTimings;
+    model: ModelIdentity;
+    policyHash: string;
+    /** Set when this image has the same content as an earlier one, whose verdict was copied. */
+    duplicateOf?: string;
+}
+
+export interface ScanErrorRecord {
+    path: string;
+    bytes?: number;
+    sha256?: string;
+    /** Present when the content was read: the error is then a property of the content and is not retried. */
+    key?: string;
+    error: string;
+    /** ImageDecodeError code ('CORRUPT', 'UNSUPPORTED', ...) or the error's name. */
+    code?: string;
+    duplicateOf?: string;
+}
+
+export type ScanRecord = ScanVerdictRecord | ScanErrorRecord;
+
+export const isVerdict = (r: ScanRecord): r is ScanVerdictRecord => !('error' in r);
+
+/** The done-key of an image: sha256 of its content, the model identity and the policy hash. */
+export function recordKey(sha256: string, model: ModelIdentity, policyHash: string): string {
+    return createHash('sha256').update(`${sha256}\0${model.file}\0${model.bytes}\0${policyHash}`).digest('hex');
+}
+
+export function verdictRecord(
+    image: { path: string; bytes: number; sha256: string; key: string },
+    a: Assessment,
+    model: ModelIdentity,
+): ScanVerdictRecord {
+    return {
+        path: image.path,
+        bytes: image.bytes,
+        sha256: image.sha256,
+        key: image.key,
+        rating: a.rating,
+        category: a.category,
+        rationale: a.rationale,
+        unsafe: a.unsafe,
+        timings: a.timings,
+        model,
+        policyHash: a.policyHash,
+    };
+}
+
+export function errorRecord(image: { path: string; bytes?: number; sha256?: string; key?: string }, error: unknown): ScanErrorRecord {
+    const e = error as { message?: string; code?: unknown; name?: string; input?: string };
+    let message = String(e?.message ?? error);
+    // ImageDecodeError names its input ("Buffer (123 bytes)"); the record's path says it better
+    if (e?.name === 'ImageDecodeError' && e.input) message = message.replace(`Cannot load image from ${e.input}: `, '');
+    const code = typeof e?.code === 'string' ? e.code : e?.name;
+    return { path: image.path, bytes: image.bytes, sha256: image.sha256, key: image.key, error: message, ...(code ? { code } : {}) };
+}
+
+/** A later image with the same content gets the first one's record, under its own path. */
+export function duplicateRecord(first: ScanRecord, path: string): ScanRecord {
+    return { ...first, path, duplicateOf: first.duplicateOf ?? first.path };
+}
+
+/** Whether a parsed JSON line looks like a record of ours (resume ignores anything else). */
+export function isRecord(value: unknown): value is ScanRecord {
+    const v = value as Partial<ScanVerdictRecord & ScanErrorRecord> | null;
+    return typeof v === 'object' && v !== null && typeof v.path === 'string' && (typeof v.error === 'string' || typeof v.key === 'string');
+}

@@ -1,0 +1,215 @@
+// scanImages: one record per image of a collection, written crash-safely and resumable.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import sharp from 'sharp';
+import { maxUsefulSide } from '../guard/prepare-image.js';
+import type { Assessment, AssessOptions, ImageInput } from '../guard/types.js';
+import type { VisionModel } from '../evaluation/VisionModel.js';
+import { loadImage } from '../image/index.js';
+import type { RgbImage } from '../image/types.js';
+import type { Policy } from '../policy/index.js';
+import { JsonlWriter, readExistingLines } from './jsonl-writer.js';
+import { prefetch } from './prefetch.js';
+import { duplicateRecord, errorRecord, isRecord, isVerdict, recordKey, verdictRecord, type ModelIdentity, type ScanRecord } from './records.js';
+import { listImages, type ScanEntry, type ScanSource, type Shard } from './sources.js';
+
+/** What the scan needs of a guard (a LlavaGuard, or a stand-in in tests). */
+export interface ScanGuard {
+    readonly modelInfo: { name: string; path: string };
+    readonly defaultPolicy: Policy;
+    /** When present, images are decoded ahead at the size the model can use. */
+    readonly vision?: VisionModel;
+    assess(image: ImageInput, options?: AssessOptions): Promise<Assessment>;
+}
+
+export interface ScanOptions {
+    policy?: Policy;
+    seed?: number;
+    temperature?: number;
+    maxTokens?: number;
+    maxRationaleChars?: number;
+    /** JSONL file the records are appended to; images already recorded there (same content, model and policy) are skipped. */
+    output?: string;
+    limit?: number;
+    shard?: Shard;
+    /** For the source '-'. */
+    stdin?: NodeJS.ReadableStream;
+    /** Images read, hashed and decoded ahead of inference. Default 4. */
+    prefetch?: number;
+    /** Stops the scan after the record in progress is abandoned; records written so far stay. */
+    signal?: AbortSignal;
+    /** fsync interval of the output. Default 1000 ms. */
+    syncIntervalMs?: number;
+    /** Called after every image, resumed ones included; `record` is absent for those. */
+    onProgress?: (summary: Readonly<ScanSummary>, record?: ScanRecord) => void;
+}
+
+export interface ScanSummary {
+    /** Images in the source (after shard and limit). */
+    total: number;
+    /** Images handled so far in this run, resumed ones included. */
+    done: number;
+    /** Images sent to the model in this run. */
+    assessed: number;
+    /** Records of this run, duplicates included. */
+    safe: number;
+    unsafe: number;
+    errors: number;
+    /** Images whose record was copied from an earlier one with the same content. */
+    duplicates: number;
+    /** Images already in the output (resumed). */
+    skipped: number;
+    /** Bytes of a torn last line cut off the output on resume. */
+    droppedBytes: number;
+    aborted: boolean;
+    /** Verdicts by category and rating, over all images of the source (resumed ones included). */
+    categories: Record<string, { Safe: number; Unsafe: number }>;
+    elapsedMs: number;
+}
+
+type Prepared =
+    | { entry: ScanEntry; action: 'readError'; error: unknown }
+    | { entry: ScanEntry; action: 'skip'; previous: ScanRecord }
+    | { entry: ScanEntry; action: 'duplicate' | 'assess'; bytes: number; sha256: string; key: string; rgb?: RgbImage; error?: unknown };
+
+/**
+ * Rates every image of `source`, yielding each record once it is written. The generator's
+ * return value is the summary.
+ *
+ *     const scan = scanImages(guard, 'photos/', { output: 'results.jsonl' });
+ *     for await (const record of scan) console.log(record.path);
+ */
+export async function* scanImages(
+    guard: ScanGuard,
+    source: ScanSource | readonly ScanEntry[],
+    options: ScanOptions = {},
+): AsyncGenerator<ScanRecord, ScanSummary, undefined> {
+    const started = performance.now();
+    const { signal } = options;
+    const policy = options.policy ?? guard.defaultPolicy;
+    const model = await modelIdentity(guard);
+    const entries = Array.isArray(source)
+        ? (source as readonly ScanEntry[])
+        : await listImages(source as ScanSource, { limit: options.limit, shard: options.shard, stdin: options.stdin });
+    const summary: ScanSummary = {
+        total: entries.length, done: 0, assessed: 0, safe: 0, unsafe: 0, errors: 0, duplicates: 0, skipped: 0,
+        droppedBytes: 0, aborted: false, categories: {}, elapsedMs: 0,
+    };
+
+    // key -> first record with that content; "path\0key" -> record already in the output
+    const known = new Map<string, ScanRecord>();
+    const recorded = new Map<string, ScanRecord>();
+    let writer: JsonlWriter | undefined;
+    if (options.output) {
+        const existing = await readExistingLines(options.output);
+        summary.droppedBytes = existing.droppedBytes;
+        for (const r of existing.values) {
+            if (!isRecord(r) || !r.key) continue; // errors without content are retried
+            if (!known.has(r.key)) known.set(r.key, r);
+            recorded.set(`${r.path}\0${r.key}`, r);
+        }
+        writer = await JsonlWriter.open(options.output, { syncIntervalMs: options.syncIntervalMs });
+    }
+
+    const maxSide = guard.vision ? maxUsefulSide(guard.vision) : undefined;
+    const scheduled = new Set<string>();
+    // read+hash run ahead concurrently, but the skip/duplicate/assess decision is taken in order
+    let turn: Promise<unknown> = Promise.resolve();
+    const prepare = async (entry: ScanEntry): Promise<Prepared> => {
+        const read = readFile(entry.file).then((buf) => ({ bytes: buf, sha256: createHash('sha256').update(buf).digest('hex') }));
+        const decided = turn.then(async (): Promise<Prepared> => {
+            let content: Awaited<typeof read>;
+            try {
+                content = await read;
+            } catch (error) {
+                return { entry, action: 'readError', error };
+            }
+            const key = recordKey(content.sha256, model, policy.hash);
+            const previous = recorded.get(`${entry.path}\0${key}`);
+            if (previous) return { entry, action: 'skip', previous };
+            const base = { entry, bytes: content.bytes.length, sha256: content.sha256, key };
+            if (known.has(key) || scheduled.has(key)) return { ...base, action: 'duplicate' };
+            scheduled.add(key);
+            try {
+                return { ...base, action: 'assess', rgb: await loadImage(content.bytes, { maxSide }) };
+            } catch (error) {
+                return { ...base, action: 'assess', error };
+            }
+        });
+        // the next decision waits for this one's, not for this decode
+        turn = Promise.all([read.catch(() => {}), turn]);
+        return decided;
+    };
+
+    const count = (r: ScanRecord, fresh: boolean) => {
+        if (isVerdict(r)) {
+            const c = (summary.categories[r.category ?? '(none)'] ??= { Safe: 0, Unsafe: 0 });
+            c[r.rating]++;
+            if (fresh) r.unsafe ? summary.unsafe++ : summary.safe++;
+        } else if (fresh) summary.errors++;
+    };
+
+    try {
+        for await (const item of prefetch(entries, options.prefetch ?? 4, prepare)) {
+            if (signal?.aborted) {
+                summary.aborted = true;
+                break;
+            }
+            const image = { path: item.entry.path };
+            let record: ScanRecord;
+            if (item.action === 'skip') {
+                summary.skipped++;
+                summary.done++;
+                count(item.previous, false);
+                options.onProgress?.(summary);
+                continue;
+            } else if (item.action === 'readError') {
+                record = errorRecord(image, item.error);
+            } else if (item.action === 'duplicate') {
+                record = duplicateRecord(known.get(item.key)!, item.entry.path);
+                summary.duplicates++;
+            } else {
+                const meta = { ...image, bytes: item.bytes, sha256: item.sha256, key: item.key };
+                if (item.error !== undefined) {
+                    record = errorRecord(meta, item.error);
+                } else {
+                    const rgb = item.rgb!;
+                    try {
+                        summary.assessed++;
+                        const a = await guard.assess(sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } }), {
+                            policy,
+                            seed: options.seed,
+                            temperature: options.temperature,
+                            maxTokens: options.maxTokens,
+                            maxRationaleChars: options.maxRationaleChars,
+                            signal,
+                        });
+                        record = verdictRecord(meta, a, model);
+                    } catch (error) {
+                        if (signal?.aborted) {
+                            summary.aborted = true;
+                            break;
+                        }
+                        record = errorRecord(meta, error);
+                    }
+                }
+                known.set(item.key, record);
+            }
+            await writer?.write(record);
+            count(record, true);
+            summary.done++;
+            options.onProgress?.(summary, record);
+            yield record;
+        }
+    } finally {
+        await writer?.close();
+        summary.elapsedMs = performance.now() - started;
+    }
+    return summary;
+}
+
+async function modelIdentity(guard: ScanGuard): Promise<ModelIdentity> {
+    const { name, path } = guard.modelInfo;
+    return { name, file: basename(path), bytes: (await stat(path)).size };
+}

@@ -1,0 +1,110 @@
+// Runs llama.cpp's own build/bin/llama-mtmd-cli once and reads its timings from its log.
+//
+// Method: llama-mtmd-cli loads the model and the mmproj (and warms them up unless --no-warmup), logs
+// "WARN: This is an experimental CLI ..." and then does the one assessment: load the image file, tokenize, encode
+// the image, prefill, generate, then llama_perf_context_print. With --log-timestamps every log line carries the
+// time since the process started (taken when the line is logged, not when the log thread prints it), so
+//   wall = t(first llama_perf_context_print line) - t(WARN line)
+// is the assessment alone, model loading excluded. (It includes decoding the PNG with stb_image, a few ms for
+// 384x384, which our side does before its timer starts.) Components come from the tool's own printouts:
+//   image encode = sum of "mtmd batch encoding done in X ms"
+//   prompt eval  = llama_perf "prompt eval time" (all llama_decode calls of more than one token: the text
+//                  chunks and the image embeddings), with its token count
+//   eval         = llama_perf "eval time" (one-token decodes, i.e. generated tokens; sampling not included)
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface MtmdCliRun {
+  ok: boolean;
+  exitCode: number | null;
+  /** the assessment, model loading excluded (see above) */
+  wallMs: number;
+  /** process start to exit */
+  processMs: number;
+  /** process start to the WARN line: loading and warm-up */
+  loadMs: number;
+  imageMs: number;
+  imageDecodeMs: number;
+  promptEvalMs: number;
+  promptTokens: number;
+  evalMs: number;
+  evalRuns: number;
+  imageChunks: number;
+  text: string;
+  peakRssMiB: number;
+  args: string[];
+  logTail: string;
+}
+
+/** "M.SS.mmm.uuu" (common_log's timestamp) -> ms */
+function tsMs(ts: string): number {
+  const [m, s, ms, us] = ts.split('.').map(Number) as [number, number, number, number];
+  return ((m * 60 + s) * 1000 + ms) + us / 1000;
+}
+
+function findTs(lines: string[], re: RegExp): number | undefined {
+  for (const l of lines) {
+    if (re.test(l)) {
+      const m = /^(\d+\.\d{2}\.\d{3}\.\d{3}) /.exec(l);
+      if (m) return tsMs(m[1]!);
+    }
+  }
+  return undefined;
+}
+
+function vmHwmMiB(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 60_000): Promise<MtmdCliRun> {
+  const t0 = performance.now();
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let peak = 0;
+  const poll = setInterval(() => {
+    const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
+    if (v !== undefined && v > peak) peak = v;
+  }, 200);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  clearInterval(poll);
+  clearTimeout(timer);
+  const processMs = performance.now() - t0;
+  const lines = stderr.split('\n');
+  const start = findTs(lines, /WARN: This is an experimental CLI/);
+  const end = findTs(lines, /llama_perf_context_print:\s+load time/);
+  const num = (re: RegExp) => {
+    const m = re.exec(stderr);
+    return m ? Number(m[1]) : NaN;
+  };
+  const sum = (re: RegExp) => [...stderr.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  const ok = exitCode === 0 && start !== undefined && end !== undefined;
+  return {
+    ok,
+    exitCode,
+    wallMs: start !== undefined && end !== undefined ? end - start : NaN,
+    processMs,
+    loadMs: start ?? NaN,
+    imageMs: sum(/mtmd batch encoding done in (\d+) ms/g),
+    imageDecodeMs: sum(/image decoded \(batch \d+\/\d+\) in (\d+) ms/g),
+    promptEvalMs: num(/prompt eval time =\s+([\d.]+) ms/),
+    promptTokens: num(/prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/),
+    evalMs: num(/print:\s+eval time =\s+([\d.]+) ms/),
+    evalRuns: num(/print:\s+eval time =\s+[\d.]+ ms \/\s+(\d+) runs/),
+    imageChunks: [...stderr.matchAll(/mtmd batch encoding done in/g)].length,
+    // stdout: "\n" after the prompt, the generated pieces, then "\n" and "\n\n"
+    text: stdout.replace(/^\n/, '').replace(/\n+$/, ''),
+    peakRssMiB: peak,
+    args,
+    logTail: ok ? '' : stderr.split('\n').slice(-40).join('\n'),
+  };
+}

@@ -1,0 +1,90 @@
+// Child process of scripts/bench/overhead.ts: one assessment through our addon in a fresh process (the same
+// life cycle as one llama-mtmd-cli run). Loads the model, creates a context, decodes the image (all untimed),
+// then times ctx.generate alone and prints one JSON line prefixed with BENCH_RESULT.
+//
+//   node --import @tapjs/typescript/import scripts/bench/run-ours.ts '<json spec>'
+
+import { readFileSync } from 'node:fs';
+
+import { loadImage } from '../../lib/image/index.js';
+import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+
+export interface OursSpec {
+  model: string;
+  mmproj: string;
+  image: string;
+  promptFile: string;
+  grammarFile: string;
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  /** undefined: our defaults */
+  threads?: number;
+  contextSize?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  flashAttention?: 'on' | 'off' | 'auto';
+  /** add BOS etc. (LLaMA/Vicuna prompts); default false */
+  addSpecial?: boolean;
+  /** how many timed generations in this process (the first is the one compared; later ones are warm) */
+  repeat?: number;
+}
+
+function peakRssMiB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as OursSpec;
+const prompt = readFileSync(spec.promptFile, 'utf8');
+const grammar = readFileSync(spec.grammarFile, 'utf8');
+
+const t0 = performance.now();
+const model = await VisionModel.load({
+  model: spec.model,
+  mmproj: spec.mmproj,
+  ...(spec.threads !== undefined ? { mmprojThreads: spec.threads } : {}),
+  ...(spec.flashAttention !== undefined ? { mmprojFlashAttention: spec.flashAttention } : {}),
+});
+const ctx = await model.createContext({
+  ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
+  ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+  ...(spec.batchSize !== undefined ? { batchSize: spec.batchSize } : {}),
+  ...(spec.ubatchSize !== undefined ? { ubatchSize: spec.ubatchSize } : {}),
+  ...(spec.flashAttention !== undefined ? { flashAttention: spec.flashAttention } : {}),
+});
+const loadMs = performance.now() - t0;
+const img = await loadImage(spec.image);
+if (!prompt.includes(model.info.mediaMarker)) throw new Error(`the prompt has no ${model.info.mediaMarker}`);
+
+const runs = [];
+for (let i = 0; i < (spec.repeat ?? 1); i++) {
+  await ctx.clearSequence();
+  const t1 = performance.now();
+  const r = await ctx.generate({
+    prompt: { text: prompt, images: [{ data: img.data, width: img.width, height: img.height }], addSpecial: spec.addSpecial ?? false },
+    grammar,
+    temperature: spec.temperature,
+    topK: spec.topK,
+    topP: spec.topP,
+    seed: spec.seed,
+    maxTokens: spec.maxTokens,
+  });
+  const wallMs = performance.now() - t1;
+  runs.push({
+    wallMs,
+    text: r.text,
+    tokens: Array.from(r.tokens),
+    stopReason: r.stopReason,
+    promptTokens: r.promptTokens,
+    imageTokens: r.imageTokens,
+    forwardPasses: r.forwardPasses,
+    timings: r.timings,
+  });
+}
+const info = { threads: ctx.info, mmprojThreads: spec.threads };
+await ctx.close();
+await model.close();
+process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), runs, context: info.threads })}\n`);
