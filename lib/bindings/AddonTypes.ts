@@ -90,6 +90,8 @@ export interface NativeSamplerOptions {
     topK?: number;
     topP?: number;
     seed?: number;
+    /** Append grammar-forced tokens without sampling, batched with the next step (default true). */
+    jumpForward?: boolean;
 }
 
 export interface NativeEvaluateRequest {
@@ -129,6 +131,8 @@ export interface NativeGenerateResult extends NativePrefillResult {
     prefillForwardPasses: number;
     /** llama_decode calls after the prefill that this sequence took part in. */
     forwardPasses: number;
+    /** Generated tokens that the grammar forced (appended without a forward pass of their own). */
+    forcedTokens: number;
 }
 
 export type NativeTokenCallback = (request: number, token: number, piece: Buffer) => void;

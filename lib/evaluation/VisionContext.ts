@@ -45,6 +45,11 @@ export interface SamplingOptions {
     topK?: number;
     topP?: number;
     seed?: number;
+    /**
+     * With a grammar: tokens the grammar forces are appended without sampling and evaluated in one batch with
+     * the next step (default true). The output is token for token what plain constrained decoding gives.
+     */
+    jumpForward?: boolean;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -73,7 +78,10 @@ export interface GenerateResult {
     imageTokens: number;
     /** Position after the prompt and the generated tokens that were evaluated. */
     nPast: number;
+    /** llama_decode calls: for the prompt, and after it (fewer than generated tokens with jump-forward). */
     forwardPasses: { prefill: number; decode: number };
+    /** Generated tokens the grammar forced. */
+    forcedTokens: number;
     timings: GenerateTimings;
 }
 
@@ -189,6 +197,7 @@ export class VisionContext {
                             topK: r.topK,
                             topP: r.topP,
                             seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
+                            jumpForward: r.jumpForward ?? true,
                         },
                     })),
                     (index, token, piece) => {
@@ -299,6 +308,7 @@ function toResult(r: NativeGenerateResult, text: string, totalMs: number): Gener
         imageTokens: r.imageTokens,
         nPast: r.nPast,
         forwardPasses: { prefill: r.prefillForwardPasses, decode: r.forwardPasses },
+        forcedTokens: r.forcedTokens,
         timings: { imageMs: r.imageMs, promptMs: r.promptMs, decodeMs: r.decodeMs, totalMs },
     };
 }

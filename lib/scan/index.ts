@@ -17,3 +17,4 @@ export {
 } from './records.js';
 export { JsonlWriter, readExistingLines, type ExistingLines, type JsonlWriterOptions } from './jsonl-writer.js';
 export { prefetch } from './prefetch.js';
+export { formatSummary } from './summary-table.js';

@@ -114,32 +114,35 @@ export async function* scanImages(
 
     const maxSide = guard.vision ? maxUsefulSide(guard.vision) : undefined;
     const scheduled = new Set<string>();
-    // read+hash run ahead concurrently, but the skip/duplicate/assess decision is taken in order
+    // reads and hashes run ahead concurrently; the skip/duplicate/assess decisions are taken in order
     let turn: Promise<unknown> = Promise.resolve();
+    const decide = async (entry: ScanEntry, read: Promise<{ buf: Buffer; sha256: string }>): Promise<Prepared & { buf?: Buffer }> => {
+        let content: { buf: Buffer; sha256: string };
+        try {
+            content = await read;
+        } catch (error) {
+            return { entry, action: 'readError', error };
+        }
+        const key = recordKey(content.sha256, model, policy.hash);
+        const previous = recorded.get(`${entry.path}\0${key}`);
+        if (previous) return { entry, action: 'skip', previous };
+        const base = { entry, bytes: content.buf.length, sha256: content.sha256, key };
+        if (known.has(key) || scheduled.has(key)) return { ...base, action: 'duplicate' };
+        scheduled.add(key);
+        return { ...base, action: 'assess', buf: content.buf };
+    };
     const prepare = async (entry: ScanEntry): Promise<Prepared> => {
-        const read = readFile(entry.file).then((buf) => ({ bytes: buf, sha256: createHash('sha256').update(buf).digest('hex') }));
-        const decided = turn.then(async (): Promise<Prepared> => {
-            let content: Awaited<typeof read>;
-            try {
-                content = await read;
-            } catch (error) {
-                return { entry, action: 'readError', error };
-            }
-            const key = recordKey(content.sha256, model, policy.hash);
-            const previous = recorded.get(`${entry.path}\0${key}`);
-            if (previous) return { entry, action: 'skip', previous };
-            const base = { entry, bytes: content.bytes.length, sha256: content.sha256, key };
-            if (known.has(key) || scheduled.has(key)) return { ...base, action: 'duplicate' };
-            scheduled.add(key);
-            try {
-                return { ...base, action: 'assess', rgb: await loadImage(content.bytes, { maxSide }) };
-            } catch (error) {
-                return { ...base, action: 'assess', error };
-            }
-        });
-        // the next decision waits for this one's, not for this decode
-        turn = Promise.all([read.catch(() => {}), turn]);
-        return decided;
+        const read = readFile(entry.file).then((buf) => ({ buf, sha256: createHash('sha256').update(buf).digest('hex') }));
+        read.catch(() => {});
+        const decision = turn.then(() => decide(entry, read));
+        turn = decision.catch(() => {});
+        const { buf, ...d } = await decision;
+        if (d.action !== 'assess') return d;
+        try {
+            return { ...d, rgb: await loadImage(buf!, { maxSide }) };
+        } catch (error) {
+            return { ...d, error };
+        }
     };
 
     const count = (r: ScanRecord, fresh: boolean) => {

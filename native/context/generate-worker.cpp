@@ -114,10 +114,43 @@ bool GenerateWorker::Accept(size_t i, llama_token token) {
     return true;
 }
 
+bool GenerateWorker::SampleAndForce(size_t i, int32_t idx, size_t max_forced) {
+    GenerateRequest& r = requests_[i];
+    GenerateOutcome& out = outcomes_[i];
+    const auto t0 = std::chrono::steady_clock::now();
+    const llama_token tok = r.sampler->Sample(lease_->ctx.get(), idx);
+    out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (tok == LLAMA_TOKEN_NULL) {
+        out.stop = StopReason::kError;
+        out.error = "sampling failed: the grammar allows no token here";
+        return false;
+    }
+    out.pending.clear();
+    if (!Accept(i, tok)) return false;
+    out.pending.push_back(tok);
+    while (out.pending.size() <= max_forced) {
+        const auto tf = std::chrono::steady_clock::now();
+        const llama_token forced = r.sampler->NextForced();
+        out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tf).count();
+        if (forced == LLAMA_TOKEN_NULL) break;
+        out.forced_tokens++;
+        if (!Accept(i, forced)) return false;
+        out.pending.push_back(forced);
+    }
+    if (r.sampler->DeadEnd()) {
+        out.stop = StopReason::kError;
+        out.error = "the grammar allows no token here";
+        return false;
+    }
+    return true;
+}
+
 void GenerateWorker::Execute() {
     BeginLogScope();
     ContextResources& ctx = *lease_;
     llama_memory_t mem = llama_get_memory(ctx.ctx.get());
+    // Forced runs of all sequences together must fit one batch.
+    const size_t max_forced = std::max<size_t>(1, llama_n_batch(ctx.ctx.get()) / requests_.size()) - 1;
     std::vector<size_t> live;
     for (size_t i = 0; i < requests_.size(); i++) {
         GenerateRequest& r = requests_[i];
@@ -137,10 +170,7 @@ void GenerateWorker::Execute() {
             out.stop = StopReason::kMaxTokens;
             continue;
         }
-        const auto t0 = std::chrono::steady_clock::now();
-        const llama_token tok = llama_sampler_sample(r.sampler.get(), ctx.ctx.get(), -1);
-        out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        if (Accept(i, tok)) live.push_back(i);
+        if (SampleAndForce(i, -1, max_forced)) live.push_back(i);
     }
     DecodeLoop(live);
     if (has_on_token_) on_token_.Release();
@@ -149,19 +179,24 @@ void GenerateWorker::Execute() {
 void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
     ContextResources& ctx = *lease_;
     const llama_pos n_ctx_seq = static_cast<llama_pos>(llama_n_ctx_seq(ctx.ctx.get()));
-    Batch batch(static_cast<int32_t>(requests_.size()), 1);
+    const size_t max_forced = std::max<size_t>(1, llama_n_batch(ctx.ctx.get()) / requests_.size()) - 1;
+    Batch batch(static_cast<int32_t>(llama_n_batch(ctx.ctx.get())), 1);
     while (!live.empty()) {
         const auto t0 = std::chrono::steady_clock::now();
         batch.clear();
         std::vector<size_t> in_batch;
+        std::vector<int32_t> logits_at;
         for (size_t i : live) {
             GenerateOutcome& out = outcomes_[i];
-            if (out.n_past + 1 > n_ctx_seq) {
+            if (out.n_past + static_cast<llama_pos>(out.pending.size()) > n_ctx_seq) {
                 out.stop = StopReason::kContextFull;
                 continue;
             }
-            batch.add(out.tokens.back(), out.n_past, requests_[i].seq, true);
+            for (size_t k = 0; k < out.pending.size(); k++) {
+                batch.add(out.pending[k], out.n_past + static_cast<llama_pos>(k), requests_[i].seq, k + 1 == out.pending.size());
+            }
             in_batch.push_back(i);
+            logits_at.push_back(batch.size() - 1);
         }
         if (in_batch.empty()) break;
         const int32_t ret = llama_decode(ctx.ctx.get(), batch.get());
@@ -172,17 +207,15 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
             }
             break;
         }
-        std::vector<size_t> still_live;
         const double step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        std::vector<size_t> still_live;
         for (size_t j = 0; j < in_batch.size(); j++) {
             const size_t i = in_batch[j];
             GenerateOutcome& out = outcomes_[i];
-            out.n_past++;
+            out.n_past += static_cast<llama_pos>(out.pending.size());
             out.forward_passes++;
-            const auto ts = std::chrono::steady_clock::now();
-            const llama_token tok = llama_sampler_sample(requests_[i].sampler.get(), ctx.ctx.get(), static_cast<int32_t>(j));
-            out.decode_ms += step_ms + std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ts).count();
-            if (Accept(i, tok)) still_live.push_back(i);
+            out.decode_ms += step_ms;
+            if (SampleAndForce(i, logits_at[j], max_forced)) still_live.push_back(i);
         }
         live.swap(still_live);
     }
@@ -204,6 +237,7 @@ void GenerateWorker::OnOK() {
         o.Set("decodeMs", out.decode_ms);
         o.Set("prefillForwardPasses", out.prefill.forward_passes);
         o.Set("forwardPasses", out.forward_passes);
+        o.Set("forcedTokens", out.forced_tokens);
         results.Set(static_cast<uint32_t>(i), o);
     }
     deferred_.Resolve(results);

@@ -1,8 +1,10 @@
 // context.generate(requests, onToken?) -> Promise<results>: for each request, its prompt is prefilled (one
 // after another, each sampled right after its own prefill, since logits only exist for the latest decode),
 // then the decode steps of all live sequences are batched into one llama_decode each, every sequence with its
-// own sampler chain and grammar. Tokens stream to JS through a thread-safe function with a queue of one, so
-// the worker is never more than one token ahead of JS: an abort raised from onToken stops within one token.
+// own sampler chain and grammar. Tokens the grammar forces are appended without a forward pass of their own
+// and evaluated in one batch with the next step (jump-forward decoding). Tokens stream to JS through a
+// thread-safe function with a queue of one, so the worker is never more than one token ahead of JS: an abort
+// raised from onToken stops within one token.
 #pragma once
 #include <napi.h>
 
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "../sampling/abort-handle.h"
+#include "../sampling/sequence-sampler.h"
 #include "busy-lease.h"
 #include "prefill.h"
 
@@ -21,7 +24,7 @@ struct GenerateRequest {
     llama_seq_id seq = 0;
     llama_pos n_past = 0;
     PromptInput prompt;
-    SamplerPtr sampler;
+    std::unique_ptr<SequenceSampler> sampler;
     int32_t max_tokens = 0;
     AbortFlag abort;
 };
@@ -33,7 +36,9 @@ struct GenerateOutcome {
     std::string error;
     double decode_ms = 0;
     int32_t forward_passes = 0;  // decode calls this sequence took part in after its prefill
+    int32_t forced_tokens = 0;   // tokens the grammar forced (appended without sampling)
     llama_pos n_past = 0;
+    std::vector<llama_token> pending;  // accepted, not yet decoded
 };
 
 class GenerateWorker : public Napi::AsyncWorker {
@@ -46,6 +51,8 @@ class GenerateWorker : public Napi::AsyncWorker {
  private:
     GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool Accept(size_t i, llama_token token);  // false: the sequence has stopped
+    // Samples at batch index idx, then appends the tokens the grammar forces; false: stopped.
+    bool SampleAndForce(size_t i, int32_t idx, size_t max_forced);
     void Emit(size_t i, llama_token token);
     void DecodeLoop(std::vector<size_t>& live);
 

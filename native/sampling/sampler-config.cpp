@@ -13,28 +13,29 @@ SamplerConfig ParseSamplerConfig(const Napi::Object& obj) {
     c.top_k = static_cast<int32_t>(OptionalInt(obj, "topK", c.top_k, 0, 1 << 30));
     c.top_p = static_cast<float>(OptionalNumber(obj, "topP", c.top_p, 0.0, 1.0));
     c.seed = static_cast<uint32_t>(OptionalInt(obj, "seed", 0, 0, UINT32_MAX));
+    c.jump_forward = OptionalBool(obj, "jumpForward", true);
     return c;
 }
 
-SamplerPtr BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config) {
+std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config) {
     llama_sampler_chain_params params = llama_sampler_chain_default_params();
     params.no_perf = true;
-    SamplerPtr chain(llama_sampler_chain_init(params));
+    SamplerPtr grammar;
     if (!config.grammar.empty()) {
         BeginLogScope();
-        llama_sampler* grammar = llama_sampler_init_grammar(vocab, config.grammar.c_str(), config.grammar_root.c_str());
+        grammar.reset(llama_sampler_init_grammar(vocab, config.grammar.c_str(), config.grammar_root.c_str()));
         if (!grammar) throw Napi::Error::New(env, WithLogDetail("invalid GBNF grammar"));
-        llama_sampler_chain_add(chain.get(), grammar);
     }
+    SamplerPtr rest(llama_sampler_chain_init(params));
     if (config.temperature <= 0.0f) {
-        llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
-        return chain;
+        llama_sampler_chain_add(rest.get(), llama_sampler_init_greedy());
+    } else {
+        if (config.top_k > 0) llama_sampler_chain_add(rest.get(), llama_sampler_init_top_k(config.top_k));
+        if (config.top_p < 1.0f) llama_sampler_chain_add(rest.get(), llama_sampler_init_top_p(config.top_p, 1));
+        llama_sampler_chain_add(rest.get(), llama_sampler_init_temp(config.temperature));
+        llama_sampler_chain_add(rest.get(), llama_sampler_init_dist(config.seed));
     }
-    if (config.top_k > 0) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_k(config.top_k));
-    if (config.top_p < 1.0f) llama_sampler_chain_add(chain.get(), llama_sampler_init_top_p(config.top_p, 1));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_temp(config.temperature));
-    llama_sampler_chain_add(chain.get(), llama_sampler_init_dist(config.seed));
-    return chain;
+    return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), config.jump_forward);
 }
 
 }  // namespace lg

@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
 #include "../util/handles.h"
+#include "sequence-sampler.h"
 
 namespace lg {
 
@@ -17,10 +20,11 @@ struct SamplerConfig {
     int32_t top_k = 50;
     float top_p = 0.95f;
     uint32_t seed = 0;
+    bool jump_forward = true;
 };
 
 SamplerConfig ParseSamplerConfig(const Napi::Object& obj);
 // Throws a JS error (with llama.cpp's reason) when the grammar does not parse.
-SamplerPtr BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config);
+std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config);
 
 }  // namespace lg

@@ -1,0 +1,126 @@
+import cliProgress from 'cli-progress';
+import { InvalidArgumentError, type Command } from 'commander';
+import { LlavaGuard } from '../../guard/LlavaGuard.js';
+import { Policy } from '../../policy/index.js';
+import { formatSummary } from '../../scan/summary-table.js';
+import { scanImages, type ScanSummary } from '../../scan/scan.js';
+import { listImages, parseShard, type Shard } from '../../scan/sources.js';
+import { collect, parseInteger, parseNumber } from '../options.js';
+
+interface ScanCliOptions {
+    model: string;
+    mmproj: string;
+    out: string;
+    policy?: string;
+    allow?: string[];
+    sensitive?: string[];
+    limit?: number;
+    shard?: Shard;
+    seed?: number;
+    temperature?: number;
+    maxTokens?: number;
+    maxRationaleChars?: number;
+    threads?: number;
+    gpuLayers?: number;
+    prefetch?: number;
+}
+
+const shardOption = (value: string): Shard => {
+    try {
+        return parseShard(value);
+    } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+    }
+};
+
+export function registerScan(program: Command): void {
+    program
+        .command('scan')
+        .description('rate every image of a folder, manifest or list into a resumable JSONL file (one record per image)')
+        .argument('<source>', 'a folder (images found by content, recursively), a manifest (.jsonl or .csv with a "path" column), or - for paths on stdin')
+        .requiredOption('-m, --model <file>', 'text-model GGUF of a LlavaGuard model')
+        .requiredOption('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model')
+        .requiredOption('-o, --out <file>', 'JSONL records, appended; images already there (same content, model, policy) are skipped')
+        .option('-p, --policy <file>', 'policy JSON (see Policy.save); default: the policy the model was trained with')
+        .option('--allow <ids>', 'declare categories non-violating, e.g. O6 (repeatable, comma-separated)', collect)
+        .option('--sensitive <ids>', 'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)', collect)
+        .option('--limit <n>', 'only the first n images (sorted order, after --shard)', parseInteger('--limit', 0))
+        .option('--shard <i/n>', 'only shard i of n (0-based, by hash of the path): n processes split a collection without overlap', shardOption)
+        .option('--seed <n>', 'sampling seed', parseInteger('--seed', 0, 0xffffffff))
+        .option('--temperature <t>', 'sampling temperature (default 0.2, as the reference)', parseNumber('--temperature', 0, 10))
+        .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000))
+        .option('--max-rationale-chars <n>', 'bound on the rationale length', parseInteger('--max-rationale-chars', 1, 100000))
+        .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
+        .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
+        .option('--prefetch <n>', 'images read and decoded ahead of inference (default 4)', parseInteger('--prefetch', 1, 64))
+        .action(async (source: string, options: ScanCliOptions) => {
+            // list first: a bad source fails before the model loads, and the bar knows its total
+            const entries = await listImages(source, { limit: options.limit, shard: options.shard });
+            const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers });
+            const controller = new AbortController();
+            const onSigint = () => {
+                controller.abort();
+                process.stderr.write('\ninterrupted: stopping after the current image (Ctrl-C again to quit at once)\n');
+                process.once('SIGINT', () => process.exit(130));
+            };
+            process.once('SIGINT', onSigint);
+            const bar = process.stdout.isTTY ? progressBar() : undefined;
+            try {
+                let policy = options.policy ? await Policy.load(options.policy) : guard.defaultPolicy;
+                if (options.allow?.length) policy = policy.allow(...options.allow);
+                if (options.sensitive?.length) policy = policy.sensitive(...options.sensitive);
+                if (guard.modelInfo.randomWeights) console.error('note: this model has random weights (a generated test model): its verdicts mean nothing');
+                bar?.start(entries.length);
+                const scan = scanImages(guard, entries, {
+                    policy,
+                    seed: options.seed,
+                    temperature: options.temperature,
+                    maxTokens: options.maxTokens,
+                    maxRationaleChars: options.maxRationaleChars,
+                    prefetch: options.prefetch,
+                    output: options.out,
+                    signal: controller.signal,
+                    onProgress: (s) => bar?.update(s),
+                });
+                let step = await scan.next();
+                while (!step.done) step = await scan.next();
+                bar?.stop();
+                console.log(formatSummary(step.value, options.out));
+                if (step.value.aborted) process.exitCode = 130;
+            } finally {
+                bar?.stop();
+                process.off('SIGINT', onSigint);
+                await guard.close();
+            }
+        });
+}
+
+/** images/s and ETA over this run's work only: resumed images are skipped in no time and would skew both. */
+function progressBar() {
+    const bar = new cliProgress.SingleBar(
+        {
+            format: '{bar} {value}/{total} | {rate} img/s | ETA {left} | safe {safe}  unsafe {unsafe}  errors {errors}',
+            hideCursor: true,
+            clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+    );
+    const started = performance.now();
+    return {
+        start: (total: number) => bar.start(total, 0, { rate: '-', left: '-', safe: 0, unsafe: 0, errors: 0 }),
+        update(s: Readonly<ScanSummary>) {
+            const secs = (performance.now() - started) / 1000;
+            const worked = s.done - s.skipped;
+            const rate = worked / Math.max(secs, 1e-3);
+            const left = worked > 0 ? formatSeconds((s.total - s.done) / rate) : '-';
+            bar.update(s.done, { rate: worked > 0 ? rate.toFixed(2) : '-', left, safe: s.safe, unsafe: s.unsafe, errors: s.errors });
+        },
+        stop: () => bar.stop(),
+    };
+}
+
+function formatSeconds(secs: number): string {
+    if (!Number.isFinite(secs)) return '-';
+    const s = Math.round(secs);
+    return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
