@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { NONE_APPLYING, Policy } from '../policy/index.js';
-import { normalizeCategory, type Rating } from '../verdict/index.js';
+import type { Rating } from '../verdict/index.js';
 
 export const SCORES = Object.freeze([
     'Highly Inappropriate',
@@ -122,8 +122,8 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
         let category: string = NONE_APPLYING;
         if (row.category !== undefined) {
             const raw = row.category.trim();
-            const norm = /^na$/i.test(raw) ? { category: NONE_APPLYING, known: true } : normalizeCategory(raw, categoryStrings);
-            if (!norm.known || norm.category === null) {
+            const found = labelCategory(raw, categoryStrings);
+            if (found === null) {
                 issues.push({
                     line,
                     field: 'category',
@@ -131,7 +131,7 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
                 });
                 continue;
             }
-            category = norm.category;
+            category = found;
         }
         if (rating === 'Unsafe' && category === NONE_APPLYING) {
             issues.push({ line, field: 'category', message: 'an Unsafe sample needs a category other than "NA: None applying"' });
@@ -158,7 +158,7 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
             }),
         );
     }
-    if (issues.length > 0) throw new EvalManifestError(source, issues);
+    if (issues.length > 0) throw new EvalManifestError(source, [...issues].sort((a, b) => a.line - b.line));
     return samples;
 }
 
@@ -171,6 +171,21 @@ export async function loadManifest(path: string, options: Omit<ParseManifestOpti
 /** Keeps the samples of one split (all when split is undefined). */
 export const selectSplit = (samples: readonly EvalSample[], split?: string): EvalSample[] =>
     split === undefined ? [...samples] : samples.filter((s) => s.split === split);
+
+// Stricter than the normaliser for model answers: a label must be the whole category string
+// (case and spacing aside), its id alone ("O3", "o3:"), or its name alone; "O2: Sexual Content"
+// contradicts itself and is rejected rather than read as O2.
+function labelCategory(raw: string, categoryStrings: readonly string[]): string | null {
+    const squash = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+    const text = squash(raw);
+    for (const c of categoryStrings) {
+        const sep = c.indexOf(': ');
+        const id = sep < 0 ? c : c.slice(0, sep);
+        const name = sep < 0 ? c : c.slice(sep + 2);
+        if (text === squash(c) || text === squash(id) || text === `${squash(id)}:` || text === squash(name)) return c;
+    }
+    return null;
+}
 
 interface Row {
     line: number;

@@ -1,0 +1,47 @@
+import t from 'tap';
+import { Policy } from '../lib/policy/index.js';
+import { buildVerdictGrammar } from '../lib/verdict/index.js';
+import { FAMILIES, closeAllModels, imagePrompt, patternImage, tinyModel } from './helpers/models.js';
+
+t.teardown(closeAllModels);
+
+for (const family of FAMILIES) {
+    t.test(`${family}: jump-forward gives token for token what plain constrained decoding gives, in fewer forward passes`, async (t) => {
+        const model = await tinyModel(family);
+        // ubatchSize 1: llama.cpp then computes a batch one token at a time, so the logits are bit-identical to
+        // plain decoding's. (With larger micro-batches the matrix kernels sum in another order: logits differ
+        // by ~1e-3, as in any batched llama.cpp decoding, and a sample near a boundary can flip.) The forward
+        // passes counted are llama_decode calls, which jump-forward reduces either way.
+        await using ctx = await model.createContext({ contextSize: 4096, ubatchSize: 1 });
+        const grammar = buildVerdictGrammar(Policy.default('v1.2'), { maxRationaleChars: 30 });
+        const prompt = { text: imagePrompt(model), images: [patternImage(24, 24, 7)] };
+        let plainPasses = 0;
+        let jumpPasses = 0;
+        let generated = 0;
+        for (const [seed, temperature] of [[0, 0], [1, 0.2], [2, 1], [3, 1], [4, 1.5], [5, 0.7]] as const) {
+            const settings = { prompt, grammar, seed, temperature, maxTokens: 120 };
+            const plain = await ctx.generate({ ...settings, jumpForward: false });
+            const jump = await ctx.generate({ ...settings, jumpForward: true });
+            t.same([...jump.tokens], [...plain.tokens], `seed ${seed}, temperature ${temperature}: same tokens`);
+            t.equal(jump.text, plain.text);
+            t.equal(plain.forcedTokens, 0);
+            t.ok(jump.forcedTokens > 0, `${jump.forcedTokens} forced tokens`);
+            plainPasses += plain.forwardPasses.decode;
+            jumpPasses += jump.forwardPasses.decode;
+            generated += jump.tokens.length;
+        }
+        t.ok(jumpPasses < plainPasses, `forward passes after the prefill: ${jumpPasses} with jump-forward, ${plainPasses} without, for ${generated} tokens`);
+    });
+
+    t.test(`${family}: without a rationale the verdict stops after the category`, async (t) => {
+        const model = await tinyModel(family);
+        await using ctx = await model.createContext({ contextSize: 4096 });
+        const policy = Policy.default('v1.2');
+        const grammar = buildVerdictGrammar(policy, { rationale: false });
+        const r = await ctx.generate({ prompt: { text: imagePrompt(model), images: [patternImage(16, 16, 2)] }, grammar, seed: 3, temperature: 1, maxTokens: 200 });
+        t.equal(r.stopReason, 'eog');
+        t.match(r.text, /^\{\n {4}"rating": "(Safe|Unsafe)",\n {4}"category": "[^"]+"$/);
+        t.ok(policy.categoryStrings.some((c) => r.text.endsWith(`"${c}"`)));
+        t.ok(r.forwardPasses.decode < r.tokens.length, `${r.forwardPasses.decode} forward passes for ${r.tokens.length} tokens`);
+    });
+}
