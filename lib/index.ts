@@ -8,6 +8,8 @@ export type {
     AssessOptions,
     ImageInput,
     LlavaGuardLoadOptions,
+    ScoreOptions,
+    ScoreResult,
 } from './guard/types.js';
 export * from './policy/index.js';
 export * from './chat/index.js';
@@ -24,4 +26,5 @@ export {
     type SamplingOptions,
 } from './evaluation/VisionContext.js';
 export { AbortError, ClosedError, ModelLoadError } from './evaluation/errors.js';
+export * from './scan/index.js';
 export type * from './bindings/AddonTypes.js';

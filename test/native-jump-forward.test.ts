@@ -40,7 +40,7 @@ for (const family of FAMILIES) {
         const grammar = buildVerdictGrammar(policy, { rationale: false });
         const r = await ctx.generate({ prompt: { text: imagePrompt(model), images: [patternImage(16, 16, 2)] }, grammar, seed: 3, temperature: 1, maxTokens: 200 });
         t.equal(r.stopReason, 'eog');
-        t.match(r.text, /^\{\n {4}"rating": "(Safe|Unsafe)",\n {4}"category": "[^"]+"$/);
+        t.match(r.text, /^ ?\{\n {4}"rating": "(Safe|Unsafe)",\n {4}"category": "[^"]+"$/);
         t.ok(policy.categoryStrings.some((c) => r.text.endsWith(`"${c}"`)));
         t.ok(r.forwardPasses.decode < r.tokens.length, `${r.forwardPasses.decode} forward passes for ${r.tokens.length} tokens`);
     });

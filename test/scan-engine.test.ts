@@ -8,7 +8,7 @@ import sharp, { type Sharp } from 'sharp';
 import t from 'tap';
 import { cachedTestModel } from '../gguf/tiny-models.js';
 import { LlavaGuard, Policy } from '../lib/index.js';
-import { isVerdict, listImages, scanImages, sniffImageFormat, type ScanGuard, type ScanOptions, type ScanRecord } from '../lib/scan/index.js';
+import { exportCsv, isVerdict, listImages, pathsFromCsv, recordsToCsv, scanImages, sniffImageFormat, type ScanGuard, type ScanOptions, type ScanRecord } from '../lib/scan/index.js';
 import { patternImage } from './helpers/models.js';
 
 // One category keeps the prompt ~1k tokens (the full policy is ~3.6k): ~0.4 s an image on the tiny model.
@@ -123,7 +123,6 @@ t.test('shards partition the collection exactly (2 and 3 shards), deterministica
 });
 
 t.test('manifests (JSONL, CSV) and stdin: relative paths resolve against the manifest folder', async (t) => {
-    await mkdir(join(root, 'lists'), { recursive: true });
     const jsonl = join(coll, 'list.jsonl');
     await writeFile(jsonl, `{"path":"a/img00.png","label":1}\n\n{"path":"${join(coll, 'a/b/img01.jpg')}"}\n{"path":"missing.png"}\n`);
     const csv = join(coll, 'c', 'list.csv');
@@ -186,6 +185,8 @@ t.test('resume after a crash: whole records kept, the torn last line dropped, on
     t.equal(counter.calls, expectedAssess, `only the ${expectedAssess} images not yet recorded are assessed`);
     t.equal(records.length, IMAGES - KEEP);
     t.match(summary, { skipped: KEEP, droppedBytes: torn.length, done: IMAGES });
+    const tableTotal = Object.values(summary.categories).reduce((n, c) => n + c.Safe + c.Unsafe, 0);
+    t.equal(tableTotal, IMAGES - 2, 'the category table includes the resumed verdicts');
     const final = await readJsonl(out);
     const paths = final.map((r) => r.path);
     t.equal(new Set(paths).size, paths.length, 'no path recorded twice');
@@ -235,6 +236,21 @@ t.test('the read-ahead decode gives the same verdict as assessing the file itsel
     const direct = await g.assess(join(coll, rel), runOptions);
     const { records } = await drain(scanImages(g, [{ path: rel, file: join(coll, rel) }], runOptions));
     t.match(records[0], { rating: direct.rating, category: direct.category, rationale: direct.rationale });
+});
+
+t.test('the CSV export: one row per path (its last record), quoted, model text kept from running as a formula', async (t) => {
+    t.ok(full.length === IMAGES, 'needs the full run');
+    const v = full.find(isVerdict)!;
+    const csv = recordsToCsv([{ ...v, path: 'x, "y".png', rationale: '=HYPERLINK("evil")' }, { path: 'e.png', error: 'cut\nshort', code: 'CORRUPT' }]);
+    t.same(pathsFromCsv(csv), ['x, "y".png', 'e.png']);
+    t.match(csv, `"'=HYPERLINK(""evil"")"`);
+    const jsonl = join(root, 'twice.jsonl');
+    await writeFile(jsonl, [...full, { ...v, rating: 'Unsafe' }].map((r) => JSON.stringify(r)).join('\n') + '\n{"path":"torn');
+    const file = join(root, 'twice.csv');
+    t.equal(await exportCsv(jsonl, file), IMAGES);
+    const text = await readFile(file, 'utf8');
+    t.same(pathsFromCsv(text), full.map((r) => r.path).sort());
+    t.match(text.split('\r\n').find((l) => l.startsWith(`${v.path},`)), /^[^,]+,Unsafe,/, 'the last record of a path wins');
 });
 
 // The CLI in a child process, as main.ts runs it (commander + registerScan): from dist/ when it is
@@ -305,11 +321,12 @@ t.test('the CLI survives kill -9 and Ctrl-C: a rerun resumes and ends with each 
     t.match(r2.stdout, /interrupted after/);
     t.match(r2.stdout, new RegExp(`${afterKill} already done`));
 
-    const finished = await startCli(args).exited;
+    const finished = await startCli([...args, '--csv', join(root, 'cli.csv')]).exited;
     t.equal(finished.code, 0, finished.stderr);
     t.match(finished.stdout, new RegExp(`scanned ${LIMIT}/${LIMIT} images`));
     t.match(finished.stdout, /category\s+Safe\s+Unsafe/);
     t.notMatch(finished.stdout, /█/, 'no progress bar when stdout is not a TTY');
+    t.match(finished.stdout, new RegExp(`csv: .*cli\\.csv \\(${LIMIT} rows\\)`));
     const records = await readJsonl(out);
     t.same(records.map((r) => r.path), full.slice(0, LIMIT).map((r) => r.path), 'each image once, as in a library run');
     t.same(records.map((r) => ('key' in r ? r.key : null)), full.slice(0, LIMIT).map((r) => ('key' in r ? r.key : null)), 'same keys: same content, model and policy');

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAssess } from './commands/assess.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGguf } from './commands/gguf.js';
+import { registerScan } from './commands/scan.js';
 import { packageVersion } from './version.js';
 
 const program = new Command('llavaguard')
@@ -11,6 +12,7 @@ const program = new Command('llavaguard')
     .version(packageVersion())
     .showHelpAfterError();
 registerAssess(program);
+registerScan(program);
 registerDemo(program);
 registerGguf(program);
 

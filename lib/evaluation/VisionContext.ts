@@ -94,6 +94,13 @@ export interface EvaluateOptions {
     logits?: boolean;
 }
 
+/** The context's operations without queueing, inside {@link VisionContext.exclusive}. */
+export interface DirectContext {
+    evaluate(options: EvaluateOptions): Promise<NativePrefillResult>;
+    generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]>;
+    copySequence(source: number, destination: number): Promise<void>;
+}
+
 /** One llama_context with N sequence slots. All calls on it queue and run one at a time, off the event loop. */
 export class VisionContext {
     readonly #model: VisionModel;
@@ -145,23 +152,7 @@ export class VisionContext {
 
     /** Evaluates a prompt into a sequence without generating (a prefix that other calls keep or copy). */
     evaluate(options: EvaluateOptions): Promise<NativePrefillResult> {
-        return this.#enqueue(async () => {
-            const abort = nativeAbortFor(options.signal);
-            try {
-                return await this.#native.evaluate({
-                    sequence: options.sequence ?? 0,
-                    nPast: options.keepPrefix ?? 0,
-                    prompt: toNativePrompt(options.prompt),
-                    abort: abort.handle,
-                    logits: options.logits ?? false,
-                });
-            } catch (error) {
-                if ((error as { code?: string }).code === 'ABORT_ERR') throw new AbortError();
-                throw error;
-            } finally {
-                abort.dispose();
-            }
-        });
+        return this.#enqueue(() => this.#evaluateNow(options));
     }
 
     /** Prefills the prompt and generates until end of generation, maxTokens, or abort. */
@@ -175,50 +166,21 @@ export class VisionContext {
      * the decode steps of all live sequences run batched, each with its own sampler and grammar.
      */
     generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]> {
-        return this.#enqueue(async () => {
-            const started = performance.now();
-            const aborts = requests.map((r) => nativeAbortFor(r.signal));
-            const decoders = requests.map(() => new TokenTextDecoder());
-            // Token callbacks and the completion travel on different libuv handles: the result can arrive
-            // before the last tokens' callbacks, so wait until each request has seen all its tokens.
-            const delivered = requests.map(() => 0);
-            let onDelivered: (() => void) | undefined;
-            try {
-                const results = await this.#native.generate(
-                    requests.map((r, i) => ({
-                        sequence: r.sequence ?? i,
-                        nPast: r.keepPrefix ?? 0,
-                        prompt: toNativePrompt(r.prompt),
-                        maxTokens: r.maxTokens ?? 256,
-                        abort: aborts[i]!.handle,
-                        sampler: {
-                            grammar: r.grammar,
-                            temperature: r.temperature,
-                            topK: r.topK,
-                            topP: r.topP,
-                            seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
-                            jumpForward: r.jumpForward ?? true,
-                        },
-                    })),
-                    (index, token, piece) => {
-                        delivered[index]!++;
-                        const text = decoders[index]!.push(piece);
-                        try {
-                            requests[index]!.onToken?.({ token, text });
-                        } finally {
-                            onDelivered?.();
-                        }
-                    },
-                );
-                while (results.some((r, i) => delivered[i]! < r.tokens.length)) {
-                    await new Promise<void>((resolve) => (onDelivered = resolve));
-                }
-                const totalMs = performance.now() - started;
-                return results.map((r, i) => toResult(r, decoders[i]!.finish(), totalMs));
-            } finally {
-                for (const a of aborts) a.dispose();
-            }
-        });
+        return this.#enqueue(() => this.#generateManyNow(requests));
+    }
+
+    /**
+     * Runs several operations as one: nothing else queued on this context runs in between (e.g. scoring
+     * that evaluates a prompt, then several continuations of it in the same sequence).
+     */
+    exclusive<T>(operation: (direct: DirectContext) => Promise<T>): Promise<T> {
+        return this.#enqueue(() =>
+            operation({
+                evaluate: (o) => this.#evaluateNow(o),
+                generateMany: (r) => this.#generateManyNow(r),
+                copySequence: async (a, b) => this.#native.copySequence(a, b),
+            }),
+        );
     }
 
     /**
@@ -282,6 +244,69 @@ export class VisionContext {
 
     async [Symbol.asyncDispose](): Promise<void> {
         await this.close();
+    }
+
+    async #evaluateNow(options: EvaluateOptions): Promise<NativePrefillResult> {
+        const abort = nativeAbortFor(options.signal);
+        try {
+            return await this.#native.evaluate({
+                sequence: options.sequence ?? 0,
+                nPast: options.keepPrefix ?? 0,
+                prompt: toNativePrompt(options.prompt),
+                abort: abort.handle,
+                logits: options.logits ?? false,
+            });
+        } catch (error) {
+            if ((error as { code?: string }).code === 'ABORT_ERR') throw new AbortError();
+            throw error;
+        } finally {
+            abort.dispose();
+        }
+    }
+
+    async #generateManyNow(requests: GenerateOptions[]): Promise<GenerateResult[]> {
+        const started = performance.now();
+        const aborts = requests.map((r) => nativeAbortFor(r.signal));
+        const decoders = requests.map(() => new TokenTextDecoder());
+        // Token callbacks and the completion travel on different libuv handles: the result can arrive
+        // before the last tokens' callbacks, so wait until each request has seen all its tokens.
+        const delivered = requests.map(() => 0);
+        let onDelivered: (() => void) | undefined;
+        try {
+            const results = await this.#native.generate(
+                requests.map((r, i) => ({
+                    sequence: r.sequence ?? i,
+                    nPast: r.keepPrefix ?? 0,
+                    prompt: toNativePrompt(r.prompt),
+                    maxTokens: r.maxTokens ?? 256,
+                    abort: aborts[i]!.handle,
+                    sampler: {
+                        grammar: r.grammar,
+                        temperature: r.temperature,
+                        topK: r.topK,
+                        topP: r.topP,
+                        seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
+                        jumpForward: r.jumpForward ?? true,
+                    },
+                })),
+                (index, token, piece) => {
+                    delivered[index]!++;
+                    const text = decoders[index]!.push(piece);
+                    try {
+                        requests[index]!.onToken?.({ token, text });
+                    } finally {
+                        onDelivered?.();
+                    }
+                },
+            );
+            while (results.some((r, i) => delivered[i]! < r.tokens.length)) {
+                await new Promise<void>((resolve) => (onDelivered = resolve));
+            }
+            const totalMs = performance.now() - started;
+            return results.map((r, i) => toResult(r, decoders[i]!.finish(), totalMs));
+        } finally {
+            for (const a of aborts) a.dispose();
+        }
     }
 
     #enqueue<T>(operation: () => Promise<T>): Promise<T> {

@@ -3,9 +3,13 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { VisionContext } from '../evaluation/VisionContext.js';
 import { VisionModel } from '../evaluation/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { buildVerdictGrammar, parseVerdict } from '../verdict/index.js';
+import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, jsonStringContent, parseVerdict } from '../verdict/index.js';
+import { AbortError } from '../evaluation/errors.js';
+import { OptionScorer } from './option-scorer.js';
 import { prepareImage } from './prepare-image.js';
-import type { AssessEvent, Assessment, AssessmentModelInfo, AssessOptions, ImageInput, LlavaGuardLoadOptions } from './types.js';
+import type { AssessEvent, Assessment, AssessmentModelInfo, AssessOptions, ImageInput, LlavaGuardLoadOptions, ScoreOptions, ScoreResult } from './types.js';
+import type { RgbImage } from '../image/types.js';
+import type { Rating } from '../verdict/types.js';
 
 /** Reference generation settings (SGLang in the LlavaGuard repository). */
 export const REFERENCE_SAMPLING = Object.freeze({ temperature: 0.2, topP: 0.95, topK: 50, maxTokens: 500 });
@@ -99,13 +103,14 @@ export class LlavaGuard {
         if (!(policy instanceof Policy)) throw new TypeError('options.policy must be a Policy (Policy.default(), Policy.load(...))');
         const rgb = await prepareImage(image, this.#model);
         const format = this.#selection.format;
-        const text = format.render(policy.render(), { imageMarker: this.#model.info.mediaMarker });
+        const text = this.#promptFor(policy);
         const useGrammar = options.grammar ?? true;
+        const withRationale = options.rationale ?? true;
         let raw = '';
         let ratingSent = false;
         const stream = this.#context.stream({
             prompt: { text, images: [{ data: rgb.data, width: rgb.width, height: rgb.height }], addSpecial: format.addBos },
-            grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars) : undefined,
+            grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, withRationale) : undefined,
             seed: options.seed,
             temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
             topP: options.topP ?? REFERENCE_SAMPLING.topP,
@@ -125,11 +130,10 @@ export class LlavaGuard {
                 continue;
             }
             const r = event.result;
-            if (r.stopReason === 'abort') {
-                const { AbortError } = await import('../evaluation/errors.js');
-                throw new AbortError('the assessment was aborted');
-            }
-            const verdict = parseVerdict(r.text, policy);
+            if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
+            // Without a rationale the grammar ends after the category: close the JSON as the model would.
+            const answer = useGrammar && !withRationale && r.stopReason === 'eog' ? r.text + VERDICT_CLOSE_WITHOUT_RATIONALE : r.text;
+            const verdict = parseVerdict(answer, policy);
             yield {
                 type: 'verdict',
                 assessment: {
@@ -137,7 +141,7 @@ export class LlavaGuard {
                     category: verdict.category,
                     rationale: verdict.rationale,
                     unsafe: verdict.unsafe,
-                    raw: r.text,
+                    raw: answer,
                     parsedBy: verdict.parsedBy,
                     policyHash: policy.hash,
                     model: this.modelInfo,
@@ -149,6 +153,110 @@ export class LlavaGuard {
         }
     }
 
+    /**
+     * Score mode: the probability of Unsafe at the rating position and of each of the policy's categories at
+     * the category choice, read from the logits (for thresholds and ROC curves). Costs the prefill and a few
+     * small forward passes; nothing is sampled.
+     */
+    async score(image: ImageInput, options: ScoreOptions = {}): Promise<ScoreResult> {
+        const started = performance.now();
+        const policy = this.#policyOf(options.policy);
+        const rgb = await prepareImage(image, this.#model);
+        const text = this.#promptFor(policy);
+        return this.#context.exclusive(async (direct) => {
+            const prefill = await direct.evaluate({ prompt: this.#promptWith(text, rgb), logits: true, signal: options.signal });
+            const scoreStart = performance.now();
+            const scorer = new OptionScorer(direct, this.#model, 0, prefill.nPast, prefill.logits!);
+            const [safe, unsafe] = await scorer.score(VERDICT_PREFIX, ['Safe"', 'Unsafe"'], options.signal);
+            const rating: Rating = unsafe! > safe! ? 'Unsafe' : 'Safe';
+            const categories = policy.categoryStrings;
+            const before = `${VERDICT_PREFIX}${rating}",\n    "category": "`;
+            const probs = await scorer.score(before, categories.map((c) => `${jsonStringContent(c)}"`), options.signal);
+            const categoryProbabilities = Object.fromEntries(categories.map((c, i) => [c, probs[i]!]));
+            const best = categories.reduce((a, c, i) => (probs[i]! > categoryProbabilities[a]! ? c : a), categories[0]!);
+            const now = performance.now();
+            return {
+                unsafeProbability: unsafe!,
+                ratingProbabilities: { Safe: safe!, Unsafe: unsafe! },
+                rating,
+                categoryProbabilities,
+                category: best,
+                policyHash: policy.hash,
+                model: this.modelInfo,
+                timings: { imageMs: prefill.imageMs, promptMs: prefill.promptMs, scoreMs: now - scoreStart, totalMs: now - started },
+                tokens: { prompt: prefill.promptTokens, image: prefill.imageTokens },
+                forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
+            };
+        });
+    }
+
+    /**
+     * One image under several policies: the image and the text before it are evaluated once, shared with
+     * the other sequence slots (KV copy), and each policy is evaluated and answered after that prefix.
+     * Results are in the order of `policies`.
+     */
+    async assessPolicies(image: ImageInput, policies: readonly Policy[], options: Omit<AssessOptions, 'policy'> = {}): Promise<Assessment[]> {
+        if (!Array.isArray(policies) || policies.length === 0) throw new TypeError('assessPolicies needs a non-empty array of policies');
+        const started = performance.now();
+        const list = policies.map((p) => this.#policyOf(p));
+        const rgb = await prepareImage(image, this.#model);
+        const marker = this.#model.info.mediaMarker;
+        const prompts = list.map((p) => this.#promptFor(p));
+        const cut = prompts[0]!.indexOf(marker) + marker.length;
+        const prefixText = prompts[0]!.slice(0, cut);
+        if (prompts.some((p) => p.slice(0, cut) !== prefixText)) throw new Error('assessPolicies: the prompts do not share the image prefix');
+        const slots = this.#context.info.sequences;
+        const withRationale = options.rationale ?? true;
+        const useGrammar = options.grammar ?? true;
+        return this.#context.exclusive(async (direct) => {
+            const prefix = await direct.evaluate({ prompt: this.#promptWith(prefixText, rgb), signal: options.signal });
+            const results: Assessment[] = [];
+            for (let start = 0; start < list.length; start += slots) {
+                const chunk = list.slice(start, start + slots);
+                for (let s = 1; s < chunk.length; s++) await direct.copySequence(0, s);
+                const generated = await direct.generateMany(
+                    chunk.map((policy, s) => ({
+                        prompt: { text: prompts[start + s]!.slice(cut) },
+                        sequence: s,
+                        keepPrefix: prefix.nPast,
+                        grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, withRationale) : undefined,
+                        seed: options.seed,
+                        temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
+                        topP: options.topP ?? REFERENCE_SAMPLING.topP,
+                        topK: options.topK ?? REFERENCE_SAMPLING.topK,
+                        maxTokens: options.maxTokens ?? REFERENCE_SAMPLING.maxTokens,
+                        signal: options.signal,
+                    })),
+                );
+                for (const [s, r] of generated.entries()) {
+                    if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
+                    const policy = chunk[s]!;
+                    const answer = useGrammar && !withRationale && r.stopReason === 'eog' ? r.text + VERDICT_CLOSE_WITHOUT_RATIONALE : r.text;
+                    const verdict = parseVerdict(answer, policy);
+                    results.push({
+                        rating: verdict.rating,
+                        category: verdict.category,
+                        rationale: verdict.rationale,
+                        unsafe: verdict.unsafe,
+                        raw: answer,
+                        parsedBy: verdict.parsedBy,
+                        policyHash: policy.hash,
+                        model: this.modelInfo,
+                        timings: {
+                            imageMs: start === 0 && s === 0 ? prefix.imageMs : 0,
+                            promptMs: r.timings.promptMs + (start === 0 && s === 0 ? prefix.promptMs : 0),
+                            decodeMs: r.timings.decodeMs,
+                            totalMs: performance.now() - started,
+                        },
+                        tokens: { prompt: prefix.promptTokens + r.promptTokens, image: prefix.imageTokens, generated: r.tokens.length },
+                        stopReason: r.stopReason,
+                    });
+                }
+            }
+            return results;
+        });
+    }
+
     async close(): Promise<void> {
         await this.#model.close();
     }
@@ -157,11 +265,25 @@ export class LlavaGuard {
         await this.close();
     }
 
-    #grammarFor(policy: Policy, maxRationaleChars: number | undefined): string {
-        const key = `${policy.hash}:${maxRationaleChars ?? ''}`;
+    #policyOf(policy: Policy | undefined): Policy {
+        const p = policy ?? this.#defaultPolicy;
+        if (!(p instanceof Policy)) throw new TypeError('policy must be a Policy (Policy.default(), Policy.load(...))');
+        return p;
+    }
+
+    #promptWith(text: string, rgb: RgbImage) {
+        return { text, images: [{ data: rgb.data, width: rgb.width, height: rgb.height }], addSpecial: this.#selection.format.addBos };
+    }
+
+    #promptFor(policy: Policy): string {
+        return this.#selection.format.render(policy.render(), { imageMarker: this.#model.info.mediaMarker });
+    }
+
+    #grammarFor(policy: Policy, maxRationaleChars: number | undefined, rationale: boolean): string {
+        const key = `${policy.hash}:${maxRationaleChars ?? ''}:${rationale}`;
         let grammar = this.#grammars.get(key);
         if (!grammar) {
-            grammar = buildVerdictGrammar(policy, { maxRationaleChars });
+            grammar = buildVerdictGrammar(policy, { maxRationaleChars, rationale });
             this.#grammars.set(key, grammar);
         }
         return grammar;

@@ -41,6 +41,8 @@ export interface AssessOptions {
     grammar?: boolean;
     /** Bound on the rationale's length in characters (grammar mode). */
     maxRationaleChars?: number;
+    /** false: stop after the category (grammar mode); `rationale` is then null. Default true. */
+    rationale?: boolean;
     signal?: AbortSignal;
 }
 
@@ -81,3 +83,26 @@ export type AssessEvent =
     | { type: 'token'; text: string; token: number }
     | { type: 'rating'; rating: Rating }
     | { type: 'verdict'; assessment: Assessment };
+
+export interface ScoreOptions {
+    policy?: Policy;
+    signal?: AbortSignal;
+}
+
+/** Probabilities read from the model's logits at the rating and at the category choice (no sampling). */
+export interface ScoreResult {
+    /** P(Unsafe) at the rating position, normalised over Safe/Unsafe. */
+    unsafeProbability: number;
+    ratingProbabilities: { Safe: number; Unsafe: number };
+    /** The more probable rating; the categories are scored after it. */
+    rating: Rating;
+    /** Each of the policy's category strings with its probability (normalised over them). */
+    categoryProbabilities: Record<string, number>;
+    /** The most probable category. */
+    category: string;
+    policyHash: string;
+    model: AssessmentModelInfo;
+    timings: { imageMs: number; promptMs: number; scoreMs: number; totalMs: number };
+    tokens: { prompt: number; image: number };
+    forwardPasses: { prefill: number; scoring: number };
+}

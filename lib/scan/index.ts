@@ -18,3 +18,4 @@ export {
 export { JsonlWriter, readExistingLines, type ExistingLines, type JsonlWriterOptions } from './jsonl-writer.js';
 export { prefetch } from './prefetch.js';
 export { formatSummary } from './summary-table.js';
+export { CSV_COLUMNS, exportCsv, recordsToCsv } from './csv-export.js';

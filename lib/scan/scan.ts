@@ -31,6 +31,7 @@ export interface ScanOptions {
     maxRationaleChars?: number;
     /** JSONL file the records are appended to; images already recorded there (same content, model and policy) are skipped. */
     output?: string;
+    /** Used when `source` is listed here; entries passed in as an array are taken as they are. */
     limit?: number;
     shard?: Shard;
     /** For the source '-'. */
@@ -75,7 +76,10 @@ type Prepared =
 
 /**
  * Rates every image of `source`, yielding each record once it is written. The generator's
- * return value is the summary.
+ * return value is the summary. Images with the same content are assessed once (later ones get a
+ * copy with `duplicateOf`). With `output`, an image whose path and key are already recorded there
+ * is skipped; a changed file at the same path gets a new record appended, so readers should take
+ * the last record of a path.
  *
  *     const scan = scanImages(guard, 'photos/', { output: 'results.jsonl' });
  *     for await (const record of scan) console.log(record.path);

@@ -110,11 +110,10 @@ async function fromFolder(root: string): Promise<ScanEntry[]> {
 }
 
 /** Regular files under `dir`, recursively. Symlinked files are followed; symlinked folders are not (no cycles). */
-async function walk(dir: string): Promise<string[]> {
-    const out: string[] = [];
+async function walk(dir: string, out: string[] = []): Promise<string[]> {
     for (const d of await readdir(dir, { withFileTypes: true })) {
         const full = join(dir, d.name);
-        if (d.isDirectory()) out.push(...(await walk(full)));
+        if (d.isDirectory()) await walk(full, out);
         else if (d.isFile()) out.push(full);
         else if (d.isSymbolicLink() && (await stat(full).catch(() => null))?.isFile()) out.push(full);
     }

@@ -28,7 +28,9 @@ export function buildVerdictGrammar(categories: CategorySource, options: Verdict
   }
   const unique = [...new Set(strings)];
   const lines = [
-    `root ::= ${gbnfLiteral(VERDICT_PREFIX)} rating ${gbnfLiteral('",\n    "category": "')} category ${rationale ? 'rationale-field' : gbnfLiteral('"')}`,
+    // An optional leading space: after Vicuna's "ASSISTANT:" a SentencePiece model starts its answer with
+    // the token "▁{" (" {"); forbidding it would push the model onto byte tokens it never produced in training.
+    `root ::= " "? ${gbnfLiteral(VERDICT_PREFIX)} rating ${gbnfLiteral('",\n    "category": "')} category ${rationale ? 'rationale-field' : gbnfLiteral('"')}`,
     `rating ::= ${gbnfLiteral('Safe')} | ${gbnfLiteral('Unsafe')}`,
     `category ::= ${unique.map((s) => gbnfLiteral(jsonStringContent(s))).join(' | ')}`,
   ];

@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { Policy } from '../../policy/index.js';
+import { exportCsv } from '../../scan/csv-export.js';
 import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
 import { listImages, parseShard, type Shard } from '../../scan/sources.js';
@@ -11,6 +12,7 @@ interface ScanCliOptions {
     model: string;
     mmproj: string;
     out: string;
+    csv?: string;
     policy?: string;
     allow?: string[];
     sensitive?: string[];
@@ -41,6 +43,7 @@ export function registerScan(program: Command): void {
         .requiredOption('-m, --model <file>', 'text-model GGUF of a LlavaGuard model')
         .requiredOption('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model')
         .requiredOption('-o, --out <file>', 'JSONL records, appended; images already there (same content, model, policy) are skipped')
+        .option('--csv <file>', 'also write a CSV of the records (one row per path) when the scan ends')
         .option('-p, --policy <file>', 'policy JSON (see Policy.save); default: the policy the model was trained with')
         .option('--allow <ids>', 'declare categories non-violating, e.g. O6 (repeatable, comma-separated)', collect)
         .option('--sensitive <ids>', 'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)', collect)
@@ -86,6 +89,7 @@ export function registerScan(program: Command): void {
                 while (!step.done) step = await scan.next();
                 bar?.stop();
                 console.log(formatSummary(step.value, options.out));
+                if (options.csv) console.log(`csv: ${options.csv} (${await exportCsv(options.out, options.csv)} rows)`);
                 if (step.value.aborted) process.exitCode = 130;
             } finally {
                 bar?.stop();
