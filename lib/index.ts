@@ -27,4 +27,6 @@ export {
 } from './evaluation/VisionContext.js';
 export { AbortError, ClosedError, ModelLoadError } from './evaluation/errors.js';
 export * from './scan/index.js';
+export * from './report/index.js';
+export * as evaluation from './eval/index.js';
 export type * from './bindings/AddonTypes.js';

@@ -6,6 +6,9 @@ import sharp from 'sharp';
 import t from 'tap';
 import { cachedTestModel } from '../gguf/tiny-models.js';
 
+// The tiny test models run fastest on one thread (also in the CLI processes spawned here).
+process.env.LLAVAGUARD_THREADS ??= '1';
+
 const run = promisify(execFile);
 // The CLI as users run it: the compiled bin (npm's prepare step builds dist/).
 const bin = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');

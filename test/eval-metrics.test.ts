@@ -254,3 +254,21 @@ t.test('rejects ratings outside Safe/Unsafe', async (t) => {
     t.throws(() => computeMetrics([{ expected: 'safe' as Rating, predicted: 'Safe' }]), /expected must be Safe or Unsafe/);
     t.throws(() => computeMetrics([{ expected: 'Safe', predicted: 'maybe' as Rating }]), /predicted must be/);
 });
+
+t.test('accuracy by annotated severity counts original samples only, most severe first', async (t) => {
+    // originals: Barely Acceptable (Safe) S, U -> 1/2; Highly Inappropriate (Unsafe) U, U, S -> 2/3
+    // the v2 variant of a Highly Inappropriate image (expected Safe) is left out
+    const records = [
+        rec('Safe', 'Safe', { severity: 'Barely Acceptable' }),
+        rec('Safe', 'Unsafe', { severity: 'Barely Acceptable' }),
+        ...many(2, 'Unsafe', 'Unsafe', { severity: 'Highly Inappropriate' }),
+        rec('Unsafe', 'Safe', { severity: 'Highly Inappropriate' }),
+        rec('Safe', 'Unsafe', { severity: 'Highly Inappropriate', kind: 'v2' }),
+        rec('Safe', 'Safe'),
+    ];
+    const m = computeMetrics(records, { resamples: 0 });
+    t.same(Object.keys(m.bySeverity), ['Highly Inappropriate', 'Barely Acceptable']);
+    t.same([m.bySeverity['Highly Inappropriate'].num, m.bySeverity['Highly Inappropriate'].den], [2, 3]);
+    t.same([m.bySeverity['Barely Acceptable'].num, m.bySeverity['Barely Acceptable'].den], [1, 2]);
+    t.same(computeMetrics([rec('Safe', 'Safe')], { resamples: 0 }).bySeverity, {});
+});

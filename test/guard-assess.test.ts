@@ -7,7 +7,7 @@ import { FAMILIES, patternImage } from './helpers/models.js';
 
 const guards = new Map<string, Promise<LlavaGuard>>();
 function guardFor(family: 'llava15' | 'onevision'): Promise<LlavaGuard> {
-    if (!guards.has(family)) guards.set(family, cachedTestModel(family).then((p) => LlavaGuard.load({ ...p, threads: 2 })));
+    if (!guards.has(family)) guards.set(family, cachedTestModel(family).then((p) => LlavaGuard.load({ ...p, threads: 1 })));
     return guards.get(family)!;
 }
 t.teardown(async () => {

@@ -11,7 +11,7 @@ const pngOf = (w: number, h: number, seed: number) => {
 
 const opened: LlavaGuard[] = [];
 async function guard(family: 'llava15' | 'onevision', sequences = 1) {
-    const g = await LlavaGuard.load({ ...(await cachedTestModel(family)), threads: 2, sequences });
+    const g = await LlavaGuard.load({ ...(await cachedTestModel(family)), threads: 1, sequences });
     opened.push(g);
     return g;
 }

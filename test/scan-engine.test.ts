@@ -11,6 +11,9 @@ import { LlavaGuard, Policy } from '../lib/index.js';
 import { exportCsv, isVerdict, listImages, pathsFromCsv, recordsToCsv, scanImages, sniffImageFormat, type ScanGuard, type ScanOptions, type ScanRecord } from '../lib/scan/index.js';
 import { patternImage } from './helpers/models.js';
 
+// The tiny test models run fastest on one thread (also in the CLI processes spawned here).
+process.env.LLAVAGUARD_THREADS ??= '1';
+
 // One category keeps the prompt ~1k tokens (the full policy is ~3.6k): ~0.4 s an image on the tiny model.
 const policy = Policy.default('v1.2').remove('O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9');
 const runOptions: ScanOptions = { policy, seed: 7, maxRationaleChars: 10, maxTokens: 60 };
@@ -52,7 +55,7 @@ const IMAGES = UNIQUE + 3 + 2 + 1; // what a folder scan finds
 const ASSESSABLE = UNIQUE + 1; // distinct decodable images
 
 let guardPromise: Promise<LlavaGuard> | undefined;
-const realGuard = () => (guardPromise ??= cachedTestModel('onevision').then((p) => LlavaGuard.load({ ...p, threads: 2 })));
+const realGuard = () => (guardPromise ??= cachedTestModel('onevision').then((p) => LlavaGuard.load({ ...p, threads: 1 })));
 t.teardown(async () => {
     if (guardPromise) await (await guardPromise).close();
 });

@@ -5,6 +5,7 @@ import { registerAssess } from './commands/assess.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGguf } from './commands/gguf.js';
 import { registerScan } from './commands/scan.js';
+import { registerReport } from './commands/report.js';
 import { packageVersion } from './version.js';
 
 const program = new Command('llavaguard')
@@ -13,6 +14,7 @@ const program = new Command('llavaguard')
     .showHelpAfterError();
 registerAssess(program);
 registerScan(program);
+registerReport(program);
 registerDemo(program);
 registerGguf(program);
 

@@ -62,6 +62,7 @@ export function renderReport(metrics: EvalMetrics, options: ReportOptions = {}):
         metricTable(metrics),
         confusion(metrics),
         kindTable(metrics),
+        severityTable(metrics),
         categoryBars(metrics),
         metrics.roc ? rocCurve(metrics) : '',
         options.records ? misclassified(options.records, options.maxMisclassified ?? 500) : '',
@@ -142,6 +143,14 @@ function kindTable(m: EvalMetrics): string {
 <tbody>${entries.map(([k, f]) => figureRow(KIND_LABELS[k] ?? k, f)).join('\n')}</tbody></table></section>`;
 }
 
+function severityTable(m: EvalMetrics): string {
+    const entries = Object.entries(m.bySeverity ?? {});
+    if (entries.length === 0) return '';
+    return `<section id="severity"><h2>Accuracy by annotated severity (original samples)</h2>
+<table><thead><tr><th>Severity</th><th>Accuracy</th><th>Interval</th><th>Count</th></tr></thead>
+<tbody>${entries.map(([x, f]) => figureRow(x, f)).join('\n')}</tbody></table></section>`;
+}
+
 function categoryBars(m: EvalMetrics): string {
     const entries = Object.entries(m.perCategory);
     if (entries.length === 0) return '';
@@ -170,7 +179,7 @@ function categoryBars(m: EvalMetrics): string {
 function rocCurve(m: EvalMetrics): string {
     const rows = m.roc ?? [];
     const size = 320;
-    const pad = 40;
+    const pad = 48;
     const px = (fpr: number) => (pad + fpr * size).toFixed(1);
     const py = (tpr: number) => (pad + (1 - tpr) * size).toFixed(1);
     const points = [{ fpr: 0, tpr: 0 }, ...rows, { fpr: 1, tpr: 1 }].map((p) => `${px(p.fpr)},${py(p.tpr)}`).join(' ');
@@ -185,8 +194,9 @@ function rocCurve(m: EvalMetrics): string {
 <svg xmlns="http://www.w3.org/2000/svg" width="${size + 2 * pad}" height="${size + 2 * pad}" role="img" aria-label="ROC curve">
 <rect x="${pad}" y="${pad}" width="${size}" height="${size}" fill="none" stroke="#999"/>
 <line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="#ccc" stroke-dasharray="4 4"/>
+${[0, 0.5, 1].map((v) => `<text x="${px(v)}" y="${size + pad + 14}" text-anchor="middle">${v}</text><text x="${pad - 6}" y="${Number(py(v)) + 4}" text-anchor="end">${v}</text>`).join('')}
 <polyline points="${points}" fill="none" stroke="#4a7fb5" stroke-width="2"/>${dots}
-<text x="${pad + size / 2}" y="${size + pad + 30}" text-anchor="middle">False-positive rate</text>
+<text x="${pad + size / 2}" y="${size + pad + 32}" text-anchor="middle">False-positive rate</text>
 <text x="12" y="${pad + size / 2}" text-anchor="middle" transform="rotate(-90 12 ${pad + size / 2})">True-positive rate</text>
 </svg>
 <details><summary>Threshold table</summary><table><thead><tr><th>Threshold</th><th>TPR</th><th>FPR</th><th>Precision</th><th>TP/FP/TN/FN</th></tr></thead>

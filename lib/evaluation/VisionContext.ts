@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { defaultThreads } from './threads.js';
 import type {
     CacheType,
     FlashAttention,
@@ -120,7 +120,7 @@ export class VisionContext {
     static async create(model: VisionModel, options: VisionContextOptions): Promise<VisionContext> {
         const sequences = options.sequences ?? 1;
         const perSequence = options.contextSize ?? 4096;
-        const threads = options.threads ?? availableParallelism();
+        const threads = options.threads ?? defaultThreads();
         const gpu = model.info.gpuBackend !== 'cpu';
         const native = await model.native.createContext({
             contextSize: perSequence * sequences,

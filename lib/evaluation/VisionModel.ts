@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { defaultThreads } from './threads.js';
 import type { FlashAttention, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
 import { loadAddon } from '../bindings/loadAddon.js';
 import { metaValue } from '../../gguf/reader.js';
@@ -70,7 +70,7 @@ export class VisionModel {
                     gpuLayers,
                     useMmap: options.useMmap ?? true,
                     mmprojUseGpu: options.mmprojUseGpu ?? gpuLayers !== 0,
-                    mmprojThreads: options.mmprojThreads ?? availableParallelism(),
+                    mmprojThreads: options.mmprojThreads ?? defaultThreads(),
                     mmprojFlashAttention: options.mmprojFlashAttention ?? (gpu ? 'auto' : 'off'),
                     imageMaxTokens: options.imageMaxTokens,
                 },

@@ -1,11 +1,12 @@
 import { basename } from 'node:path';
 import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
-import type { VisionContext } from '../evaluation/VisionContext.js';
+import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
 import { VisionModel } from '../evaluation/VisionModel.js';
 import { Policy } from '../policy/index.js';
 import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, jsonStringContent, parseVerdict } from '../verdict/index.js';
 import { AbortError } from '../evaluation/errors.js';
 import { OptionScorer } from './option-scorer.js';
+import { AssessmentBatcher } from './assessment-batcher.js';
 import { prepareImage } from './prepare-image.js';
 import type { AssessEvent, Assessment, AssessmentModelInfo, AssessOptions, ImageInput, LlavaGuardLoadOptions, ScoreOptions, ScoreResult } from './types.js';
 import type { RgbImage } from '../image/types.js';
@@ -26,6 +27,7 @@ export class LlavaGuard {
     readonly #selection: ChatFormatSelection;
     readonly #defaultPolicy: Policy;
     readonly #grammars = new Map<string, string>();
+    readonly #batcher: AssessmentBatcher;
     readonly modelInfo: AssessmentModelInfo;
 
     private constructor(model: VisionModel, context: VisionContext, selection: ChatFormatSelection) {
@@ -33,6 +35,7 @@ export class LlavaGuard {
         this.#context = context;
         this.#selection = selection;
         this.#defaultPolicy = Policy.default(selection.policyVersion);
+        this.#batcher = new AssessmentBatcher(context);
         const meta = model.info.metadata;
         this.modelInfo = Object.freeze({
             name: meta['general.name'] ?? basename(model.info.modelPath),
@@ -78,6 +81,11 @@ export class LlavaGuard {
         }
     }
 
+    /** Parallel sequence slots: assessments waiting at the same time are decoded together. */
+    get sequences(): number {
+        return this.#context.info.sequences;
+    }
+
     /** The policy used when an assessment names none: the wording this model was trained on. */
     get defaultPolicy(): Policy {
         return this.#defaultPolicy;
@@ -87,69 +95,39 @@ export class LlavaGuard {
         return this.#model;
     }
 
-    /** Rates one image. Concurrent calls queue. */
+    /**
+     * Rates one image. Concurrent calls queue; with several sequence slots (`sequences` at load) calls that
+     * wait at the same time are decoded together in one batch.
+     */
     async assess(image: ImageInput, options: AssessOptions = {}): Promise<Assessment> {
-        let result: Assessment | undefined;
-        for await (const event of this.assessStream(image, options)) {
-            if (event.type === 'verdict') result = event.assessment;
-        }
-        return result!;
+        const started = performance.now();
+        const policy = this.#policyOf(options.policy);
+        const rgb = await prepareImage(image, this.#model);
+        const request = this.#generateRequest(policy, options);
+        const r = await this.#batcher.generate({ ...request, prompt: this.#promptWith(this.#promptFor(policy), rgb) });
+        return this.#toAssessment(r, policy, options, started);
     }
 
     /** Rates one image, yielding tokens as they come, the rating as soon as it is decided, then the verdict. */
     async *assessStream(image: ImageInput, options: AssessOptions = {}): AsyncGenerator<AssessEvent> {
         const started = performance.now();
-        const policy = options.policy ?? this.#defaultPolicy;
-        if (!(policy instanceof Policy)) throw new TypeError('options.policy must be a Policy (Policy.default(), Policy.load(...))');
+        const policy = this.#policyOf(options.policy);
         const rgb = await prepareImage(image, this.#model);
-        const format = this.#selection.format;
-        const text = this.#promptFor(policy);
-        const useGrammar = options.grammar ?? true;
-        const withRationale = options.rationale ?? true;
         let raw = '';
         let ratingSent = false;
-        const stream = this.#context.stream({
-            prompt: { text, images: [{ data: rgb.data, width: rgb.width, height: rgb.height }], addSpecial: format.addBos },
-            grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, withRationale) : undefined,
-            seed: options.seed,
-            temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
-            topP: options.topP ?? REFERENCE_SAMPLING.topP,
-            topK: options.topK ?? REFERENCE_SAMPLING.topK,
-            maxTokens: options.maxTokens ?? REFERENCE_SAMPLING.maxTokens,
-            signal: options.signal,
-        });
+        const stream = this.#context.stream({ ...this.#generateRequest(policy, options), prompt: this.#promptWith(this.#promptFor(policy), rgb) });
         for await (const event of stream) {
-            if (event.type === 'token') {
-                raw += event.text;
-                yield event;
-                const decided = !ratingSent && /"rating"\s*:\s*"(Safe|Unsafe)"/.exec(raw);
-                if (decided) {
-                    ratingSent = true;
-                    yield { type: 'rating', rating: decided[1] as 'Safe' | 'Unsafe' };
-                }
+            if (event.type === 'done') {
+                yield { type: 'verdict', assessment: this.#toAssessment(event.result, policy, options, started) };
                 continue;
             }
-            const r = event.result;
-            if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
-            // Without a rationale the grammar ends after the category: close the JSON as the model would.
-            const answer = useGrammar && !withRationale && r.stopReason === 'eog' ? r.text + VERDICT_CLOSE_WITHOUT_RATIONALE : r.text;
-            const verdict = parseVerdict(answer, policy);
-            yield {
-                type: 'verdict',
-                assessment: {
-                    rating: verdict.rating,
-                    category: verdict.category,
-                    rationale: verdict.rationale,
-                    unsafe: verdict.unsafe,
-                    raw: answer,
-                    parsedBy: verdict.parsedBy,
-                    policyHash: policy.hash,
-                    model: this.modelInfo,
-                    timings: { imageMs: r.timings.imageMs, promptMs: r.timings.promptMs, decodeMs: r.timings.decodeMs, totalMs: performance.now() - started },
-                    tokens: { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length },
-                    stopReason: r.stopReason,
-                },
-            };
+            raw += event.text;
+            yield event;
+            const decided = !ratingSent && /"rating"\s*:\s*"(Safe|Unsafe)"/.exec(raw);
+            if (decided) {
+                ratingSent = true;
+                yield { type: 'rating', rating: decided[1] as Rating };
+            }
         }
     }
 
@@ -206,8 +184,6 @@ export class LlavaGuard {
         const prefixText = prompts[0]!.slice(0, cut);
         if (prompts.some((p) => p.slice(0, cut) !== prefixText)) throw new Error('assessPolicies: the prompts do not share the image prefix');
         const slots = this.#context.info.sequences;
-        const withRationale = options.rationale ?? true;
-        const useGrammar = options.grammar ?? true;
         return this.#context.exclusive(async (direct) => {
             const prefix = await direct.evaluate({ prompt: this.#promptWith(prefixText, rgb), signal: options.signal });
             const results: Assessment[] = [];
@@ -216,41 +192,20 @@ export class LlavaGuard {
                 for (let s = 1; s < chunk.length; s++) await direct.copySequence(0, s);
                 const generated = await direct.generateMany(
                     chunk.map((policy, s) => ({
+                        ...this.#generateRequest(policy, options),
                         prompt: { text: prompts[start + s]!.slice(cut) },
                         sequence: s,
                         keepPrefix: prefix.nPast,
-                        grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, withRationale) : undefined,
-                        seed: options.seed,
-                        temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
-                        topP: options.topP ?? REFERENCE_SAMPLING.topP,
-                        topK: options.topK ?? REFERENCE_SAMPLING.topK,
-                        maxTokens: options.maxTokens ?? REFERENCE_SAMPLING.maxTokens,
-                        signal: options.signal,
                     })),
                 );
                 for (const [s, r] of generated.entries()) {
-                    if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
-                    const policy = chunk[s]!;
-                    const answer = useGrammar && !withRationale && r.stopReason === 'eog' ? r.text + VERDICT_CLOSE_WITHOUT_RATIONALE : r.text;
-                    const verdict = parseVerdict(answer, policy);
-                    results.push({
-                        rating: verdict.rating,
-                        category: verdict.category,
-                        rationale: verdict.rationale,
-                        unsafe: verdict.unsafe,
-                        raw: answer,
-                        parsedBy: verdict.parsedBy,
-                        policyHash: policy.hash,
-                        model: this.modelInfo,
-                        timings: {
-                            imageMs: start === 0 && s === 0 ? prefix.imageMs : 0,
-                            promptMs: r.timings.promptMs + (start === 0 && s === 0 ? prefix.promptMs : 0),
-                            decodeMs: r.timings.decodeMs,
-                            totalMs: performance.now() - started,
-                        },
-                        tokens: { prompt: prefix.promptTokens + r.promptTokens, image: prefix.imageTokens, generated: r.tokens.length },
-                        stopReason: r.stopReason,
-                    });
+                    const shared = start === 0 && s === 0;
+                    const a = this.#toAssessment(r, chunk[s]!, options, started);
+                    a.timings.imageMs = shared ? prefix.imageMs : 0;
+                    a.timings.promptMs += shared ? prefix.promptMs : 0;
+                    a.tokens.prompt += prefix.promptTokens;
+                    a.tokens.image = prefix.imageTokens;
+                    results.push(a);
                 }
             }
             return results;
@@ -263,6 +218,41 @@ export class LlavaGuard {
 
     async [Symbol.asyncDispose](): Promise<void> {
         await this.close();
+    }
+
+    /** Sampling and grammar of an assessment (the prompt is added by the caller). */
+    #generateRequest(policy: Policy, options: Omit<AssessOptions, 'policy'>): Omit<GenerateOptions, 'prompt'> {
+        const useGrammar = options.grammar ?? true;
+        return {
+            grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, options.rationale ?? true) : undefined,
+            seed: options.seed,
+            temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
+            topP: options.topP ?? REFERENCE_SAMPLING.topP,
+            topK: options.topK ?? REFERENCE_SAMPLING.topK,
+            maxTokens: options.maxTokens ?? REFERENCE_SAMPLING.maxTokens,
+            signal: options.signal,
+        };
+    }
+
+    #toAssessment(r: GenerateResult, policy: Policy, options: Omit<AssessOptions, 'policy'>, started: number): Assessment {
+        if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
+        // Without a rationale the grammar ends after the category: close the JSON as the model would.
+        const closeJson = (options.grammar ?? true) && options.rationale === false && r.stopReason === 'eog';
+        const answer = closeJson ? r.text + VERDICT_CLOSE_WITHOUT_RATIONALE : r.text;
+        const verdict = parseVerdict(answer, policy);
+        return {
+            rating: verdict.rating,
+            category: verdict.category,
+            rationale: verdict.rationale,
+            unsafe: verdict.unsafe,
+            raw: answer,
+            parsedBy: verdict.parsedBy,
+            policyHash: policy.hash,
+            model: this.modelInfo,
+            timings: { imageMs: r.timings.imageMs, promptMs: r.timings.promptMs, decodeMs: r.timings.decodeMs, totalMs: performance.now() - started },
+            tokens: { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length },
+            stopReason: r.stopReason,
+        };
     }
 
     #policyOf(policy: Policy | undefined): Policy {

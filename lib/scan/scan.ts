@@ -21,6 +21,8 @@ export interface ScanGuard {
     /** When present, images are decoded ahead at the size the model can use. */
     readonly vision?: VisionModel;
     assess(image: ImageInput, options?: AssessOptions): Promise<Assessment>;
+    /** Sequence slots: that many assessments are kept in flight (see LlavaGuard.load's `sequences`). */
+    readonly sequences?: number;
 }
 
 export interface ScanOptions {
@@ -36,7 +38,9 @@ export interface ScanOptions {
     shard?: Shard;
     /** For the source '-'. */
     stdin?: NodeJS.ReadableStream;
-    /** Images read, hashed and decoded ahead of inference. Default 4. */
+    /** Assessments in flight at once (decoded together by the guard). Default: the guard's sequence slots. */
+    parallel?: number;
+    /** Images read, hashed and decoded ahead of inference. Default 4 (or parallel + 2). */
     prefetch?: number;
     /** Stops the scan after the record in progress is abandoned; records written so far stay. */
     signal?: AbortSignal;
@@ -157,58 +161,79 @@ export async function* scanImages(
         } else if (fresh) summary.errors++;
     };
 
-    try {
-        for await (const item of prefetch(entries, options.prefetch ?? 4, prepare)) {
-            if (signal?.aborted) {
-                summary.aborted = true;
-                break;
-            }
-            const image = { path: item.entry.path };
-            let record: ScanRecord;
-            if (item.action === 'skip') {
-                summary.skipped++;
-                summary.done++;
-                count(item.previous, false);
-                options.onProgress?.(summary);
-                continue;
-            } else if (item.action === 'readError') {
-                record = errorRecord(image, item.error);
-            } else if (item.action === 'duplicate') {
-                record = duplicateRecord(known.get(item.key)!, item.entry.path);
-                summary.duplicates++;
-            } else {
-                const meta = { ...image, bytes: item.bytes, sha256: item.sha256, key: item.key };
-                if (item.error !== undefined) {
-                    record = errorRecord(meta, item.error);
-                } else {
-                    const rgb = item.rgb!;
-                    try {
-                        summary.assessed++;
-                        const a = await guard.assess(sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } }), {
-                            policy,
-                            seed: options.seed,
-                            temperature: options.temperature,
-                            maxTokens: options.maxTokens,
-                            maxRationaleChars: options.maxRationaleChars,
-                            signal,
-                        });
-                        record = verdictRecord(meta, a, model);
-                    } catch (error) {
-                        if (signal?.aborted) {
-                            summary.aborted = true;
-                            break;
-                        }
-                        record = errorRecord(meta, error);
-                    }
-                }
-                known.set(item.key, record);
-            }
-            await writer?.write(record);
-            count(record, true);
+    // Up to `parallel` assessments in flight: the guard decodes those waiting together over its sequence
+    // slots. Records are still settled, written and yielded in list order.
+    const parallel = Math.max(1, options.parallel ?? guard.sequences ?? 1);
+    type Job = { item: Prepared; verdict?: Promise<Assessment> };
+    const window: Job[] = [];
+    const startJob = (item: Prepared): Job => {
+        if (item.action !== 'assess' || item.error !== undefined) return { item };
+        const rgb = item.rgb!;
+        summary.assessed++;
+        const verdict = guard.assess(sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } }), {
+            policy,
+            seed: options.seed,
+            temperature: options.temperature,
+            maxTokens: options.maxTokens,
+            maxRationaleChars: options.maxRationaleChars,
+            signal,
+        });
+        verdict.catch(() => {});
+        return { item, verdict };
+    };
+    /** The job's record, or undefined for an image resumed from the output. */
+    const settle = async ({ item, verdict }: Job): Promise<ScanRecord | undefined> => {
+        const image = { path: item.entry.path };
+        if (item.action === 'skip') {
+            summary.skipped++;
             summary.done++;
-            options.onProgress?.(summary, record);
-            yield record;
+            count(item.previous, false);
+            options.onProgress?.(summary);
+            return undefined;
         }
+        let record: ScanRecord;
+        if (item.action === 'readError') {
+            record = errorRecord(image, item.error);
+        } else if (item.action === 'duplicate') {
+            record = duplicateRecord(known.get(item.key)!, item.entry.path);
+            summary.duplicates++;
+        } else {
+            const meta = { ...image, bytes: item.bytes, sha256: item.sha256, key: item.key };
+            try {
+                record = item.error !== undefined ? errorRecord(meta, item.error) : verdictRecord(meta, await verdict!, model);
+            } catch (error) {
+                if (signal?.aborted) throw error;
+                record = errorRecord(meta, error);
+            }
+            known.set(item.key, record);
+        }
+        await writer?.write(record);
+        count(record, true);
+        summary.done++;
+        options.onProgress?.(summary, record);
+        return record;
+    };
+    const inFlight = () => window.filter((j) => j.verdict).length;
+
+    try {
+        try {
+            for await (const item of prefetch(entries, options.prefetch ?? Math.max(4, parallel + 2), prepare)) {
+                if (signal?.aborted) break;
+                window.push(startJob(item));
+                while (window.length > 0 && (inFlight() >= parallel || !window[0]!.verdict)) {
+                    const record = await settle(window.shift()!);
+                    if (record) yield record;
+                    if (signal?.aborted) break;
+                }
+            }
+            while (window.length > 0 && !signal?.aborted) {
+                const record = await settle(window.shift()!);
+                if (record) yield record;
+            }
+        } catch (error) {
+            if (!signal?.aborted) throw error;
+        }
+        if (signal?.aborted) summary.aborted = true;
     } finally {
         await writer?.close();
         summary.elapsedMs = performance.now() - started;
