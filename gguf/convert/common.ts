@@ -87,6 +87,8 @@ export function int(cfg: Json, key: string, where: string): number {
 // --- tensor planning -------------------------------------------------------------------------
 
 export type TensorKind = 'matrix' | 'vector' | 'conv' | 'f32';
+/** A row reordering, applied to float32 values or to raw F16 / F32 words alike. */
+export type RowTransform = <T extends Float32Array | Uint16Array>(v: T) => T;
 
 export class TensorPlanner {
   readonly used = new Set<string>();
@@ -103,7 +105,7 @@ export class TensorPlanner {
    * Checks `hf` against the expected PyTorch shape and adds it to `w` as `gguf` (ggml dims = the
    * shape reversed). The data is read, transformed and encoded during write().
    */
-  add(w: GgufWriter, gguf: string, hf: string, shape: number[], kind: TensorKind, transform?: (v: Float32Array) => Float32Array): void {
+  add(w: GgufWriter, gguf: string, hf: string, shape: number[], kind: TensorKind, transform?: RowTransform): void {
     const t = this.st.get(hf);
     if (!t) throw new ConvertError(`missing tensor '${hf}' (for ${gguf})`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -113,7 +115,18 @@ export class TensorPlanner {
     this.used.add(hf);
     const dims = [...shape].reverse();
     const type = this.typeFor(gguf, dims, kind);
+    // same type in and out (F32 -> F32, F16 -> F16): the bytes pass through (permuted as u16/u32 rows)
+    const passthrough = (t.dtype === 'F32' && type === GgmlType.F32) || (t.dtype === 'F16' && type === GgmlType.F16);
     w.addTensor(gguf, dims, type, async () => {
+      if (passthrough) {
+        const raw = await this.st.readRaw(hf);
+        if (!transform) return raw;
+        const aligned = new Uint8Array(raw.byteLength);
+        aligned.set(raw);
+        const view = t.dtype === 'F32' ? new Float32Array(aligned.buffer) : new Uint16Array(aligned.buffer);
+        const out = transform(view);
+        return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      }
       const v = await this.st.readF32(hf);
       return transform ? transform(v) : v;
     });
@@ -143,17 +156,17 @@ export class TensorPlanner {
  * llama.cpp's LlamaModel.permute: HF stores each head's rotary halves [x0..x(d/2-1), y0..]; llama.cpp's
  * non-NeoX rope wants them interleaved [x0, y0, x1, y1, ...]. Works on a weight [rows, cols] or a bias [rows].
  */
-export function permuteQK(v: Float32Array, nHead: number, rows: number): Float32Array {
+export function permuteQK<T extends Float32Array | Uint16Array>(v: T, nHead: number, rows: number): T {
   const cols = v.length / rows;
   const hd = rows / nHead;
   const half = hd / 2;
-  const out = new Float32Array(v.length);
+  const out = new (v.constructor as new (n: number) => T)(v.length);
   for (let h = 0; h < nHead; h++) {
     for (let i = 0; i < half; i++) {
       for (let j = 0; j < 2; j++) {
         const dst = h * hd + i * 2 + j;
         const src = h * hd + j * half + i;
-        out.set(v.subarray(src * cols, (src + 1) * cols), dst * cols);
+        out.set(v.subarray(src * cols, (src + 1) * cols) as T, dst * cols);
       }
     }
   }
@@ -189,7 +202,7 @@ export function commonMeta(w: GgufWriter, arch: string, kind: 'model' | 'mmproj'
   w.addString('general.name', naming.name + (kind === 'mmproj' ? ' mmproj' : ''));
   w.addString('general.description', description);
   w.addU32('general.file_type', FILE_TYPE[outType]);
-  if (outType === 'q8_0') w.addU32('general.quantization_version', 2);
+  w.addU32('general.quantization_version', 2); // llama.cpp's converter writes it for every type
   w.addString('llavaguard.hf_architecture', hfArch);
   if (naming.llavaguardVersion) w.addString('llavaguard.version', naming.llavaguardVersion);
   w.addString('llavaguard.converter', 'llavaguard convert (TypeScript)');
@@ -260,8 +273,8 @@ export function ropeTheta(c: Json): number {
   return typeof v === 'number' ? v : 10000;
 }
 
-/** Adds the text model's hyperparameters and tensors (checking every name and shape). */
-export function planTextModel(w: GgufWriter, p: TensorPlanner, spec: TextSpec, d: TextDims): void {
+/** Adds the text model's hyperparameters (also written by --vocab-only, as llama.cpp does). */
+export function addTextHparams(w: GgufWriter, spec: TextSpec, d: TextDims): void {
   const a = spec.arch;
   const c = spec.cfg;
   w.addU32(`${a}.context_length`, int(c, 'max_position_embeddings', 'text_config'));
@@ -272,11 +285,16 @@ export function planTextModel(w: GgufWriter, p: TensorPlanner, spec: TextSpec, d
   w.addU32(`${a}.attention.head_count_kv`, d.nHeadKv);
   w.addF32(`${a}.rope.freq_base`, ropeTheta(c));
   w.addF32(`${a}.attention.layer_norm_rms_epsilon`, num(c, 'rms_norm_eps', 'text_config'));
+  w.addU32(`${a}.attention.key_length`, d.headDim);
+  w.addU32(`${a}.attention.value_length`, d.headDim);
   if (a === 'llama') {
     w.addU32(`${a}.vocab_size`, d.nVocab);
     w.addU32(`${a}.rope.dimension_count`, d.headDim);
   }
+}
 
+/** Adds the text model's tensors (checking every name and shape). */
+export function planTextModel(w: GgufWriter, p: TensorPlanner, spec: TextSpec, d: TextDims): void {
   const b = spec.names.base;
   const kv = d.headDim * d.nHeadKv;
   p.add(w, 'token_embd.weight', `${b}embed_tokens.weight`, [d.nVocab, d.nEmbd], 'matrix');
@@ -285,8 +303,8 @@ export function planTextModel(w: GgufWriter, p: TensorPlanner, spec: TextSpec, d
   for (let i = 0; i < d.nLayer; i++) {
     const h = `${b}layers.${i}.`;
     const g = `blk.${i}.`;
-    const permQ = spec.permute ? (v: Float32Array) => permuteQK(v, d.nHead, d.nEmbd) : undefined;
-    const permK = spec.permute ? (v: Float32Array) => permuteQK(v, d.nHeadKv, kv) : undefined;
+    const permQ: RowTransform | undefined = spec.permute ? (v) => permuteQK(v, d.nHead, d.nEmbd) : undefined;
+    const permK: RowTransform | undefined = spec.permute ? (v) => permuteQK(v, d.nHeadKv, kv) : undefined;
     p.add(w, `${g}attn_norm.weight`, `${h}input_layernorm.weight`, [d.nEmbd], 'vector');
     p.add(w, `${g}attn_q.weight`, `${h}self_attn.q_proj.weight`, [d.nEmbd, d.nEmbd], 'matrix', permQ);
     p.add(w, `${g}attn_k.weight`, `${h}self_attn.k_proj.weight`, [kv, d.nEmbd], 'matrix', permK);
@@ -438,6 +456,7 @@ export interface OutputFile {
 export async function writeAll(files: OutputFile[], log: (s: string) => void): Promise<number[]> {
   const sizes: number[] = [];
   const parts = files.map((f) => `${f.path}.part`);
+  for (const f of files) await fsp.mkdir(path.dirname(f.path), { recursive: true });
   try {
     for (let i = 0; i < files.length; i++) {
       log(`writing ${files[i]!.path} (${files[i]!.writer.tensorCount} tensors)`);
@@ -454,9 +473,12 @@ export async function writeAll(files: OutputFile[], log: (s: string) => void): P
   return sizes;
 }
 
-export function vocabWriter(arch: string, naming: ModelNaming, vocab: ConvertedVocab, hfArch: string, outType: OutType): GgufWriter {
+/** The text model's writer: metadata, hyperparameters and vocab (tensors are added by the caller). */
+export function textWriter(spec: TextSpec, d: TextDims, naming: ModelNaming, vocab: ConvertedVocab, hfArch: string, outType: OutType, vocabOnly: boolean): GgufWriter {
   const w = new GgufWriter();
-  commonMeta(w, arch, 'model', naming, outType, hfArch, `tokenizer of ${naming.name} (vocab only)`);
+  const desc = vocabOnly ? `tokenizer and hyperparameters of ${naming.name} (vocab only, no tensors)` : `${naming.name} text model, converted from ${hfArch}`;
+  commonMeta(w, spec.arch, 'model', naming, outType, hfArch, desc);
+  addTextHparams(w, spec, d);
   addVocabKeys(w, vocab);
   return w;
 }

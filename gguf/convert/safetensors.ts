@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
-import { bf16ToF32, f16ToF32 } from '../encode.js';
+import { f16ToF32 } from '../encode.js';
 
 export class ConvertError extends Error {
   override name = 'ConvertError';
@@ -34,7 +34,12 @@ export interface SafetensorsTensor {
 const MAX_HEADER = 100_000_000;
 
 async function readHeader(file: string): Promise<SafetensorsTensor[]> {
-  const fh = await fsp.open(file, 'r');
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch (error) {
+    throw new ConvertError(`cannot open ${file}: ${(error as Error).message}`);
+  }
   try {
     const { size } = await fh.stat();
     const lenBuf = Buffer.alloc(8);
@@ -75,6 +80,38 @@ async function readHeader(file: string): Promise<SafetensorsTensor[]> {
     return out;
   } finally {
     await fh.close();
+  }
+}
+
+let f16Table: Float32Array | undefined;
+
+/** F32 / F16 / BF16 little-endian bytes -> float32 values (exact). */
+export function decodeToF32(raw: Uint8Array, dtype: string): Float32Array {
+  // copy into a fresh, aligned buffer, then reinterpret (the host is little-endian, as ggml assumes)
+  const aligned = new Uint8Array(raw.byteLength);
+  aligned.set(raw);
+  switch (dtype) {
+    case 'F32':
+      return new Float32Array(aligned.buffer);
+    case 'BF16': {
+      const src = new Uint16Array(aligned.buffer);
+      const out = new Uint32Array(src.length);
+      for (let i = 0; i < src.length; i++) out[i] = src[i]! << 16;
+      return new Float32Array(out.buffer);
+    }
+    case 'F16': {
+      if (!f16Table) {
+        f16Table = new Float32Array(65536);
+        for (let h = 0; h < 65536; h++) f16Table[h] = f16ToF32(h);
+      }
+      const tbl = f16Table;
+      const src = new Uint16Array(aligned.buffer);
+      const out = new Float32Array(src.length);
+      for (let i = 0; i < src.length; i++) out[i] = tbl[src[i]!]!;
+      return out;
+    }
+    default:
+      throw new ConvertError(`dtype ${dtype} is not supported (F32, F16, BF16 are)`);
   }
 }
 
@@ -156,22 +193,10 @@ export class SafetensorsModel {
   async readF32(name: string): Promise<Float32Array> {
     const t = this.tensors.get(name);
     if (!t) throw new ConvertError(`missing tensor '${name}'`);
-    const raw = await this.readRaw(name);
-    const n = t.nbytes / DTYPE_SIZE[t.dtype]!;
-    const out = new Float32Array(n);
-    switch (t.dtype) {
-      case 'F32':
-        for (let i = 0; i < n; i++) out[i] = raw.readFloatLE(i * 4);
-        return out;
-      case 'F16':
-        for (let i = 0; i < n; i++) out[i] = f16ToF32(raw.readUInt16LE(i * 2));
-        return out;
-      case 'BF16':
-        for (let i = 0; i < n; i++) out[i] = bf16ToF32(raw.readUInt16LE(i * 2));
-        return out;
-      default:
-        throw new ConvertError(`tensor '${name}': dtype ${t.dtype} is not supported (F32, F16, BF16 are)`);
+    if (!['F32', 'F16', 'BF16'].includes(t.dtype)) {
+      throw new ConvertError(`tensor '${name}': dtype ${t.dtype} is not supported (F32, F16, BF16 are)`);
     }
+    return decodeToF32(await this.readRaw(name), t.dtype);
   }
 
   async close(): Promise<void> {

@@ -82,7 +82,10 @@ export function parseSentencePieceModel(buf: Uint8Array): SpPiece[] {
   const skip = (wire: number, end: number) => {
     if (wire === 0) varint(end);
     else if (wire === 1) pos += 8;
-    else if (wire === 2) pos += varint(end);
+    else if (wire === 2) {
+      const len = varint(end); // (not `pos += varint()`: that would add to the value of pos before the call)
+      pos += len;
+    }
     else if (wire === 5) pos += 4;
     else throw new ConvertError(`tokenizer.model: unsupported protobuf wire type ${wire}`);
   };
@@ -120,6 +123,14 @@ export function parseSentencePieceModel(buf: Uint8Array): SpPiece[] {
 }
 
 // --- shared helpers ---------------------------------------------------------------------------
+
+/** llama.cpp's does_token_look_special: added tokens that ought to be CONTROL even when not marked special. */
+export function looksSpecial(t: string): boolean {
+  return ['<pad>', '<mask>', '<2mass>', '[@BOS@]'].includes(t)
+    || (t.startsWith('<|') && t.endsWith('|>'))
+    || (t.startsWith('<\uff5c') && t.endsWith('\uff5c>'))
+    || (t.startsWith('<unused') && t.endsWith('>'));
+}
 
 function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
@@ -231,7 +242,7 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
   for (const a of added) {
     if (!Number.isInteger(a.id) || a.id < 0) continue;
     if (a.id >= nVocab) throw new ConvertError(`added token ${JSON.stringify(a.content)} has id ${a.id}, outside the model's vocab_size ${nVocab}`);
-    if (a.special) {
+    if (a.special || looksSpecial(a.content)) {
       types[a.id] = TT.CONTROL;
       tokens[a.id] = a.content;
     } else {
@@ -240,7 +251,6 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
     }
     scores[a.id] = -1000;
   }
-  for (let i = 0; i < nVocab; i++) if (types[i] === TT.UNUSED && tokens[i] === `[PAD${i}]`) scores[i] = -1000;
   const byContent = new Map<string, number>();
   tokens.forEach((t, i) => { if (!byContent.has(t)) byContent.set(t, i); });
   const sp = specialIds((c) => byContent.get(c), tokCfg, config, nVocab);
@@ -282,8 +292,9 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
   for (const a of added) {
     if (!Number.isInteger(a.id) || a.id < 0) continue;
     if (a.id >= nVocab) throw new ConvertError(`added token ${JSON.stringify(a.content)} has id ${a.id}, outside the model's vocab_size ${nVocab}`);
-    tokens[a.id] = a.content;
-    types[a.id] = a.special ? TT.CONTROL : TT.USER_DEFINED;
+    const control = a.special || looksSpecial(a.content);
+    tokens[a.id] = control ? a.content : a.content.replaceAll('\u2581', ' ');
+    types[a.id] = control ? TT.CONTROL : TT.USER_DEFINED;
   }
   const merges = (tj.model.merges ?? []).map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
   const byContent = new Map<string, number>();

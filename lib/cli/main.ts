@@ -6,6 +6,8 @@ import { registerDemo } from './commands/demo.js';
 import { registerGguf } from './commands/gguf.js';
 import { registerScan } from './commands/scan.js';
 import { registerReport } from './commands/report.js';
+import { registerEval } from './commands/eval.js';
+import { registerConvert } from './commands/convert.js';
 import { packageVersion } from './version.js';
 
 const program = new Command('llavaguard')
@@ -15,6 +17,8 @@ const program = new Command('llavaguard')
 registerAssess(program);
 registerScan(program);
 registerReport(program);
+registerEval(program);
+registerConvert(program);
 registerDemo(program);
 registerGguf(program);
 

@@ -29,6 +29,19 @@ def write_json(path, obj):
         json.dump(obj, f, indent=2)
 
 
+def restore_legacy_spm_tokenizer(out):
+    """transformers 5 re-serialises the LLaMA tokenizer with a Metaspace pre-tokenizer (its legacy=False
+    behaviour: no extra '▁' before a leading space); models on the hub (llava-1.5-hf) ship the
+    SentencePiece-faithful form (Prepend + Replace normalizer). Put that form back, with the added tokens."""
+    with open(os.path.join(NM, "tokenizer-llama2", "models", "tokenizer.json"), encoding="utf-8") as f:
+        orig = json.load(f)
+    with open(os.path.join(out, "tokenizer.json"), encoding="utf-8") as f:
+        saved = json.load(f)
+    orig["added_tokens"] = saved["added_tokens"]
+    with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(orig, f, ensure_ascii=False)
+
+
 def randomize(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -62,6 +75,7 @@ def llava15():
     randomize(model, 1)
     model.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
+    restore_legacy_spm_tokenizer(out)
     # (CLIPImageProcessor needs PIL + torchvision, not in this venv: write its JSON directly)
     write_json(os.path.join(out, "preprocessor_config.json"), {
         "image_processor_type": "CLIPImageProcessor", "do_resize": True, "size": {"shortest_edge": 32},
