@@ -14,6 +14,9 @@ fail=0
 step() { printf '\n== %s\n' "$*"; }
 check() { if "$@"; then :; else echo "FAILED: $*"; fail=1; fi; }
 
+if [ -z "${PY_GIVEN:-}" ] && [ "$PY" = .cache/refvenv/bin/python ]; then
+  bash scripts/reference/setup-venv.sh || { echo "could not set up the Python venv (scripts/reference/setup-venv.sh)"; exit 2; }
+fi
 [ -x "$PY" ] || { echo "no Python venv at $PY (see the header of this script)"; exit 2; }
 step "build the TypeScript sources (scripts/reference/tsconfig.json -> .cache/cvbuild)"
 npx tsc -p scripts/reference/tsconfig.json || exit 2
