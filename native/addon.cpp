@@ -5,6 +5,7 @@
 #include "model/addon-model.h"
 #include "model/load-model-worker.h"
 #include "sampling/abort-handle.h"
+#include "tools/quantize-worker.h"
 #include "util/addon-data.h"
 #include "util/log-capture.h"
 #include "util/system-info.h"
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     lg::AddonContext::Init(env, exports);
     lg::AbortHandle::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, lg::LoadModelWorker::Start, "loadModel"));
+    exports.Set("quantize", Napi::Function::New(env, lg::QuantizeWorker::Start, "quantize"));
     exports.Set("systemInfo", Napi::Function::New(env, lg::SystemInfo, "systemInfo"));
     return exports;
 }

@@ -16,6 +16,8 @@ export interface NativeLoadModelOptions {
     imageMinTokens?: number;
     imageMaxTokens?: number;
     warmup?: boolean;
+    /** Load the tokenizer only (no weights): for tokenize/detokenize. */
+    vocabOnly?: boolean;
 }
 
 export interface NativeModelInfo {
@@ -182,5 +184,7 @@ export interface NativeSystemInfo {
 export interface NativeAddon {
     loadModel(options: NativeLoadModelOptions, onProgress?: (progress: number) => void): Promise<NativeModel>;
     systemInfo(): NativeSystemInfo;
+    /** llama.cpp's quantizer (llama_model_quantize), off the event loop. */
+    quantize(options: { input: string; output: string; type: 'q4_k_m' | 'q5_k_m' | 'q8_0' | 'q4_0' | 'f16'; threads?: number }): Promise<void>;
     AbortHandle: new () => NativeAbortHandle;
 }

@@ -8,6 +8,8 @@ import { registerScan } from './commands/scan.js';
 import { registerReport } from './commands/report.js';
 import { registerEval } from './commands/eval.js';
 import { registerConvert } from './commands/convert.js';
+import { registerQuantize } from './commands/quantize.js';
+import { registerTokenize } from './commands/tokenize.js';
 import { packageVersion } from './version.js';
 
 const program = new Command('llavaguard')
@@ -19,6 +21,8 @@ registerScan(program);
 registerReport(program);
 registerEval(program);
 registerConvert(program);
+registerQuantize(program);
+registerTokenize(program);
 registerDemo(program);
 registerGguf(program);
 

@@ -23,6 +23,8 @@ export interface VisionModelOptions {
     /** Bound on image tokens for dynamic-resolution projectors. */
     imageMaxTokens?: number;
     useMmap?: boolean;
+    /** Load the tokenizer only (no weights, no mmproj): tokenize/detokenize work, contexts do not. */
+    vocabOnly?: boolean;
     /** Called with 0..1 while the weights load. */
     onProgress?: (progress: number) => void;
 }
@@ -73,6 +75,7 @@ export class VisionModel {
                     mmprojThreads: options.mmprojThreads ?? defaultThreads(),
                     mmprojFlashAttention: options.mmprojFlashAttention ?? (gpu ? 'auto' : 'off'),
                     imageMaxTokens: options.imageMaxTokens,
+                    vocabOnly: options.vocabOnly ?? false,
                 },
                 options.onProgress,
             );

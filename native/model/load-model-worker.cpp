@@ -25,6 +25,8 @@ Napi::Value LoadModelWorker::Start(const Napi::CallbackInfo& info) {
     o.image_min_tokens = static_cast<int32_t>(OptionalInt(opts, "imageMinTokens", -1, -1, 1 << 20));
     o.image_max_tokens = static_cast<int32_t>(OptionalInt(opts, "imageMaxTokens", -1, -1, 1 << 20));
     o.warmup = OptionalBool(opts, "warmup", false);
+    o.vocab_only = OptionalBool(opts, "vocabOnly", false);
+    if (o.vocab_only && !o.mmproj_path.empty()) ThrowType(env, "a vocabulary-only load takes no mmproj");
     if (o.model_path.empty()) ThrowType(env, "option 'modelPath' must not be empty");
 
     Napi::Function on_progress;
@@ -80,6 +82,7 @@ void LoadModelWorker::Execute() {
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = options_.gpu_layers;
     mp.load_mode = options_.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+    mp.vocab_only = options_.vocab_only;
     mp.progress_callback = &LoadModelWorker::OnProgress;
     mp.progress_callback_user_data = this;
     res->model.reset(llama_model_load_from_file(options_.model_path.c_str(), mp));

@@ -21,6 +21,7 @@ struct LoadModelOptions {
     int32_t image_min_tokens = -1;
     int32_t image_max_tokens = -1;
     bool warmup = false;
+    bool vocab_only = false;
 };
 
 class LoadModelWorker : public Napi::AsyncWorker {
