@@ -8,9 +8,16 @@
 // is the assessment alone, model loading excluded. (It includes decoding the PNG with stb_image, a few ms for
 // 384x384, which our side does before its timer starts.) Components come from the tool's own printouts:
 //   image encode = sum of "mtmd batch encoding done in X ms"
-//   prompt eval  = llama_perf "prompt eval time" (all llama_decode calls of more than one token: the text
-//                  chunks and the image embeddings), with its token count
-//   eval         = llama_perf "eval time" (one-token decodes, i.e. generated tokens; sampling not included)
+//   prefill      = llama_perf "prompt eval time", with its token count (text + image tokens). llama.cpp's perf
+//                  clock starts at the first llama_decode after a synchronize and stops at the next synchronize,
+//                  which is the first sampling: so this window is the whole prefill, the text chunks, the image
+//                  ENCODE in between (mtmd does not synchronize the llama context) and the image-embedding
+//                  decode. Prompt eval proper = prefill - image encode.
+//   eval         = llama_perf "eval time" (one-token decodes of generated tokens; sampling not included)
+//   generation   = wall - prefill (sampling included; also the few ms before the first decode: PNG decoding,
+//                  tokenization)
+// CPU time: the driver samples /proc/<pid>/stat (utime + stime) when the WARN line and the first
+// llama_perf_context_print line arrive on the pipe (within a few ms of being logged).
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,7 +33,14 @@ export interface MtmdCliRun {
   loadMs: number;
   imageMs: number;
   imageDecodeMs: number;
+  /** llama_perf prompt eval time: the whole prefill window, image encode included (see above) */
+  prefillMs: number;
+  /** prefill - image encode */
   promptEvalMs: number;
+  /** CPU time (user + system, all threads) of the assessment window */
+  cpuMs: number;
+  /** the window timed by this process's clock as the two lines arrived */
+  arrivalWallMs: number;
   promptTokens: number;
   evalMs: number;
   evalRuns: number;
@@ -53,6 +67,19 @@ function findTs(lines: string[], re: RegExp): number | undefined {
   return undefined;
 }
 
+const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux
+
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14 and 15 of stat(5): utime, stime (f[0] is field 3)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
 function vmHwmMiB(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -67,8 +94,15 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  let at: { t: number; cpu: number } | undefined;
+  let until: { t: number; cpu: number } | undefined;
+  const sample = () => ({ t: performance.now(), cpu: (child.pid !== undefined && cpuMsOf(child.pid)) || NaN });
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    if (!at && d.includes('WARN: This is an experimental CLI')) at = sample();
+    if (at && !until && d.includes('llama_perf_context_print')) until = sample();
+  });
   let peak = 0;
   const poll = setInterval(() => {
     const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
@@ -88,15 +122,20 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
   };
   const sum = (re: RegExp) => [...stderr.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
   const ok = exitCode === 0 && start !== undefined && end !== undefined;
+  const imageMs = sum(/mtmd batch encoding done in (\d+) ms/g);
+  const prefillMs = num(/prompt eval time =\s+([\d.]+) ms/);
   return {
     ok,
     exitCode,
     wallMs: start !== undefined && end !== undefined ? end - start : NaN,
     processMs,
     loadMs: start ?? NaN,
-    imageMs: sum(/mtmd batch encoding done in (\d+) ms/g),
+    imageMs,
     imageDecodeMs: sum(/image decoded \(batch \d+\/\d+\) in (\d+) ms/g),
-    promptEvalMs: num(/prompt eval time =\s+([\d.]+) ms/),
+    prefillMs,
+    promptEvalMs: prefillMs - imageMs,
+    cpuMs: at && until ? until.cpu - at.cpu : NaN,
+    arrivalWallMs: at && until ? until.t - at.t : NaN,
     promptTokens: num(/prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/),
     evalMs: num(/print:\s+eval time =\s+([\d.]+) ms/),
     evalRuns: num(/print:\s+eval time =\s+[\d.]+ ms \/\s+(\d+) runs/),

@@ -13,8 +13,9 @@
 //   --no-defaults         skip the extra run with each side's own defaults
 //   --json FILE           write the headline numbers as JSON
 //   --pair DIR            use DIR/model.gguf + DIR/mmproj.gguf instead of the shaped 0.5B pair (smoke tests)
-//   --memory-7b           also write the LLaVA-1.5-7B-shaped pair (Q8_0, ~7.8 GB, minutes) and report the peak
-//                         memory of one assessment on each side (-n 1; slow on a small CPU)
+//   --memory-7b           also write the LLaVA-1.5-7B-shaped pair (Q8_0 text + F16 mmproj, 7.3 GiB, minutes) and
+//                         report the peak memory of one short assessment on each side (image + one question, 1
+//                         generated token; still minutes on a small CPU)
 //
 // Each run is a fresh process on both sides (llama-mtmd-cli does one assessment per process; ours runs
 // scripts/bench/run-ours.ts), so both pay the same cold-start costs after loading. Loading is excluded on both:
@@ -79,6 +80,10 @@ function log(s: string): void {
   process.stderr.write(`${s}\n`);
 }
 
+/** 1-minute load average: this machine is shared, so every run records how busy it was. */
+const load1 = () => os.loadavg()[0]!;
+const loads: number[] = [];
+
 async function ensurePair(shapes: ShapedModelId, weightType: 'q8_0' | 'f16'): Promise<{ model: string; mmproj: string; made?: number }> {
   const dir = path.join(opt.models!, `${shapes}-${weightType}`);
   const model = path.join(dir, 'model.gguf');
@@ -108,6 +113,7 @@ const mib = (b: number) => (b / 1048576).toFixed(0);
 
 interface OursRun {
   wallMs: number;
+  cpuMs: number;
   text: string;
   tokens: number[];
   stopReason: string;
@@ -168,7 +174,8 @@ function cliArgs(p: { model: string; mmproj: string }, image: string, prompt: st
 function oursSpec(p: { model: string; mmproj: string }, image: string, promptFile: string, grammarFile: string, matched: boolean, maxTokens = MAX_TOKENS): OursSpec {
   const base = { model: p.model, mmproj: p.mmproj, image, promptFile, grammarFile, maxTokens, temperature: TEMP, topK: TOP_K, topP: TOP_P, seed: SEED };
   if (!matched) return base;
-  return { ...base, threads: THREADS, contextSize: CTX, batchSize: BATCH, ubatchSize: UBATCH, flashAttention: 'off' };
+  // jump-forward off: one forward pass per generated token, as llama-mtmd-cli does
+  return { ...base, threads: THREADS, contextSize: CTX, batchSize: BATCH, ubatchSize: UBATCH, flashAttention: 'off', jumpForward: false };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,7 +190,11 @@ interface Figures {
   /** wall - image - prompt: the generation phase, sampling included */
   decodePhaseMs: number;
   generated: number;
+  /** llama_decode calls after the prompt */
+  decodePasses: number;
   decodeTokS: number;
+  /** user + system CPU time of the assessment, all threads: less sensitive than wall time to other load */
+  cpuMs: number;
   peakRssMiB: number;
   loadMs: number;
 }
@@ -199,14 +210,17 @@ function oursFigures(r: OursRun, res: OursResult): Figures {
     promptTokS: (1000 * r.promptTokens) / promptMs,
     decodePhaseMs,
     generated: r.tokens.length,
+    decodePasses: r.forwardPasses.decode,
     decodeTokS: (1000 * r.tokens.length) / decodePhaseMs,
+    cpuMs: r.cpuMs,
     peakRssMiB: res.peakRssMiB,
     loadMs: res.loadMs,
   };
 }
 
 function cliFigures(r: MtmdCliRun): Figures {
-  const decodePhaseMs = r.wallMs - r.imageMs - r.promptEvalMs;
+  // llama_perf's prompt-eval window is the whole prefill, image encode included (see mtmd-cli.ts)
+  const decodePhaseMs = r.wallMs - r.prefillMs;
   return {
     wallMs: r.wallMs,
     imageMs: r.imageMs,
@@ -216,7 +230,9 @@ function cliFigures(r: MtmdCliRun): Figures {
     decodePhaseMs,
     // each generated token but the end-of-generation one is decoded once: eval runs = generated tokens
     generated: r.evalRuns,
+    decodePasses: r.evalRuns,
     decodeTokS: (1000 * r.evalRuns) / decodePhaseMs,
+    cpuMs: r.cpuMs,
     peakRssMiB: r.peakRssMiB,
     loadMs: r.loadMs,
   };
@@ -249,7 +265,9 @@ function table(title: string, ours: Figures, cli: Figures, nOurs: number, nCli: 
     ['prompt eval (tokens/s)', (f) => f1(f.promptTokS), ours.promptTokS, cli.promptTokS],
     ['generation phase incl. sampling (ms)', (f) => f0(f.decodePhaseMs), ours.decodePhaseMs, cli.decodePhaseMs],
     ['generated tokens', (f) => f0(f.generated), ours.generated, cli.generated],
+    ['forward passes after the prompt', (f) => f0(f.decodePasses), ours.decodePasses, cli.decodePasses],
     ['decode (tokens/s, incl. sampling)', (f) => f1(f.decodeTokS), ours.decodeTokS, cli.decodeTokS],
+    ['CPU time, user + sys, all threads (ms)', (f) => f0(f.cpuMs), ours.cpuMs, cli.cpuMs],
     ['peak RSS (MiB)', (f) => f0(f.peakRssMiB), ours.peakRssMiB, cli.peakRssMiB],
     ['load, excluded (ms)', (f) => f0(f.loadMs), ours.loadMs, cli.loadMs],
   ];
@@ -290,14 +308,17 @@ async function main(): Promise<void> {
     const matchedOurs: OursResult[] = [];
     const matchedCli: MtmdCliRun[] = [];
     for (let i = 0; i < RUNS; i++) {
-      log(`run ${i + 1}/${RUNS}: ours ...`);
+      log(`run ${i + 1}/${RUNS}: ours ... (load average ${load1().toFixed(2)})`);
+      loads.push(load1());
       const o = await runOurs(oursSpec(pair, image, promptFile, grammarFile, true));
       if (!o.ok) throw new Error(`our run failed: ${o.error}`);
       matchedOurs.push(o);
       log(`  ours ${f0(o.runs[0]!.wallMs)} ms, ${o.runs[0]!.tokens.length} tokens; llama-mtmd-cli ...`);
+      loads.push(load1());
       const c = await runMtmdCli(CLI, cliArgs(pair, image, prompt, grammarFile, true));
       if (!c.ok) throw new Error(`llama-mtmd-cli failed (exit ${c.exitCode}):\n${c.logTail}`);
       matchedCli.push(c);
+      loads.push(load1());
       log(`  llama-mtmd-cli ${f0(c.wallMs)} ms, ${c.evalRuns} tokens`);
     }
 
@@ -316,7 +337,9 @@ async function main(): Promise<void> {
     let memory7b: { ours: OursResult; cli: MtmdCliRun; modelBytes: number; mmprojBytes: number } | undefined;
     if (opt['memory-7b']) {
       const p7 = await ensurePair('llavaguard-v1.1-7b', 'q8_0');
-      const vicuna = LLAVA15_VICUNA_SYSTEM.render(policy.render(), { imageMarker: MTMD_MEDIA_MARKER });
+      // a short question instead of the 1.1k-token policy: the peak is weights + KV cache + compute buffers,
+      // which do not grow with the prompt, and a 7B prefill on a small CPU takes minutes per 100 tokens
+      const vicuna = LLAVA15_VICUNA_SYSTEM.render('Is this image safe? Answer in JSON.', { imageMarker: MTMD_MEDIA_MARKER });
       const g7 = path.join(work, 'verdict7b.gbnf');
       writeFileSync(g7, grammar);
       const pf7 = path.join(work, 'prompt7b.txt');
@@ -341,11 +364,13 @@ async function main(): Promise<void> {
         ? `prompt tokens identical on both sides: ${[...promptCounts][0]} (${oFirst[0]!.imageTokens} of them image tokens, ${matchedCli[0]!.imageChunks} image chunk(s))`
         : `PROMPT TOKEN COUNTS DIFFER: ours ${oFirst.map((r) => r.promptTokens).join('/')}, llama-mtmd-cli ${matchedCli.map((r) => r.promptTokens).join('/')}`,
     );
-    const texts = new Set([...oFirst.map((r) => r.text), ...matchedCli.map((r) => r.text)]);
+    const allTexts = [...oFirst.map((r, i) => [`ours#${i + 1}`, r.text]), ...matchedCli.map((r, i) => [`cli#${i + 1}`, r.text])] as Array<[string, string]>;
+    const texts = new Map<string, string[]>();
+    for (const [who, text] of allTexts) texts.set(text, [...(texts.get(text) ?? []), who]);
     notes.push(
       texts.size === 1
         ? `generated text identical on both sides and in every run (${oFirst[0]!.tokens.length} tokens, stop: ${oFirst[0]!.stopReason})`
-        : `GENERATED TEXT DIFFERS between runs/sides: ${[...texts].map((t) => JSON.stringify(t.slice(0, 120))).join(' vs ')}`,
+        : `GENERATED TEXT DIFFERS between runs/sides: ${[...texts].map(([t, who]) => `${who.join('+')}: ${JSON.stringify(t.slice(0, 90))}... (${t.length} chars)`).join('; ')}`,
     );
 
     const ours = medianFigures(matchedOurs.map((r) => oursFigures(r.runs[0]!, r)));
@@ -360,7 +385,8 @@ async function main(): Promise<void> {
     out.push(`model: llavaguard-v1.2-0.5b shapes (random weights), text Q8_0 ${mib(statSync(pair.model).size)} MiB, mmproj F16 ${mib(statSync(pair.mmproj).size)} MiB`);
     out.push(`image: ${path.basename(image)} 384x384; prompt: default v1.2 policy in the OneVision ChatML turns; grammar: verdict grammar, rationale <= ${RATIONALE_CHARS} chars`);
     out.push(`sampling: greedy (temp 0; top-k ${TOP_K}, top-p ${TOP_P}, min-p 0, seed ${SEED}); -n / maxTokens ${MAX_TOKENS}`);
-    out.push(`matched settings: threads ${THREADS} (text and vision), flash attention off (text and vision), ctx ${CTX}, batch ${BATCH}, ubatch ${UBATCH}, no warm-up run`);
+    out.push(`1-minute load average during the matched runs (other users' work on this shared machine): ${loads.map((l) => l.toFixed(1)).join(', ')}`);
+    out.push(`matched settings: threads ${THREADS} (text and vision), flash attention off (text and vision), ctx ${CTX}, batch ${BATCH}, ubatch ${UBATCH}, no warm-up run, our grammar jump-forward off`);
     out.push('');
     out.push(table(`Same settings: ${RUNS} runs a side, interleaved, each a fresh process`, ours, cli, matchedOurs.length, matchedCli.length));
     out.push('');
@@ -376,7 +402,7 @@ async function main(): Promise<void> {
       out.push('');
       out.push(
         table(
-          "Each side's own defaults (ours: VisionModel.load({model, mmproj}) + createContext(); llama-mtmd-cli: no -t/-tb/-fa/-c/-b/-ub, warm-up on)",
+          "Each side's own defaults (ours: VisionModel.load({model, mmproj}) + createContext(), jump-forward on; llama-mtmd-cli: no -t/-tb/-fa/-c/-b/-ub, warm-up on)",
           od,
           cd,
           1,
@@ -385,11 +411,13 @@ async function main(): Promise<void> {
       );
       out.push('');
       out.push(`**ratio ours / llama-mtmd-cli with each side's defaults: ${f3(defaultsRatio)}**`);
-      out.push(`- defaults: generated text identical: ${defaults.ours.runs[0]!.text === defaults.cli.text}`);
+      out.push(
+        `- defaults: generated text identical: ${defaults.ours.runs[0]!.text === defaults.cli.text}; ours ${defaults.ours.runs[0]!.tokens.length} tokens in ${defaults.ours.runs[0]!.forwardPasses.decode} forward passes after the prompt, llama-mtmd-cli ${defaults.cli.evalRuns}`,
+      );
     }
     if (memory7b) {
       out.push('');
-      out.push(`### Memory, llavaguard-v1.1-7b shapes (text Q8_0 ${mib(memory7b.modelBytes)} MiB, mmproj F16 ${mib(memory7b.mmprojBytes)} MiB), one assessment with 1 generated token`);
+      out.push(`### Memory, llavaguard-v1.1-7b shapes (text Q8_0 ${mib(memory7b.modelBytes)} MiB, mmproj F16 ${mib(memory7b.mmprojBytes)} MiB), image + a short question, 1 generated token, ctx ${CTX}`);
       out.push('');
       out.push('| | ours (addon) | llama-mtmd-cli |');
       out.push('|---|---:|---:|');
@@ -402,7 +430,9 @@ async function main(): Promise<void> {
     out.push('llama-mtmd-cli = from its "WARN: This is an experimental CLI" log line (model and mmproj loaded) to its first');
     out.push('llama_perf_context_print line, from --log-timestamps (includes stb_image decoding the PNG, a few ms).');
     out.push('image encode: ours timings.imageMs, cli "mtmd batch encoding done in X ms"; prompt eval: ours timings.promptMs,');
-    out.push('cli llama_perf "prompt eval time" (text chunks + image embeddings); generation phase = wall - image - prompt.');
+    out.push('cli llama_perf "prompt eval time" minus the image encode (llama_perf\'s window spans the whole prefill, encode');
+    out.push('included); generation phase = wall - image - prompt eval. CPU time: ours process.cpuUsage() around generate;');
+    out.push('cli /proc/<pid>/stat sampled as the two log lines arrive.');
     const report = out.join('\n');
     process.stdout.write(`${report}\n`);
 
@@ -411,7 +441,13 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         machine: { cpu: cpu[0]?.model, cpus: cpu.length, memGiB: os.totalmem() / 2 ** 30 },
         settings: { threads: THREADS, ctx: CTX, batch: BATCH, ubatch: UBATCH, flashAttention: 'off', temp: TEMP, topK: TOP_K, topP: TOP_P, seed: SEED, maxTokens: MAX_TOKENS, rationaleChars: RATIONALE_CHARS, runs: RUNS },
-        matched: { ours, cli, ratio, oursRuns: oFirst.map((r) => r.wallMs), cliRuns: matchedCli.map((r) => r.wallMs) },
+        matched: {
+          ours,
+          cli,
+          ratio,
+          oursRuns: matchedOurs.map((r) => ({ ...oursFigures(r.runs[0]!, r), timings: r.runs[0]!.timings, forwardPasses: r.runs[0]!.forwardPasses })),
+          cliRuns: matchedCli.map((r) => ({ ...cliFigures(r), prefillMs: r.prefillMs, evalMs: r.evalMs, imageDecodeMs: r.imageDecodeMs, processMs: r.processMs, arrivalWallMs: r.arrivalWallMs })),
+        },
         defaults: defaults && {
           ours: oursFigures(defaults.ours.runs[0]!, defaults.ours),
           cli: cliFigures(defaults.cli),
@@ -419,7 +455,10 @@ async function main(): Promise<void> {
         },
         memory7b: memory7b && { oursPeakRssMiB: memory7b.ours.peakRssMiB, cliPeakRssMiB: memory7b.cli.peakRssMiB, modelBytes: memory7b.modelBytes, mmprojBytes: memory7b.mmprojBytes },
         checks: notes,
+        loadAverages: loads,
         generatedText: oFirst[0]!.text,
+        texts: Object.fromEntries(allTexts),
+        defaultsTexts: defaults && { ours: defaults.ours.runs[0]!.text, cli: defaults.cli.text },
       };
       writeFileSync(opt.json, `${JSON.stringify(json, null, 2)}\n`);
       log(`wrote ${opt.json}`);

@@ -26,6 +26,8 @@ export interface OursSpec {
   batchSize?: number;
   ubatchSize?: number;
   flashAttention?: 'on' | 'off' | 'auto';
+  /** grammar jump-forward (our default: on); off = plain constrained decoding, one forward pass per token */
+  jumpForward?: boolean;
   /** add BOS etc. (LLaMA/Vicuna prompts); default false */
   addSpecial?: boolean;
   /** how many timed generations in this process (the first is the one compared; later ones are warm) */
@@ -62,6 +64,7 @@ if (!prompt.includes(model.info.mediaMarker)) throw new Error(`the prompt has no
 const runs = [];
 for (let i = 0; i < (spec.repeat ?? 1); i++) {
   await ctx.clearSequence();
+  const c1 = process.cpuUsage();
   const t1 = performance.now();
   const r = await ctx.generate({
     prompt: { text: prompt, images: [{ data: img.data, width: img.width, height: img.height }], addSpecial: spec.addSpecial ?? false },
@@ -71,16 +74,21 @@ for (let i = 0; i < (spec.repeat ?? 1); i++) {
     topP: spec.topP,
     seed: spec.seed,
     maxTokens: spec.maxTokens,
+    ...(spec.jumpForward !== undefined ? { jumpForward: spec.jumpForward } : {}),
   });
   const wallMs = performance.now() - t1;
+  const cpu = process.cpuUsage(c1);
   runs.push({
     wallMs,
+    /** user + system CPU time of the whole process (all threads) during generate */
+    cpuMs: (cpu.user + cpu.system) / 1000,
     text: r.text,
     tokens: Array.from(r.tokens),
     stopReason: r.stopReason,
     promptTokens: r.promptTokens,
     imageTokens: r.imageTokens,
     forwardPasses: r.forwardPasses,
+    forcedTokens: r.forcedTokens,
     timings: r.timings,
   });
 }
