@@ -12,6 +12,7 @@
 //   --seed N              sampling seed for both (default 42)
 //   --no-defaults         skip the extra run with each side's own defaults
 //   --json FILE           write the headline numbers as JSON
+//   --memory-only         only the --memory-7b measurement (skips the 0.5B runs)
 //   --pair DIR            use DIR/model.gguf + DIR/mmproj.gguf instead of the shaped 0.5B pair (smoke tests)
 //   --memory-7b           also write the LLaVA-1.5-7B-shaped pair (Q8_0 text + F16 mmproj, 7.3 GiB, minutes) and
 //                         report the peak memory of one short assessment on each side (image + one question, 1
@@ -55,6 +56,7 @@ const { values: opt } = parseArgs({
     'no-defaults': { type: 'boolean', default: false },
     json: { type: 'string' },
     'memory-7b': { type: 'boolean', default: false },
+    'memory-only': { type: 'boolean', default: false },
     pair: { type: 'string' },
   },
 });
@@ -127,6 +129,7 @@ interface OursResult {
   ok: boolean;
   loadMs: number;
   peakRssMiB: number;
+  baseRssMiB?: number;
   runs: OursRun[];
   context?: unknown;
   error?: string;
@@ -307,7 +310,8 @@ async function main(): Promise<void> {
 
     const matchedOurs: OursResult[] = [];
     const matchedCli: MtmdCliRun[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    const memoryOnly = opt['memory-only'];
+    for (let i = 0; i < (memoryOnly ? 0 : RUNS); i++) {
       log(`run ${i + 1}/${RUNS}: ours ... (load average ${load1().toFixed(2)})`);
       loads.push(load1());
       const o = await runOurs(oursSpec(pair, image, promptFile, grammarFile, true));
@@ -323,7 +327,7 @@ async function main(): Promise<void> {
     }
 
     let defaults: { ours: OursResult; cli: MtmdCliRun } | undefined;
-    if (!opt['no-defaults']) {
+    if (!opt['no-defaults'] && !memoryOnly) {
       log('defaults: ours ...');
       const o = await runOurs(oursSpec(pair, image, promptFile, grammarFile, false));
       if (!o.ok) throw new Error(`our run failed: ${o.error}`);
@@ -335,7 +339,7 @@ async function main(): Promise<void> {
     }
 
     let memory7b: { ours: OursResult; cli: MtmdCliRun; modelBytes: number; mmprojBytes: number } | undefined;
-    if (opt['memory-7b']) {
+    if (opt['memory-7b'] || memoryOnly) {
       const p7 = await ensurePair('llavaguard-v1.1-7b', 'q8_0');
       // a short question instead of the 1.1k-token policy: the peak is weights + KV cache + compute buffers,
       // which do not grow with the prompt, and a 7B prefill on a small CPU takes minutes per 100 tokens
@@ -353,6 +357,27 @@ async function main(): Promise<void> {
       if (!c.ok) throw new Error(`llama-mtmd-cli 7B failed (exit ${c.exitCode}):\n${c.logTail}`);
       log(`  llama-mtmd-cli peak RSS ${f0(c.peakRssMiB)} MiB`);
       memory7b = { ours: o, cli: c, modelBytes: statSync(p7.model).size, mmprojBytes: statSync(p7.mmproj).size };
+    }
+
+    const memoryTable = (m: NonNullable<typeof memory7b>) => [
+      `### Memory, llavaguard-v1.1-7b shapes (text Q8_0 ${mib(m.modelBytes)} MiB, mmproj F16 ${mib(m.mmprojBytes)} MiB), image + a short question, 1 generated token, ctx ${CTX}`,
+      '',
+      '| | ours (addon) | llama-mtmd-cli |',
+      '|---|---:|---:|',
+      `| peak RSS (MiB) | ${f0(m.ours.peakRssMiB)} | ${f0(m.cli.peakRssMiB)} |`,
+      `| RSS before loading (node + TS loader; MiB) | ${f0(m.ours.baseRssMiB ?? NaN)} | - |`,
+      `| prompt tokens | ${m.ours.runs[0]!.promptTokens} | ${m.cli.promptTokens} |`,
+      `| image encode (ms) | ${f0(m.ours.runs[0]!.timings.imageMs)} | ${f0(m.cli.imageMs)} |`,
+      `| assessment wall (ms) | ${f0(m.ours.runs[0]!.wallMs)} | ${f0(m.cli.wallMs)} |`,
+      `| load, excluded (ms) | ${f0(m.ours.loadMs)} | ${f0(m.cli.loadMs)} |`,
+      `| generated text identical | ${m.ours.runs[0]!.text === m.cli.text} | |`,
+    ].join('\n');
+    if (memoryOnly) {
+      process.stdout.write(`threads ${THREADS}, load average ${load1().toFixed(1)}\n\n${memory7b ? memoryTable(memory7b) : ''}\n`);
+      if (opt.json && memory7b) {
+        writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), threads: THREADS, memory7b: { ours: memory7b.ours, cli: { ...memory7b.cli, args: undefined } } }, null, 2)}\n`);
+      }
+      return;
     }
 
     // ---- checks: the same tokens on both sides
@@ -393,6 +418,9 @@ async function main(): Promise<void> {
     out.push(`**ratio ours / llama-mtmd-cli, wall time per verdict: ${f3(ratio)}** (target <= 1.02)`);
     out.push('');
     out.push('per run (ms): ours ' + oFirst.map((r) => f0(r.wallMs)).join(', ') + '; llama-mtmd-cli ' + matchedCli.map((r) => f0(r.wallMs)).join(', '));
+    notes.push(
+      `our peak RSS includes node itself, the TypeScript loader and our modules: ${f0(median(matchedOurs.map((r) => r.baseRssMiB ?? NaN)))} MiB before the model loads`,
+    );
     for (const n of notes) out.push(`- ${n}`);
     let defaultsRatio: number | undefined;
     if (defaults) {
@@ -417,13 +445,7 @@ async function main(): Promise<void> {
     }
     if (memory7b) {
       out.push('');
-      out.push(`### Memory, llavaguard-v1.1-7b shapes (text Q8_0 ${mib(memory7b.modelBytes)} MiB, mmproj F16 ${mib(memory7b.mmprojBytes)} MiB), image + a short question, 1 generated token, ctx ${CTX}`);
-      out.push('');
-      out.push('| | ours (addon) | llama-mtmd-cli |');
-      out.push('|---|---:|---:|');
-      out.push(`| peak RSS (MiB) | ${f0(memory7b.ours.peakRssMiB)} | ${f0(memory7b.cli.peakRssMiB)} |`);
-      out.push(`| prompt tokens | ${memory7b.ours.runs[0]!.promptTokens} | ${memory7b.cli.promptTokens} |`);
-      out.push(`| assessment wall (ms) | ${f0(memory7b.ours.runs[0]!.wallMs)} | ${f0(memory7b.cli.wallMs)} |`);
+      out.push(memoryTable(memory7b));
     }
     out.push('');
     out.push('Method: ours = ctx.generate() alone, in a fresh process after VisionModel.load + createContext + decoding the PNG;');

@@ -34,10 +34,13 @@ export interface OursSpec {
   repeat?: number;
 }
 
-function peakRssMiB(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+function statusMiB(field: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+const peakRssMiB = () => statusMiB('VmHWM');
+/** node + the TypeScript loader + our modules, before the addon loads a model */
+const baseRssMiB = statusMiB('VmRSS');
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as OursSpec;
 const prompt = readFileSync(spec.promptFile, 'utf8');
@@ -95,4 +98,4 @@ for (let i = 0; i < (spec.repeat ?? 1); i++) {
 const info = { threads: ctx.info, mmprojThreads: spec.threads };
 await ctx.close();
 await model.close();
-process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), runs, context: info.threads })}\n`);
+process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), baseRssMiB, runs, context: info.threads })}\n`);
