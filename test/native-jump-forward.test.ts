@@ -14,15 +14,25 @@ for (const family of FAMILIES) {
         // passes counted are llama_decode calls, which jump-forward reduces either way.
         await using ctx = await model.createContext({ contextSize: 4096, ubatchSize: 1 });
         const grammar = buildVerdictGrammar(Policy.default('v1.2'), { maxRationaleChars: 30 });
+        // a long free-text rationale: the sampler checks only the top candidates against the grammar there
+        const longGrammar = buildVerdictGrammar(Policy.default('v1.2'), { maxRationaleChars: 400 });
         const prompt = { text: imagePrompt(model), images: [patternImage(24, 24, 7)] };
         let plainPasses = 0;
         let jumpPasses = 0;
         let generated = 0;
-        for (const [seed, temperature] of [[0, 0], [1, 0.2], [2, 1], [3, 1], [4, 1.5], [5, 0.7]] as const) {
-            const settings = { prompt, grammar, seed, temperature, maxTokens: 120 };
+        const cases = [
+            ...([[0, 0], [1, 0.2], [2, 1], [3, 1], [4, 1.5], [5, 0.7]] as const).map(([seed, temperature]) => ({ seed, temperature, grammar })),
+            { seed: 6, temperature: 1, topK: 0, grammar: longGrammar },
+            { seed: 7, temperature: 1, topK: 1, grammar: longGrammar },
+            { seed: 8, temperature: 1.2, topK: 5, grammar: longGrammar },
+            { seed: 9, temperature: 1, topK: 50, topP: 1, grammar: longGrammar },
+            { seed: 10, temperature: 0, grammar: longGrammar },
+        ];
+        for (const { seed, temperature, ...rest } of cases) {
+            const settings = { prompt, seed, temperature, maxTokens: 200, ...rest };
             const plain = await ctx.generate({ ...settings, jumpForward: false });
             const jump = await ctx.generate({ ...settings, jumpForward: true });
-            t.same([...jump.tokens], [...plain.tokens], `seed ${seed}, temperature ${temperature}: same tokens`);
+            t.same([...jump.tokens], [...plain.tokens], `seed ${seed}, temperature ${temperature}, topK ${'topK' in rest ? rest.topK : 'default'}: same tokens`);
             t.equal(jump.text, plain.text);
             t.equal(plain.forcedTokens, 0);
             t.ok(jump.forcedTokens > 0, `${jump.forcedTokens} forced tokens`);

@@ -35,7 +35,8 @@ std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* 
         llama_sampler_chain_add(rest.get(), llama_sampler_init_temp(config.temperature));
         llama_sampler_chain_add(rest.get(), llama_sampler_init_dist(config.seed));
     }
-    return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), config.jump_forward);
+    const int32_t top_k = config.temperature <= 0.0f ? 1 : config.top_k;
+    return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), top_k, config.jump_forward);
 }
 
 }  // namespace lg

@@ -1,11 +1,27 @@
 #include "sequence-sampler.h"
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace lg {
 
-SequenceSampler::SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, bool jump_forward)
-    : vocab_(vocab), n_vocab_(llama_vocab_n_tokens(vocab)), split_(grammar != nullptr && jump_forward) {
+namespace {
+// Enough for a verdict grammar's free-text states, where most short tokens are allowed; in its literal states
+// the probe finds fewer and the full allowed set is computed, which is then small and reused by Sample.
+constexpr int32_t kProbeIds = 2048;
+constexpr int32_t kProbeChunk = 256;
+// Candidates checked in descending-logit order before falling back to the full allowed set.
+constexpr size_t kTopCandidates = 1024;
+constexpr size_t kTopChunk = 64;
+}  // namespace
+
+SequenceSampler::SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k,
+                                 bool jump_forward)
+    : vocab_(vocab),
+      n_vocab_(llama_vocab_n_tokens(vocab)),
+      top_k_(top_k),
+      split_(grammar != nullptr && jump_forward) {
     if (split_) {
         grammar_ = std::move(grammar);
         rest_ = std::move(rest);
@@ -34,28 +50,106 @@ void SequenceSampler::ComputeAllowed() {
     allowed_valid_ = true;
 }
 
-llama_token SequenceSampler::Sample(llama_context* ctx, int32_t idx) {
-    if (!split_) return llama_sampler_sample(plain_.get(), ctx, idx);
-    const float* logits = llama_get_logits_ith(ctx, idx);
-    if (!logits) return LLAMA_TOKEN_NULL;
-    if (!allowed_valid_) ComputeAllowed();
-    if (allowed_.empty()) return LLAMA_TOKEN_NULL;
-    cur_.resize(static_cast<size_t>(n_vocab_));
-    for (llama_token t = 0; t < n_vocab_; t++) {
-        cur_[t] = llama_token_data{t, allowed_mask_[static_cast<size_t>(t)] ? logits[t] : -INFINITY, 0.0f};
+void SequenceSampler::FilterAllowed() {
+    if (allowed_valid_) {
+        cand_.erase(std::remove_if(cand_.begin(), cand_.end(),
+                                   [this](const llama_token_data& c) { return !allowed_mask_[static_cast<size_t>(c.id)]; }),
+                    cand_.end());
+        return;
     }
-    llama_token_data_array arr{cur_.data(), cur_.size(), -1, false};
-    llama_sampler_apply(rest_.get(), &arr);
-    if (arr.selected < 0 || static_cast<size_t>(arr.selected) >= arr.size) return LLAMA_TOKEN_NULL;
-    const llama_token token = arr.data[arr.selected].id;
+    // The grammar sampler marks rejected candidates -inf; the real logits are put back by the caller.
+    for (auto& c : cand_) c.logit = 0.0f;
+    llama_token_data_array arr{cand_.data(), cand_.size(), -1, false};
+    llama_sampler_apply(grammar_.get(), &arr);
+    cand_.erase(std::remove_if(cand_.begin(), cand_.end(), [](const llama_token_data& c) { return std::isinf(c.logit); }),
+                cand_.end());
+}
+
+bool SequenceSampler::ProbeFindsChoice() {
+    const int32_t end = std::min(n_vocab_, kProbeIds);
+    size_t found = 0;
+    for (int32_t start = 0; start < end; start += kProbeChunk) {
+        cand_.clear();
+        for (llama_token t = start; t < std::min(end, start + kProbeChunk); t++) cand_.push_back({t, 0.0f, 0.0f});
+        FilterAllowed();
+        found += cand_.size();
+        if (found >= 2) return true;
+    }
+    return false;
+}
+
+bool SequenceSampler::CollectTopAllowed(const float* logits) {
+    picked_.clear();
+    const size_t n = static_cast<size_t>(n_vocab_);
+    const size_t m = std::min(n, kTopCandidates);
+    order_.resize(n);
+    std::iota(order_.begin(), order_.end(), 0);
+    // Ties broken by id, as llama.cpp's greedy sampler does over the masked vocabulary.
+    auto better = [logits](llama_token a, llama_token b) {
+        return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    };
+    if (m < n) std::nth_element(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(m), order_.end(), better);
+    std::sort(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(m), better);
+    const size_t k = static_cast<size_t>(top_k_);
+    for (size_t done = 0; done < m && picked_.size() < k; done += kTopChunk) {
+        cand_.clear();
+        for (size_t i = done; i < std::min(m, done + kTopChunk); i++) cand_.push_back({order_[i], 0.0f, 0.0f});
+        FilterAllowed();
+        for (const auto& c : cand_) {
+            if (picked_.size() == k) break;
+            picked_.push_back({c.id, logits[c.id], 0.0f});
+        }
+    }
+    return picked_.size() == k;
+}
+
+llama_token SequenceSampler::Accept(llama_token token) {
     llama_sampler_accept(grammar_.get(), token);
     llama_sampler_accept(rest_.get(), token);
     allowed_valid_ = false;
     return token;
 }
 
+llama_token SequenceSampler::Sample(llama_context* ctx, int32_t idx) {
+    if (!split_) return llama_sampler_sample(plain_.get(), ctx, idx);
+    const float* logits = llama_get_logits_ith(ctx, idx);
+    if (!logits) return LLAMA_TOKEN_NULL;
+    if (allowed_valid_ && allowed_.empty()) return LLAMA_TOKEN_NULL;
+
+    bool top_only = false;
+    if (top_k_ > 0) {
+        if (allowed_valid_ && allowed_.size() <= static_cast<size_t>(top_k_)) {
+            // Top-k would keep every allowed token (the rest are -inf): the chain sees just these.
+            picked_.clear();
+            for (llama_token t : allowed_) picked_.push_back({t, logits[t], 0.0f});
+            std::sort(picked_.begin(), picked_.end(), [](const llama_token_data& a, const llama_token_data& b) {
+                return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+            });
+            top_only = true;
+        } else {
+            top_only = CollectTopAllowed(logits);
+        }
+    }
+    llama_token_data_array arr;
+    if (top_only) {
+        arr = llama_token_data_array{picked_.data(), picked_.size(), -1, true};
+    } else {
+        if (!allowed_valid_) ComputeAllowed();
+        if (allowed_.empty()) return LLAMA_TOKEN_NULL;
+        cur_.resize(static_cast<size_t>(n_vocab_));
+        for (llama_token t = 0; t < n_vocab_; t++) {
+            cur_[t] = llama_token_data{t, allowed_mask_[static_cast<size_t>(t)] ? logits[t] : -INFINITY, 0.0f};
+        }
+        arr = llama_token_data_array{cur_.data(), cur_.size(), -1, false};
+    }
+    llama_sampler_apply(rest_.get(), &arr);
+    if (arr.selected < 0 || static_cast<size_t>(arr.selected) >= arr.size) return LLAMA_TOKEN_NULL;
+    return Accept(arr.data[arr.selected].id);
+}
+
 llama_token SequenceSampler::NextForced() {
     if (!split_) return LLAMA_TOKEN_NULL;
+    if (ProbeFindsChoice()) return LLAMA_TOKEN_NULL;
     ComputeAllowed();
     if (allowed_.size() != 1) return LLAMA_TOKEN_NULL;
     const llama_token token = allowed_[0];
@@ -63,10 +157,7 @@ llama_token SequenceSampler::NextForced() {
     llama_token_data one{token, 0.0f, 0.0f};
     llama_token_data_array arr{&one, 1, -1, false};
     llama_sampler_apply(rest_.get(), &arr);
-    llama_sampler_accept(grammar_.get(), token);
-    llama_sampler_accept(rest_.get(), token);
-    allowed_valid_ = false;
-    return token;
+    return Accept(token);
 }
 
 }  // namespace lg
