@@ -28,7 +28,7 @@ export const QWEN2_BASE_VOCAB = 151643;
 export const QWEN2_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
 export const LLAMA2_VOCAB_SIZE = 32000;
 
-interface HfTokenizerJson {
+export interface HfTokenizerJson {
   model: {
     type: string;
     vocab: Record<string, number>;
@@ -37,7 +37,8 @@ interface HfTokenizerJson {
   added_tokens?: Array<{ id: number; content: string; special: boolean }>;
 }
 
-function readTokenizerJson(pkg: string): { json: HfTokenizerJson; path: string } {
+/** A tokenizer package's tokenizer.json, parsed (also copied into the full-size HF folders of convert/shaped-hf.ts). */
+export function readTokenizerJson(pkg: string): { json: HfTokenizerJson; path: string } {
   let path: string;
   try {
     path = require.resolve(`${pkg}/models/tokenizer.json`);

@@ -362,7 +362,7 @@ export function planMmproj(w: GgufWriter, p: TensorPlanner, s: VisionSpec): { bl
   const C = c.num_channels == null ? 3 : int(c, 'num_channels', where);
   if (C !== 3) throw new ConvertError(`${where}.num_channels ${C} is not supported (3 is)`);
   if (E % nHead) throw new ConvertError(`${where}: hidden_size ${E} is not a multiple of num_attention_heads ${nHead}`);
-  if (S % P) throw new ConvertError(`${where}: image_size ${S} is not a multiple of patch_size ${P}`);
+  // no divisibility check: SigLIP so400m-patch14-384 has 384 / 14 -> 27 x 27 patches (the conv drops the rest)
   const act = String(c.hidden_act);
   let useGelu: boolean;
   if (act === 'quick_gelu') useGelu = false;
@@ -396,7 +396,7 @@ export function planMmproj(w: GgufWriter, p: TensorPlanner, s: VisionSpec): { bl
   for (const [k, v] of Object.entries(s.extraStrings ?? {})) w.addString(k, v);
 
   const b = s.base;
-  const nPatch = (S / P) ** 2;
+  const nPatch = Math.floor(S / P) ** 2; // integer division, as transformers' embeddings and clip.cpp
   const nPos = nPatch + (s.tower === 'clip' ? 1 : 0);
   p.add(w, 'v.patch_embd.weight', `${b}embeddings.patch_embedding.weight`, [E, 3, P, P], 'conv');
   if (s.tower === 'siglip') p.add(w, 'v.patch_embd.bias', `${b}embeddings.patch_embedding.bias`, [E], 'vector');

@@ -19,24 +19,44 @@ export interface HfTensor {
   dtype?: SafetensorsDtype;
 }
 
-/** Writes one .safetensors file (tensors in name order, header padded to 8 bytes). */
-export async function writeSafetensors(file: string, tensors: Map<string, HfTensor>, dtype: SafetensorsDtype = 'F32'): Promise<void> {
+export interface SafetensorsEntry {
+  name: string;
+  shape: number[];
+  dtype: SafetensorsDtype;
+}
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
+/**
+ * The length prefix + JSON header of a .safetensors file whose data follows in name order (as the
+ * Python writer orders same-dtype tensors), padded to 8 bytes; shared by the in-memory writer below
+ * and the streaming one of shaped-hf.ts.
+ */
+export function safetensorsHeader(entries: SafetensorsEntry[]): { header: Buffer; order: SafetensorsEntry[]; dataBytes: number } {
+  const order = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  const blobs: Uint8Array[] = [];
   let off = 0;
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!;
-    const dt = t.dtype ?? dtype;
-    const bytes = dt === 'F32' ? encodeF32(t.data) : dt === 'F16' ? encodeF16(t.data) : encodeBF16(t.data);
-    header[name] = { dtype: dt, shape: t.shape, data_offsets: [off, off + bytes.byteLength] };
-    blobs.push(bytes);
-    off += bytes.byteLength;
+  for (const e of order) {
+    const bytes = e.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[e.dtype];
+    header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [off, off + bytes] };
+    off += bytes;
   }
   let json = JSON.stringify(header);
   while ((8 + Buffer.byteLength(json)) % 8) json += ' ';
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  await fsp.writeFile(file, Buffer.concat([len, Buffer.from(json), ...blobs]));
+  return { header: Buffer.concat([len, Buffer.from(json)]), order, dataBytes: off };
+}
+
+/** Writes one .safetensors file (tensors in name order, header padded to 8 bytes). */
+export async function writeSafetensors(file: string, tensors: Map<string, HfTensor>, dtype: SafetensorsDtype = 'F32'): Promise<void> {
+  const entries = [...tensors].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype ?? dtype }));
+  const { header, order } = safetensorsHeader(entries);
+  const blobs = order.map((e) => {
+    const data = tensors.get(e.name)!.data;
+    return e.dtype === 'F32' ? encodeF32(data) : e.dtype === 'F16' ? encodeF16(data) : encodeBF16(data);
+  });
+  await fsp.writeFile(file, Buffer.concat([header, ...blobs]));
 }
 
 /** Encodes SentencePiece pieces as a ModelProto (only the `pieces` field). */
@@ -92,24 +112,38 @@ export const TINY_HF_DIMS: Record<'llava15' | 'onevision', TinyHfDims> = {
   onevision: { nVocab: 800, nEmbd: 128, nHead: 2, nHeadKv: 1, nFf: 128, nLayer: 1, vEmbd: 32, vFf: 64, vLayer: 2, vHead: 1, imageSize: 14, patchSize: 7 },
 };
 
-/** Writes a tiny HF folder; returns the tensors written (float32 values before dtype rounding). */
-export async function makeTinyHfFolder(o: TinyHfOptions): Promise<Map<string, HfTensor>> {
-  const { family, dir, naming = 'legacy', dtype = 'F32', shards = 1, seed = 7 } = o;
-  const d = TINY_HF_DIMS[family];
-  const ov = family === 'onevision';
-  const lm = naming === 'legacy' ? 'language_model.model.' : 'model.language_model.';
-  const head = naming === 'legacy' ? 'language_model.lm_head.weight' : 'lm_head.weight';
-  const vt = (naming === 'legacy' ? 'vision_tower.' : 'model.vision_tower.') + 'vision_model.';
-  const mp = naming === 'legacy' ? 'multi_modal_projector.' : 'model.multi_modal_projector.';
-  const tensors = new Map<string, HfTensor>();
-  const rnd = (name: string, shape: number[], std: number, mean = 0) => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const rng = makeRng(seed, name);
-    const data = new Float32Array(n);
-    const a = std * Math.sqrt(3);
-    for (let i = 0; i < n; i++) data[i] = mean + a * ((rng() / 4294967296) * 2 - 1);
-    tensors.set(name, { shape, data });
+/** One checkpoint tensor before it has values: uniform with standard deviation `std` around `mean`. */
+export interface HfTensorSpec {
+  name: string;
+  shape: number[];
+  std: number;
+  mean: number;
+}
+
+export type HfNaming = 'legacy' | 'current';
+
+/** The tensor names of the two namings transformers has used for LLaVA checkpoints. */
+export function hfPrefixes(naming: HfNaming): { lm: string; head: string; vt: string; mp: string; newline: string } {
+  const legacy = naming === 'legacy';
+  return {
+    lm: legacy ? 'language_model.model.' : 'model.language_model.',
+    head: legacy ? 'language_model.lm_head.weight' : 'lm_head.weight',
+    vt: (legacy ? 'vision_tower.' : 'model.vision_tower.') + 'vision_model.',
+    mp: legacy ? 'multi_modal_projector.' : 'model.multi_modal_projector.',
+    newline: legacy ? 'image_newline' : 'model.image_newline',
   };
+}
+
+/**
+ * Every tensor a LLaVA-1.5 (LLaMA + CLIP) or LLaVA-OneVision (Qwen2 + SigLIP) checkpoint of these dims
+ * stores, with the init scale: 1/sqrt(fan_in) for matrices, ~1 for norm weights. Used by the tiny
+ * folders here and by the full-size ones of shaped-hf.ts.
+ */
+export function hfTensorSpecs(family: 'llava15' | 'onevision', d: TinyHfDims, naming: HfNaming = 'legacy'): HfTensorSpec[] {
+  const ov = family === 'onevision';
+  const { lm, head, vt, mp, newline } = hfPrefixes(naming);
+  const specs: HfTensorSpec[] = [];
+  const rnd = (name: string, shape: number[], std: number, mean = 0) => void specs.push({ name, shape, std, mean });
   const kv = (d.nEmbd / d.nHead) * d.nHeadKv;
   rnd(`${lm}embed_tokens.weight`, [d.nVocab, d.nEmbd], 0.1);
   rnd(`${lm}norm.weight`, [d.nEmbd], 0.05, 1);
@@ -134,7 +168,8 @@ export async function makeTinyHfFolder(o: TinyHfOptions): Promise<Map<string, Hf
   }
   const E = d.vEmbd;
   const P = d.patchSize;
-  const nPatch = (d.imageSize / P) ** 2;
+  // integer division, as transformers and clip.cpp: SigLIP's 384 / 14 -> 27 x 27 patches
+  const nPatch = Math.floor(d.imageSize / P) ** 2;
   rnd(`${vt}embeddings.patch_embedding.weight`, [E, 3, P, P], 1 / Math.sqrt(3 * P * P));
   if (ov) rnd(`${vt}embeddings.patch_embedding.bias`, [E], 0.02);
   else {
@@ -164,7 +199,26 @@ export async function makeTinyHfFolder(o: TinyHfOptions): Promise<Map<string, Hf
   rnd(`${mp}linear_1.bias`, [d.nEmbd], 0.02);
   rnd(`${mp}linear_2.weight`, [d.nEmbd, d.nEmbd], s);
   rnd(`${mp}linear_2.bias`, [d.nEmbd], 0.02);
-  if (ov) rnd(naming === 'legacy' ? 'image_newline' : 'model.image_newline', [d.nEmbd], 0.1);
+  if (ov) rnd(newline, [d.nEmbd], 0.1);
+  return specs;
+}
+
+/** Writes a tiny HF folder; returns the tensors written (float32 values before dtype rounding). */
+export async function makeTinyHfFolder(o: TinyHfOptions): Promise<Map<string, HfTensor>> {
+  const { family, dir, naming = 'legacy', dtype = 'F32', shards = 1, seed = 7 } = o;
+  const d = TINY_HF_DIMS[family];
+  const ov = family === 'onevision';
+  const E = d.vEmbd;
+  const P = d.patchSize;
+  const tensors = new Map<string, HfTensor>();
+  for (const t of hfTensorSpecs(family, d, naming)) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const rng = makeRng(seed, t.name);
+    const data = new Float32Array(n);
+    const a = t.std * Math.sqrt(3);
+    for (let i = 0; i < n; i++) data[i] = t.mean + a * ((rng() / 4294967296) * 2 - 1);
+    tensors.set(t.name, { shape: t.shape, data });
+  }
 
   await fsp.mkdir(dir, { recursive: true });
   if (shards <= 1) {
