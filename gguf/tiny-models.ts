@@ -25,7 +25,7 @@ export type TinyFamily = 'llava15' | 'onevision';
 export type TinyWeightType = 'f32' | 'f16' | 'q8_0';
 
 /** Bump when the generated files change, so cachedTestModel regenerates stale caches. */
-export const TINY_MODEL_GENERATOR_VERSION = 2;
+export const TINY_MODEL_GENERATOR_VERSION = 3;
 
 export interface TinyTextDims {
   arch: 'llama' | 'qwen2';
@@ -60,6 +60,10 @@ export interface TinyVisionDims {
   imageStd: [number, number, number];
   /** flattened [w, h, w, h, ...] or undefined */
   gridPinpoints?: number[];
+  /** anyres_max_N of a OneVision-like model (written as llavaguard.vision_aspect_ratio, as our converter does). */
+  anyresMax?: number;
+  /** A `v.image_newline` row separator (OneVision / LLaVA-1.6). */
+  imageNewline?: boolean;
 }
 
 export interface TinyFamilySpec {
@@ -132,6 +136,9 @@ export const TINY_FAMILIES: Record<TinyFamily, TinyFamilySpec> = {
       imageMean: [0.5, 0.5, 0.5],
       imageStd: [0.5, 0.5, 0.5],
       gridPinpoints: [28, 28, 28, 56, 56, 28, 56, 56],
+      // small enough that a 2x2 grid is downsampled, as a large photo is on the real model (anyres_max_9)
+      anyresMax: 2,
+      imageNewline: true,
     },
   },
 };
@@ -328,6 +335,7 @@ function buildMmproj(spec: TinyFamilySpec, seed: number, weightType: TinyWeightT
   w.addArray('clip.vision.image_mean', GgufType.FLOAT32, v.imageMean);
   w.addArray('clip.vision.image_std', GgufType.FLOAT32, v.imageStd);
   if (v.gridPinpoints) w.addArray('clip.vision.image_grid_pinpoints', GgufType.INT32, v.gridPinpoints);
+  if (v.anyresMax) w.addString('llavaguard.vision_aspect_ratio', `anyres_max_${v.anyresMax}`);
 
   const mat = (name: string, cols: number, rows: number, std: number) =>
     w.addTensor(name, [cols, rows], plan.matrix, uniform(seed, name, cols * rows, std));
@@ -369,8 +377,10 @@ function buildMmproj(spec: TinyFamilySpec, seed: number, weightType: TinyWeightT
   vec('mm.0.bias', nOut, 0.02);
   mat('mm.2.weight', nOut, nOut, 1 / Math.sqrt(nOut));
   vec('mm.2.bias', nOut, 0.02);
+  if (v.imageNewline) vec('v.image_newline', nOut, 0.5);
   return w;
 }
+
 
 export interface MakeTestModelOptions {
   family: TinyFamily;

@@ -67,7 +67,7 @@ async function countingGuard() {
         guard: {
             modelInfo: g.modelInfo,
             defaultPolicy: g.defaultPolicy,
-            vision: g.vision,
+            imagePipeline: g.imagePipeline,
             assess: (image, options) => {
                 counter.calls++;
                 return g.assess(image, options);

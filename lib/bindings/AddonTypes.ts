@@ -74,10 +74,31 @@ export interface NativeImage {
     id?: string;
 }
 
+/** Rows of the text model's input width (nEmbd), token-major: what an image becomes after the projector. */
+export interface NativeEmbeddings {
+    data: Float32Array;
+    nTokens: number;
+}
+
+export interface NativeEncodedImage {
+    /** nTokens x nEmbd, token-major. */
+    embeddings: Float32Array;
+    nTokens: number;
+    encodeMs: number;
+}
+
+export interface NativeEncodeImagesRequest {
+    /** Each at most the encoder's input size: mtmd must not cut it into tiles. */
+    images: NativeImage[];
+    abort?: NativeAbortHandle;
+}
+
 export interface NativePrompt {
-    /** Text with one `mediaMarker` per image. */
+    /** Text with one `mediaMarker` per image (or per embeddings entry). */
     text?: string;
     images?: NativeImage[];
+    /** Instead of images: precomputed embedding sequences, decoded at the markers' places. */
+    embeddings?: NativeEmbeddings[];
     /** Token ids, instead of text. */
     tokens?: Int32Array | number[];
     addSpecial?: boolean;
@@ -148,6 +169,7 @@ export interface NativeContext {
     info(): NativeContextInfo;
     evaluate(request: NativeEvaluateRequest): Promise<NativePrefillResult>;
     generate(requests: NativeGenerateRequest[], onToken?: NativeTokenCallback): Promise<NativeGenerateResult[]>;
+    encodeImages(request: NativeEncodeImagesRequest): Promise<NativeEncodedImage[]>;
     clearSequence(sequence?: number, fromPosition?: number): void;
     copySequence(source: number, destination: number): void;
     sequenceLength(sequence: number): number;

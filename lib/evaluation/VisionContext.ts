@@ -4,6 +4,8 @@ import type {
     FlashAttention,
     NativeContext,
     NativeContextInfo,
+    NativeEmbeddings,
+    NativeEncodedImage,
     NativeGenerateResult,
     NativeImage,
     NativePrefillResult,
@@ -29,9 +31,11 @@ export interface VisionContextOptions {
 }
 
 export interface Prompt {
-    /** Text with one `model.info.mediaMarker` per image. */
+    /** Text with one `model.info.mediaMarker` per image (or per embeddings entry). */
     text?: string;
     images?: NativeImage[];
+    /** Instead of images: embedding sequences made by our own image pipeline (see {@link VisionContext.encodeImages}). */
+    embeddings?: NativeEmbeddings[];
     tokens?: Int32Array | number[];
     /** Add BOS etc. as the model's tokenizer wants. */
     addSpecial?: boolean;
@@ -94,8 +98,13 @@ export interface EvaluateOptions {
     logits?: boolean;
 }
 
+export interface EncodeImagesOptions {
+    signal?: AbortSignal;
+}
+
 /** The context's operations without queueing, inside {@link VisionContext.exclusive}. */
 export interface DirectContext {
+    encodeImages(images: NativeImage[], options?: EncodeImagesOptions): Promise<NativeEncodedImage[]>;
     evaluate(options: EvaluateOptions): Promise<NativePrefillResult>;
     generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]>;
     copySequence(source: number, destination: number): Promise<void>;
@@ -170,12 +179,22 @@ export class VisionContext {
     }
 
     /**
+     * Runs images through the vision encoder and projector alone and returns their embeddings, for an image
+     * pipeline that arranges the features itself (then given to a prompt as `embeddings`). Each image must be
+     * at most the encoder's input size (`model.vision.imageSize`), so that mtmd does not tile it.
+     */
+    encodeImages(images: NativeImage[], options?: EncodeImagesOptions): Promise<NativeEncodedImage[]> {
+        return this.#enqueue(() => this.#encodeImagesNow(images, options));
+    }
+
+    /**
      * Runs several operations as one: nothing else queued on this context runs in between (e.g. scoring
      * that evaluates a prompt, then several continuations of it in the same sequence).
      */
     exclusive<T>(operation: (direct: DirectContext) => Promise<T>): Promise<T> {
         return this.#enqueue(() =>
             operation({
+                encodeImages: (images, o) => this.#encodeImagesNow(images, o),
                 evaluate: (o) => this.#evaluateNow(o),
                 generateMany: (r) => this.#generateManyNow(r),
                 copySequence: async (a, b) => this.#native.copySequence(a, b),
@@ -244,6 +263,18 @@ export class VisionContext {
 
     async [Symbol.asyncDispose](): Promise<void> {
         await this.close();
+    }
+
+    async #encodeImagesNow(images: NativeImage[], options: EncodeImagesOptions = {}): Promise<NativeEncodedImage[]> {
+        const abort = nativeAbortFor(options.signal);
+        try {
+            return await this.#native.encodeImages({ images, abort: abort.handle });
+        } catch (error) {
+            if ((error as { code?: string }).code === 'ABORT_ERR') throw new AbortError();
+            throw error;
+        } finally {
+            abort.dispose();
+        }
     }
 
     async #evaluateNow(options: EvaluateOptions): Promise<NativePrefillResult> {
@@ -320,7 +351,7 @@ export class VisionContext {
 
 function toNativePrompt(p: Prompt) {
     if (!p || typeof p !== 'object') throw new TypeError('prompt must be an object { text, images } or { tokens }');
-    return { text: p.text, images: p.images, tokens: p.tokens, addSpecial: p.addSpecial ?? false, parseSpecial: true };
+    return { text: p.text, images: p.images, embeddings: p.embeddings, tokens: p.tokens, addSpecial: p.addSpecial ?? false, parseSpecial: true };
 }
 
 function toResult(r: NativeGenerateResult, text: string, totalMs: number): GenerateResult {

@@ -38,6 +38,10 @@ export interface VisionInfo {
     gridPinpoints: Array<[number, number]>;
     imageMean: number[];
     imageStd: number[];
+    /** The mmproj has `v.image_newline` (LLaVA-1.6 / OneVision row separator). */
+    hasImageNewline: boolean;
+    /** The tower has a class token (CLIP); SigLIP has none. */
+    hasClassEmbedding: boolean;
     /** The mmproj's own metadata (arrays shortened). */
     metadata: Record<string, unknown>;
 }
@@ -121,6 +125,9 @@ export class VisionModel {
     }
 }
 
+/** clip.cpp's TN_IMAGE_NEWLINE as our converter writes it. */
+export const IMAGE_NEWLINE_TENSOR = 'v.image_newline';
+
 function visionInfo(header: GgufHeader): VisionInfo {
     const num = (key: string, fallback: number) => {
         const v = metaValue(header, key);
@@ -142,6 +149,8 @@ function visionInfo(header: GgufHeader): VisionInfo {
         gridPinpoints,
         imageMean: nums('clip.vision.image_mean'),
         imageStd: nums('clip.vision.image_std'),
+        hasImageNewline: header.tensors.some((t) => t.name === IMAGE_NEWLINE_TENSOR),
+        hasClassEmbedding: header.tensors.some((t) => t.name === 'v.class_embd'),
         metadata,
     };
 }

@@ -7,9 +7,9 @@ import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, j
 import { AbortError } from '../evaluation/errors.js';
 import { OptionScorer } from './option-scorer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';
-import { prepareImage } from './prepare-image.js';
+import { loadImage } from '../image/index.js';
+import { ImagePipeline, type PreparedImage } from '../pipeline/index.js';
 import type { AssessEvent, Assessment, AssessmentModelInfo, AssessOptions, ImageInput, LlavaGuardLoadOptions, ScoreOptions, ScoreResult } from './types.js';
-import type { RgbImage } from '../image/types.js';
 import type { Rating } from '../verdict/types.js';
 
 /** Reference generation settings (SGLang in the LlavaGuard repository). */
@@ -28,12 +28,14 @@ export class LlavaGuard {
     readonly #defaultPolicy: Policy;
     readonly #grammars = new Map<string, string>();
     readonly #batcher: AssessmentBatcher;
+    readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
 
-    private constructor(model: VisionModel, context: VisionContext, selection: ChatFormatSelection) {
+    private constructor(model: VisionModel, context: VisionContext, selection: ChatFormatSelection, pipeline: ImagePipeline) {
         this.#model = model;
         this.#context = context;
         this.#selection = selection;
+        this.#pipeline = pipeline;
         this.#defaultPolicy = Policy.default(selection.policyVersion);
         this.#batcher = new AssessmentBatcher(context);
         const meta = model.info.metadata;
@@ -43,6 +45,8 @@ export class LlavaGuard {
             chatFormat: selection.format.id,
             chatFormatReason: selection.reason,
             policyVersion: selection.policyVersion,
+            imagePipeline: pipeline.name,
+            imagePipelineReason: pipeline.choice.reason,
             randomWeights: meta['llavaguard.test_model'] === 'true',
         });
     }
@@ -68,17 +72,23 @@ export class LlavaGuard {
                 llavaguardVersion: meta['llavaguard.version'],
                 override: options.chatFormat,
             });
+            const pipeline = await ImagePipeline.create(model, options.imagePipeline);
             const context = await model.createContext({
-                contextSize: options.contextSize ?? defaultContextSize(model),
+                contextSize: options.contextSize ?? defaultContextSize(model, pipeline),
                 sequences: options.sequences ?? 1,
                 threads: options.threads,
                 flashAttention: options.flashAttention,
             });
-            return new LlavaGuard(model, context, selection);
+            return new LlavaGuard(model, context, selection, pipeline);
         } catch (error) {
             await model.close();
             throw error;
         }
+    }
+
+    /** How images reach the model (chosen from its metadata and the `imagePipeline` option). */
+    get imagePipeline(): ImagePipeline {
+        return this.#pipeline;
     }
 
     /** Parallel sequence slots: assessments waiting at the same time are decoded together. */
@@ -102,23 +112,23 @@ export class LlavaGuard {
     async assess(image: ImageInput, options: AssessOptions = {}): Promise<Assessment> {
         const started = performance.now();
         const policy = this.#policyOf(options.policy);
-        const rgb = await prepareImage(image, this.#model);
+        const prepared = await this.#prepare(image, options.signal);
         const request = this.#generateRequest(policy, options);
-        const r = await this.#batcher.generate({ ...request, prompt: this.#promptWith(this.#promptFor(policy), rgb) });
-        return this.#toAssessment(r, policy, options, started);
+        const r = await this.#batcher.generate({ ...request, prompt: this.#promptWith(this.#promptFor(policy), prepared) });
+        return this.#toAssessment(r, policy, options, started, prepared);
     }
 
     /** Rates one image, yielding tokens as they come, the rating as soon as it is decided, then the verdict. */
     async *assessStream(image: ImageInput, options: AssessOptions = {}): AsyncGenerator<AssessEvent> {
         const started = performance.now();
         const policy = this.#policyOf(options.policy);
-        const rgb = await prepareImage(image, this.#model);
+        const prepared = await this.#prepare(image, options.signal);
         let raw = '';
         let ratingSent = false;
-        const stream = this.#context.stream({ ...this.#generateRequest(policy, options), prompt: this.#promptWith(this.#promptFor(policy), rgb) });
+        const stream = this.#context.stream({ ...this.#generateRequest(policy, options), prompt: this.#promptWith(this.#promptFor(policy), prepared) });
         for await (const event of stream) {
             if (event.type === 'done') {
-                yield { type: 'verdict', assessment: this.#toAssessment(event.result, policy, options, started) };
+                yield { type: 'verdict', assessment: this.#toAssessment(event.result, policy, options, started, prepared) };
                 continue;
             }
             raw += event.text;
@@ -139,10 +149,10 @@ export class LlavaGuard {
     async score(image: ImageInput, options: ScoreOptions = {}): Promise<ScoreResult> {
         const started = performance.now();
         const policy = this.#policyOf(options.policy);
-        const rgb = await prepareImage(image, this.#model);
+        const prepared = await this.#prepare(image, options.signal);
         const text = this.#promptFor(policy);
         return this.#context.exclusive(async (direct) => {
-            const prefill = await direct.evaluate({ prompt: this.#promptWith(text, rgb), logits: true, signal: options.signal });
+            const prefill = await direct.evaluate({ prompt: this.#promptWith(text, prepared), logits: true, signal: options.signal });
             const scoreStart = performance.now();
             const scorer = new OptionScorer(direct, this.#model, 0, prefill.nPast, prefill.logits!);
             const [safe, unsafe] = await scorer.score(VERDICT_PREFIX, ['Safe"', 'Unsafe"'], options.signal);
@@ -161,8 +171,9 @@ export class LlavaGuard {
                 category: best,
                 policyHash: policy.hash,
                 model: this.modelInfo,
-                timings: { imageMs: prefill.imageMs, promptMs: prefill.promptMs, scoreMs: now - scoreStart, totalMs: now - started },
+                timings: { imageMs: prefill.imageMs + prepared.encodeMs, promptMs: prefill.promptMs, scoreMs: now - scoreStart, totalMs: now - started },
                 tokens: { prompt: prefill.promptTokens, image: prefill.imageTokens },
+                imagePipeline: prepared.pipeline,
                 forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
             };
         });
@@ -177,7 +188,7 @@ export class LlavaGuard {
         if (!Array.isArray(policies) || policies.length === 0) throw new TypeError('assessPolicies needs a non-empty array of policies');
         const started = performance.now();
         const list = policies.map((p) => this.#policyOf(p));
-        const rgb = await prepareImage(image, this.#model);
+        const prepared = await this.#prepare(image, options.signal);
         const marker = this.#model.info.mediaMarker;
         const prompts = list.map((p) => this.#promptFor(p));
         const cut = prompts[0]!.indexOf(marker) + marker.length;
@@ -185,7 +196,7 @@ export class LlavaGuard {
         if (prompts.some((p) => p.slice(0, cut) !== prefixText)) throw new Error('assessPolicies: the prompts do not share the image prefix');
         const slots = this.#context.info.sequences;
         return this.#context.exclusive(async (direct) => {
-            const prefix = await direct.evaluate({ prompt: this.#promptWith(prefixText, rgb), signal: options.signal });
+            const prefix = await direct.evaluate({ prompt: this.#promptWith(prefixText, prepared), signal: options.signal });
             const results: Assessment[] = [];
             for (let start = 0; start < list.length; start += slots) {
                 const chunk = list.slice(start, start + slots);
@@ -200,8 +211,8 @@ export class LlavaGuard {
                 );
                 for (const [s, r] of generated.entries()) {
                     const shared = start === 0 && s === 0;
-                    const a = this.#toAssessment(r, chunk[s]!, options, started);
-                    a.timings.imageMs = shared ? prefix.imageMs : 0;
+                    const a = this.#toAssessment(r, chunk[s]!, options, started, prepared);
+                    a.timings.imageMs = shared ? prefix.imageMs + prepared.encodeMs : 0;
                     a.timings.promptMs += shared ? prefix.promptMs : 0;
                     a.tokens.prompt += prefix.promptTokens;
                     a.tokens.image = prefix.imageTokens;
@@ -234,7 +245,7 @@ export class LlavaGuard {
         };
     }
 
-    #toAssessment(r: GenerateResult, policy: Policy, options: Omit<AssessOptions, 'policy'>, started: number): Assessment {
+    #toAssessment(r: GenerateResult, policy: Policy, options: Omit<AssessOptions, 'policy'>, started: number, prepared: PreparedImage): Assessment {
         if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
         // Without a rationale the grammar ends after the category: close the JSON as the model would.
         const closeJson = (options.grammar ?? true) && options.rationale === false && r.stopReason === 'eog';
@@ -249,8 +260,14 @@ export class LlavaGuard {
             parsedBy: verdict.parsedBy,
             policyHash: policy.hash,
             model: this.modelInfo,
-            timings: { imageMs: r.timings.imageMs, promptMs: r.timings.promptMs, decodeMs: r.timings.decodeMs, totalMs: performance.now() - started },
+            timings: {
+                imageMs: r.timings.imageMs + prepared.encodeMs,
+                promptMs: r.timings.promptMs,
+                decodeMs: r.timings.decodeMs,
+                totalMs: performance.now() - started,
+            },
             tokens: { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length },
+            imagePipeline: prepared.pipeline,
             stopReason: r.stopReason,
         };
     }
@@ -261,8 +278,14 @@ export class LlavaGuard {
         return p;
     }
 
-    #promptWith(text: string, rgb: RgbImage) {
-        return { text, images: [{ data: rgb.data, width: rgb.width, height: rgb.height }], addSpecial: this.#selection.format.addBos };
+    /** Decodes the image and runs the model's image pipeline (for OneVision: the tiles through the encoder). */
+    async #prepare(image: ImageInput, signal: AbortSignal | undefined): Promise<PreparedImage> {
+        const rgb = await loadImage(image, { maxSide: this.#pipeline.maxDecodeSide });
+        return this.#pipeline.prepare(rgb, this.#context, signal);
+    }
+
+    #promptWith(text: string, prepared: PreparedImage) {
+        return { text, images: prepared.images, embeddings: prepared.embeddings, addSpecial: this.#selection.format.addBos };
     }
 
     #promptFor(policy: Policy): string {
@@ -280,12 +303,8 @@ export class LlavaGuard {
     }
 }
 
-/** Image tokens of the largest tiling the projector can make, plus ~1.3k policy tokens and 500 answer tokens. */
-function defaultContextSize(model: VisionModel): number {
-    const v = model.vision;
-    if (!v || !v.patchSize) return 4096;
-    const perTile = (v.imageSize / v.patchSize) ** 2 + 1;
-    const maxTiles = v.gridPinpoints.reduce((m, [w, h]) => Math.max(m, Math.ceil(w / v.imageSize) * Math.ceil(h / v.imageSize)), 0) + 1;
-    const needed = perTile * maxTiles + 2048;
+/** The most image tokens the pipeline can make, plus ~1.3k policy tokens and 500 answer tokens. */
+function defaultContextSize(model: VisionModel, pipeline: ImagePipeline): number {
+    const needed = pipeline.maxImageTokens + 2048;
     return Math.min(Math.max(4096, Math.ceil(needed / 256) * 256), model.info.nCtxTrain || 32768);
 }

@@ -3,6 +3,7 @@ import type { FlashAttention } from '../bindings/AddonTypes.js';
 import type { ImageInput } from '../image/types.js';
 import type { Policy } from '../policy/index.js';
 import type { ParseMethod, Rating } from '../verdict/types.js';
+import type { ImagePipelineMode, ImagePipelineName } from '../pipeline/types.js';
 
 export type { ImageInput };
 
@@ -20,6 +21,11 @@ export interface LlavaGuardLoadOptions {
     /** Parallel sequence slots (for scan / assessPolicies). Default 1. */
     sequences?: number;
     flashAttention?: FlashAttention;
+    /**
+     * 'faithful' (default): images as the model saw them in training (OneVision anyres_max_9 layout, LLaVA-1.5
+     * padding); 'fast': OneVision's overview alone (729 tokens); 'llama.cpp': mtmd's own preprocessing.
+     */
+    imagePipeline?: ImagePipelineMode;
     /** Chat format override; default chosen from the GGUF metadata and file name. */
     chatFormat?: ChatFormatId;
     onProgress?: (progress: number) => void;
@@ -66,6 +72,8 @@ export interface Assessment {
     model: AssessmentModelInfo;
     timings: AssessmentTimings;
     tokens: { prompt: number; image: number; generated: number };
+    /** How the image reached the model ('onevision-fast' trades fidelity for speed). */
+    imagePipeline: ImagePipelineName;
     stopReason: string;
 }
 
@@ -75,6 +83,9 @@ export interface AssessmentModelInfo {
     chatFormat: ChatFormatId;
     chatFormatReason: string;
     policyVersion: string;
+    /** The image pipeline for this model and why (see lib/pipeline). */
+    imagePipeline: ImagePipelineName;
+    imagePipelineReason: string;
     /** True for the generated random-weight demo/test models: their verdicts mean nothing. */
     randomWeights: boolean;
 }
@@ -104,5 +115,6 @@ export interface ScoreResult {
     model: AssessmentModelInfo;
     timings: { imageMs: number; promptMs: number; scoreMs: number; totalMs: number };
     tokens: { prompt: number; image: number };
+    imagePipeline: ImagePipelineName;
     forwardPasses: { prefill: number; scoring: number };
 }

@@ -11,6 +11,7 @@ export {
     packFeatures,
     bilinearResizeHWC,
     windowToChw,
+    windowToRgb,
     type OneVisionConfig,
     type OneVisionPlan,
     type OneVisionPixels,

@@ -283,6 +283,20 @@ export function windowToChw(img: RgbImage, x0: number, y0: number, size: number,
     return out;
 }
 
+/** An 8-bit `size x size` window at (x0, y0) of `img`; outside pixels are black (the padding of a tile). */
+export function windowToRgb(img: RgbImage, x0: number, y0: number, size: number): RgbImage {
+    const data = new Uint8Array(size * size * 3);
+    const ys = Math.max(0, y0);
+    const ye = Math.min(img.height, y0 + size);
+    const xs = Math.max(0, x0);
+    const xe = Math.min(img.width, x0 + size);
+    for (let sy = ys; sy < ye; sy++) {
+        const src = (sy * img.width + xs) * 3;
+        data.set(img.data.subarray(src, src + (xe - xs) * 3), ((sy - y0) * size + (xs - x0)) * 3);
+    }
+    return { data, width: size, height: size };
+}
+
 /**
  * The resized (not yet padded) picture and the overview, as 8-bit RGB —
  * the exact bytes transformers' PIL backend holds before rescaling.

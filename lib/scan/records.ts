@@ -10,6 +10,8 @@ export interface ModelIdentity {
     file: string;
     /** Its size in bytes. */
     bytes: number;
+    /** The image pipeline (another pipeline gives other verdicts, so it is part of the record key). */
+    imagePipeline?: string;
 }
 
 export interface ScanVerdictRecord {
@@ -47,7 +49,8 @@ export const isVerdict = (r: ScanRecord): r is ScanVerdictRecord => !('error' in
 
 /** The done-key of an image: sha256 of its content, the model identity and the policy hash. */
 export function recordKey(sha256: string, model: ModelIdentity, policyHash: string): string {
-    return createHash('sha256').update(`${sha256}\0${model.file}\0${model.bytes}\0${policyHash}`).digest('hex');
+    const pipeline = model.imagePipeline ? `\0${model.imagePipeline}` : '';
+    return createHash('sha256').update(`${sha256}\0${model.file}\0${model.bytes}\0${policyHash}${pipeline}`).digest('hex');
 }
 
 export function verdictRecord(

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp from 'sharp';
-import { maxUsefulSide } from '../guard/prepare-image.js';
 import type { Assessment, AssessOptions, ImageInput } from '../guard/types.js';
 import type { VisionModel } from '../evaluation/VisionModel.js';
 import { loadImage } from '../image/index.js';
@@ -18,8 +17,8 @@ import { listImages, type ScanEntry, type ScanSource, type Shard } from './sourc
 export interface ScanGuard {
     readonly modelInfo: { name: string; path: string };
     readonly defaultPolicy: Policy;
-    /** When present, images are decoded ahead at the size the model can use. */
-    readonly vision?: VisionModel;
+    /** When present, images are decoded ahead at the size its pipeline can use, and its name keys the records. */
+    readonly imagePipeline?: { readonly name: string; readonly maxDecodeSide: number | undefined };
     assess(image: ImageInput, options?: AssessOptions): Promise<Assessment>;
     /** Sequence slots: that many assessments are kept in flight (see LlavaGuard.load's `sequences`). */
     readonly sequences?: number;
@@ -120,7 +119,7 @@ export async function* scanImages(
         writer = await JsonlWriter.open(options.output, { syncIntervalMs: options.syncIntervalMs });
     }
 
-    const maxSide = guard.vision ? maxUsefulSide(guard.vision) : undefined;
+    const maxSide = guard.imagePipeline?.maxDecodeSide;
     const scheduled = new Set<string>();
     // reads and hashes run ahead concurrently; the skip/duplicate/assess decisions are taken in order
     let turn: Promise<unknown> = Promise.resolve();
@@ -243,5 +242,7 @@ export async function* scanImages(
 
 async function modelIdentity(guard: ScanGuard): Promise<ModelIdentity> {
     const { name, path } = guard.modelInfo;
-    return { name, file: basename(path), bytes: (await stat(path)).size };
+    const identity: ModelIdentity = { name, file: basename(path), bytes: (await stat(path)).size };
+    if (guard.imagePipeline) identity.imagePipeline = guard.imagePipeline.name;
+    return identity;
 }

@@ -2,6 +2,7 @@
 
 #include "../util/addon-data.h"
 #include "../util/js-args.h"
+#include "encode-images-worker.h"
 #include "evaluate-worker.h"
 #include "generate-worker.h"
 
@@ -12,6 +13,7 @@ void AddonContext::Init(Napi::Env env, Napi::Object exports) {
         InstanceMethod<&AddonContext::Info>("info"),
         InstanceMethod<&AddonContext::Evaluate>("evaluate"),
         InstanceMethod<&AddonContext::Generate>("generate"),
+        InstanceMethod<&AddonContext::EncodeImages>("encodeImages"),
         InstanceMethod<&AddonContext::ClearSequence>("clearSequence"),
         InstanceMethod<&AddonContext::CopySequence>("copySequence"),
         InstanceMethod<&AddonContext::SequenceLength>("sequenceLength"),
@@ -68,6 +70,10 @@ Napi::Value AddonContext::Evaluate(const Napi::CallbackInfo& info) {
 
 Napi::Value AddonContext::Generate(const Napi::CallbackInfo& info) {
     return GenerateWorker::Start(info, Acquire(info.Env()));
+}
+
+Napi::Value AddonContext::EncodeImages(const Napi::CallbackInfo& info) {
+    return EncodeImagesWorker::Start(info, Acquire(info.Env()));
 }
 
 Napi::Value AddonContext::ClearSequence(const Napi::CallbackInfo& info) {

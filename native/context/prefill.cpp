@@ -4,54 +4,15 @@
 #include <vector>
 
 #include "mtmd-helper.h"
+#include "decode-steps.h"
 #include "../util/log-capture.h"
 
 namespace lg {
-namespace {
-
-double MsSince(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string DecodeError(int32_t ret) {
-    if (ret == 1) return "no room in the KV cache for the prompt (context too small)";
-    if (ret == 2) return "aborted";
-    return WithLogDetail("llama_decode failed with code " + std::to_string(ret));
-}
-
-// Decodes tokens in n_batch pieces; only the very last token asks for logits (when wanted).
-bool DecodeTokens(ContextResources& res, llama_seq_id seq, const llama_token* tokens, size_t n, bool logits_last,
-                  std::atomic<bool>& abort, PrefillResult& out) {
-    llama_context* ctx = res.ctx.get();
-    const int32_t n_batch = static_cast<int32_t>(llama_n_batch(ctx));
-    Batch batch(n_batch, 1);
-    size_t i = 0;
-    while (i < n) {
-        if (abort.load() || res.closing.load()) {
-            out.aborted = true;
-            out.error = "aborted";
-            return false;
-        }
-        batch.clear();
-        for (; i < n && batch.size() < n_batch; i++) {
-            batch.add(tokens[i], out.n_past++, seq, logits_last && i == n - 1);
-        }
-        const int32_t ret = llama_decode(ctx, batch.get());
-        out.forward_passes++;
-        if (ret != 0) {
-            out.aborted = ret == 2;
-            out.error = DecodeError(ret);
-            return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
 
 PrefillResult Prefill(ContextResources& res, llama_seq_id seq, llama_pos n_past, const PromptInput& prompt,
                       bool logits_last, std::atomic<bool>& abort) {
     BeginLogScope();
+    if (!prompt.embeddings.empty()) return PrefillEmbeddings(res, seq, n_past, prompt, logits_last, abort);
     PrefillResult out;
     out.n_past = n_past;
     llama_context* ctx = res.ctx.get();

@@ -23,5 +23,8 @@ struct PrefillResult {
 
 PrefillResult Prefill(ContextResources& res, llama_seq_id seq, llama_pos n_past, const PromptInput& prompt,
                       bool logits_last, std::atomic<bool>& abort);
+// The same for a prompt whose media markers stand for precomputed embeddings (prefill-embeddings.cpp).
+PrefillResult PrefillEmbeddings(ContextResources& res, llama_seq_id seq, llama_pos n_past, const PromptInput& prompt,
+                                bool logits_last, std::atomic<bool>& abort);
 
 }  // namespace lg

@@ -1,5 +1,7 @@
 #include "prompt-input.h"
 
+#include <cmath>
+
 #include "../util/js-args.h"
 
 namespace lg {
@@ -8,9 +10,37 @@ namespace {
 constexpr int64_t kMaxSide = 1 << 15;
 constexpr int64_t kMaxPixels = int64_t(1) << 28;
 
-BitmapPtr ParseImage(const Napi::Value& value, size_t index) {
+EmbeddingInput ParseEmbeddings(const Napi::Value& value, size_t index, int32_t n_embd) {
     Napi::Env env = value.Env();
-    const std::string where = "images[" + std::to_string(index) + "]";
+    const std::string where = "embeddings[" + std::to_string(index) + "]";
+    if (!value.IsObject()) ThrowType(env, where + " must be an object { data, nTokens }");
+    Napi::Object e = value.As<Napi::Object>();
+    const int64_t n_tokens = OptionalInt(e, "nTokens", 0, 0, 1 << 24);
+    if (n_tokens < 1) ThrowRange(env, where + ".nTokens must be at least 1");
+    Napi::Value data = e.Get("data");
+    if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+        ThrowType(env, where + ".data must be a Float32Array");
+    }
+    auto values = data.As<Napi::Float32Array>();
+    const size_t expected = static_cast<size_t>(n_tokens) * static_cast<size_t>(n_embd);
+    if (values.ElementLength() != expected) {
+        ThrowRange(env, where + ".data has " + std::to_string(values.ElementLength()) + " values; " +
+                            std::to_string(n_tokens) + " tokens of the text model's input width " +
+                            std::to_string(n_embd) + " need " + std::to_string(expected));
+    }
+    EmbeddingInput out;
+    out.n_tokens = static_cast<int32_t>(n_tokens);
+    out.data.assign(values.Data(), values.Data() + expected);
+    for (float v : out.data) {
+        if (!std::isfinite(v)) ThrowRange(env, where + ".data holds a NaN or infinite value");
+    }
+    return out;
+}
+
+}  // namespace
+
+BitmapPtr ParseImage(const Napi::Value& value, const std::string& where) {
+    Napi::Env env = value.Env();
     if (!value.IsObject()) ThrowType(env, where + " must be an object { data, width, height }");
     Napi::Object img = value.As<Napi::Object>();
     const int64_t width = OptionalInt(img, "width", 0, 0, kMaxSide);
@@ -36,8 +66,6 @@ BitmapPtr ParseImage(const Napi::Value& value, size_t index) {
     return bitmap;
 }
 
-}  // namespace
-
 PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& model) {
     Napi::Env env = obj.Env();
     PromptInput p;
@@ -51,7 +79,17 @@ PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& mode
         if (arr.Length() > 0 && !model.mtmd) {
             throw Napi::Error::New(env, "this model was loaded without an mmproj: it cannot take images");
         }
-        for (uint32_t i = 0; i < arr.Length(); i++) p.bitmaps.push_back(ParseImage(arr.Get(i), i));
+        for (uint32_t i = 0; i < arr.Length(); i++) {
+            p.bitmaps.push_back(ParseImage(arr.Get(i), "images[" + std::to_string(i) + "]"));
+        }
+    }
+    Napi::Value embeddings = obj.Get("embeddings");
+    if (!embeddings.IsUndefined() && !embeddings.IsNull()) {
+        if (!embeddings.IsArray()) ThrowType(env, "option 'embeddings' must be an array");
+        if (!p.bitmaps.empty()) ThrowType(env, "a prompt has either 'images' or 'embeddings', not both");
+        auto arr = embeddings.As<Napi::Array>();
+        const int32_t n_embd = llama_model_n_embd_inp(model.model.get());
+        for (uint32_t i = 0; i < arr.Length(); i++) p.embeddings.push_back(ParseEmbeddings(arr.Get(i), i, n_embd));
     }
     Napi::Value tokens = obj.Get("tokens");
     if (!tokens.IsUndefined() && !tokens.IsNull()) {

@@ -1,5 +1,6 @@
-// A prompt as JS gives it (text with one media marker per image, images as packed RGB, or plain token ids),
-// validated and copied on the JS thread so the worker never touches JS memory.
+// A prompt as JS gives it (text with one media marker per image, images as packed RGB, or plain token ids, or
+// text with one media marker per precomputed embedding sequence), validated and copied on the JS thread so the
+// worker never touches JS memory.
 #pragma once
 #include <napi.h>
 
@@ -11,16 +12,27 @@
 
 namespace lg {
 
+// Rows of the text model's input width, decoded in place of a media marker (e.g. an image's features arranged
+// by our own pipeline instead of mtmd's).
+struct EmbeddingInput {
+    std::vector<float> data;
+    int32_t n_tokens = 0;
+};
+
 struct PromptInput {
     std::string text;
     bool add_special = false;
     bool parse_special = true;
     std::vector<BitmapPtr> bitmaps;
     std::vector<llama_token> tokens;  // used instead of text when non-empty
-    bool HasText() const { return !text.empty() || !bitmaps.empty(); }
+    std::vector<EmbeddingInput> embeddings;  // instead of bitmaps: one per media marker
+    bool HasText() const { return !text.empty() || !bitmaps.empty() || !embeddings.empty(); }
 };
 
-// { text?, images?: [{ data: Uint8Array, width, height, id? }], tokens?, addSpecial?, parseSpecial? }
+// { text?, images?: [{ data: Uint8Array, width, height, id? }], embeddings?: [{ data: Float32Array, nTokens }],
+//   tokens?, addSpecial?, parseSpecial? }
 PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& model);
+// One packed-RGB image, validated (also used by encodeImages).
+BitmapPtr ParseImage(const Napi::Value& value, const std::string& where);
 
 }  // namespace lg

@@ -1,0 +1,114 @@
+#include "encode-images-worker.h"
+
+#include <chrono>
+#include <cstring>
+
+#include "../util/js-args.h"
+#include "../util/log-capture.h"
+#include "prompt-input.h"
+
+namespace lg {
+
+Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res) {
+    Napi::Env env = info.Env();
+    Napi::Object req = RequireObject(info, 0, "encodeImages request");
+    if (!res->model->mtmd) throw Napi::Error::New(env, "this model was loaded without an mmproj: it cannot take images");
+    Napi::Value images = req.Get("images");
+    if (!images.IsArray()) ThrowType(env, "option 'images' must be an array");
+    auto arr = images.As<Napi::Array>();
+    if (arr.Length() == 0) ThrowRange(env, "option 'images' is empty");
+    auto* w = new EncodeImagesWorker(env, std::move(res));
+    try {
+        for (uint32_t i = 0; i < arr.Length(); i++) {
+            w->bitmaps_.push_back(ParseImage(arr.Get(i), "images[" + std::to_string(i) + "]"));
+        }
+        w->abort_ = AbortHandle::FromValue(req.Get("abort"));
+    } catch (...) {
+        delete w;
+        throw;
+    }
+    Napi::Promise promise = w->deferred_.Promise();
+    w->Queue();
+    return promise;
+}
+
+EncodeImagesWorker::EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
+    : Napi::AsyncWorker(env, "llavaguard.encodeImages"), lease_(env, std::move(res)),
+      deferred_(Napi::Promise::Deferred::New(env)) {}
+
+bool EncodeImagesWorker::EncodeOne(size_t i) {
+    mtmd_context* mctx = lease_->model->mtmd.get();
+    const std::string where = "images[" + std::to_string(i) + "]";
+    ChunksPtr chunks(mtmd_input_chunks_init());
+    const char* marker = mtmd_default_marker();
+    mtmd_input_text text{marker, std::strlen(marker), false, true};
+    const mtmd_bitmap* bitmap = bitmaps_[i].get();
+    if (mtmd_tokenize(mctx, chunks.get(), &text, &bitmap, 1) != 0) {
+        SetError(WithLogDetail(where + ": image preprocessing failed"));
+        return false;
+    }
+    const mtmd_input_chunk* image = nullptr;
+    size_t n_images = 0;
+    for (size_t c = 0; c < mtmd_input_chunks_size(chunks.get()); c++) {
+        const mtmd_input_chunk* chunk = mtmd_input_chunks_get(chunks.get(), c);
+        if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_IMAGE) {
+            image = chunk;
+            n_images++;
+        }
+    }
+    if (n_images != 1) {
+        SetError(where + " (" + std::to_string(mtmd_bitmap_get_nx(bitmap)) + "x" +
+                 std::to_string(mtmd_bitmap_get_ny(bitmap)) + ") became " + std::to_string(n_images) +
+                 " encoder inputs: encodeImages takes images no larger than the encoder's input size");
+        return false;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (mtmd_encode_chunk(mctx, image) != 0) {
+        SetError(WithLogDetail(where + ": image encoding failed"));
+        return false;
+    }
+    Encoded& e = out_[i];
+    e.n_tokens = static_cast<int32_t>(mtmd_input_chunk_get_n_tokens(image));
+    const size_t n = static_cast<size_t>(e.n_tokens) * static_cast<size_t>(llama_model_n_embd_inp(lease_->model->model.get()));
+    const float* embd = mtmd_get_output_embd(mctx);
+    e.embd.assign(embd, embd + n);
+    e.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return true;
+}
+
+void EncodeImagesWorker::Execute() {
+    BeginLogScope();
+    out_.resize(bitmaps_.size());
+    for (size_t i = 0; i < bitmaps_.size(); i++) {
+        if (abort_->load() || lease_->closing.load()) {
+            aborted_ = true;
+            SetError("aborted");
+            return;
+        }
+        if (!EncodeOne(i)) return;
+    }
+}
+
+void EncodeImagesWorker::OnOK() {
+    lease_.Release();
+    Napi::Env env = Env();
+    Napi::Array result = Napi::Array::New(env, out_.size());
+    for (size_t i = 0; i < out_.size(); i++) {
+        Napi::Object o = Napi::Object::New(env);
+        Napi::Float32Array embd = Napi::Float32Array::New(env, out_[i].embd.size());
+        std::copy(out_[i].embd.begin(), out_[i].embd.end(), embd.Data());
+        o.Set("embeddings", embd);
+        o.Set("nTokens", out_[i].n_tokens);
+        o.Set("encodeMs", out_[i].ms);
+        result.Set(static_cast<uint32_t>(i), o);
+    }
+    deferred_.Resolve(result);
+}
+
+void EncodeImagesWorker::OnError(const Napi::Error& error) {
+    lease_.Release();
+    if (aborted_) error.Value().Set("code", "ABORT_ERR");
+    deferred_.Reject(error.Value());
+}
+
+}  // namespace lg
