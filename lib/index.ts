@@ -24,8 +24,10 @@ export {
     type EvaluateOptions,
     type Prompt,
     type SamplingOptions,
+    type EncodeImagesOptions,
 } from './evaluation/VisionContext.js';
 export { AbortError, ClosedError, ModelLoadError } from './evaluation/errors.js';
+export * from './pipeline/index.js';
 export * from './scan/index.js';
 export * from './report/index.js';
 export * as evaluation from './eval/index.js';

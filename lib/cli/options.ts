@@ -17,3 +17,17 @@ export function parseNumber(name: string, min: number, max: number) {
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export const IMAGE_PIPELINE_MODES = ['faithful', 'fast', 'llama.cpp'] as const;
+
+/** --image-pipeline: how images reach the model (see lib/pipeline). */
+export function parseImagePipeline(value: string): (typeof IMAGE_PIPELINE_MODES)[number] {
+    if (!(IMAGE_PIPELINE_MODES as readonly string[]).includes(value)) {
+        throw new InvalidArgumentError(`--image-pipeline must be one of ${IMAGE_PIPELINE_MODES.join(', ')}`);
+    }
+    return value as (typeof IMAGE_PIPELINE_MODES)[number];
+}
+
+export const IMAGE_PIPELINE_HELP =
+    "how images reach the model: faithful (as in training: OneVision's anyres_max_9 layout, LLaVA-1.5 padding; default), " +
+    'fast (OneVision overview only, 729 tokens), llama.cpp (mtmd\'s own tiling)';

@@ -13,6 +13,7 @@ export function assessmentRecord(path: string, a: Assessment) {
         chatFormat: a.model.chatFormat,
         timings: a.timings,
         tokens: a.tokens,
+        imagePipeline: a.imagePipeline,
         parsedBy: a.parsedBy,
     };
 }
@@ -20,5 +21,5 @@ export function assessmentRecord(path: string, a: Assessment) {
 export function formatAssessment(path: string, a: Assessment): string {
     const mark = a.unsafe ? 'UNSAFE' : 'safe  ';
     const secs = (a.timings.totalMs / 1000).toFixed(1);
-    return `${mark}  ${path}\n        category:  ${a.category}\n        rationale: ${a.rationale ?? '(none)'}\n        (${a.tokens.prompt} prompt + ${a.tokens.generated} generated tokens, ${secs} s)`;
+    return `${mark}  ${path}\n        category:  ${a.category}\n        rationale: ${a.rationale ?? '(none)'}\n        (${a.tokens.prompt} prompt tokens, ${a.tokens.image} of them image [${a.imagePipeline}], + ${a.tokens.generated} generated, ${secs} s)`;
 }

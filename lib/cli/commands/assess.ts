@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import type { ImagePipelineMode } from '../../pipeline/types.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { CHAT_FORMAT_IDS, type ChatFormatId } from '../../chat/index.js';
 import { Policy } from '../../policy/index.js';
-import { collect, parseInteger, parseNumber } from '../options.js';
+import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline } from '../options.js';
 import { assessmentRecord, formatAssessment } from '../print-assessment.js';
 
 interface AssessCliOptions {
@@ -16,6 +17,7 @@ interface AssessCliOptions {
     maxTokens?: number;
     threads?: number;
     gpuLayers?: number;
+    imagePipeline?: ImagePipelineMode;
     chatFormat?: ChatFormatId;
     json?: boolean;
     grammar: boolean;
@@ -36,6 +38,7 @@ export function registerAssess(program: Command): void {
         .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000))
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
+        .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
         .option('--chat-format <id>', `override the chat format (${CHAT_FORMAT_IDS.join(', ')})`)
         .option('--no-grammar', 'do not constrain decoding to the verdict JSON (parse the answer tolerantly)')
         .option('--json', 'one JSON line per image: {path, rating, category, rationale, ...} or {path, error}')
@@ -48,6 +51,7 @@ export function registerAssess(program: Command): void {
                 mmproj: options.mmproj,
                 threads: options.threads,
                 gpuLayers: options.gpuLayers,
+                imagePipeline: options.imagePipeline,
                 chatFormat: options.chatFormat,
             });
             try {

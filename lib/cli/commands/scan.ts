@@ -1,3 +1,4 @@
+import type { ImagePipelineMode } from '../../pipeline/types.js';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
@@ -6,7 +7,7 @@ import { exportCsv } from '../../scan/csv-export.js';
 import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
 import { listImages, parseShard, type Shard } from '../../scan/sources.js';
-import { collect, parseInteger, parseNumber } from '../options.js';
+import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline } from '../options.js';
 
 interface ScanCliOptions {
     model: string;
@@ -24,6 +25,7 @@ interface ScanCliOptions {
     maxRationaleChars?: number;
     threads?: number;
     gpuLayers?: number;
+    imagePipeline?: ImagePipelineMode;
     prefetch?: number;
 }
 
@@ -55,11 +57,12 @@ export function registerScan(program: Command): void {
         .option('--max-rationale-chars <n>', 'bound on the rationale length', parseInteger('--max-rationale-chars', 1, 100000))
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
+        .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
         .option('--prefetch <n>', 'images read and decoded ahead of inference (default 4)', parseInteger('--prefetch', 1, 64))
         .action(async (source: string, options: ScanCliOptions) => {
             // list first: a bad source fails before the model loads, and the bar knows its total
             const entries = await listImages(source, { limit: options.limit, shard: options.shard });
-            const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers });
+            const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline });
             const controller = new AbortController();
             const onSigint = () => {
                 controller.abort();
