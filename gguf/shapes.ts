@@ -42,7 +42,7 @@ import {
 import { GgufWriter, encodeTensor } from './writer.js';
 
 export type ShapedModelId = 'llavaguard-v1.2-0.5b' | 'llavaguard-v1.1-7b';
-export type ShapedWeightType = 'f16' | 'q8_0';
+export type ShapedWeightType = 'f16' | 'bf16' | 'q8_0';
 
 /** Bump when the generated files change. */
 export const SHAPED_MODEL_GENERATOR_VERSION = 1;
@@ -125,7 +125,7 @@ export const SHAPED_MODELS: Readonly<Record<ShapedModelId, ShapedModelSpec>> = O
       mmPatchMergeType: 'spatial_unpad',
       mmProjectorType: 'mlp2x_gelu',
     },
-    weightTypes: ['f16', 'q8_0'],
+    weightTypes: ['f16', 'bf16', 'q8_0'],
   },
   'llavaguard-v1.1-7b': {
     id: 'llavaguard-v1.1-7b',
@@ -219,7 +219,7 @@ export interface PlanShapedModelOptions {
   seed?: number;
 }
 
-const FILE_TYPE: Record<ShapedWeightType, number> = { f16: 1, q8_0: 7 }; // llama_ftype
+const FILE_TYPE: Record<ShapedWeightType, number> = { f16: 1, bf16: 32, q8_0: 7 }; // llama_ftype
 
 class PlanBuilder {
   readonly metadata: PlannedKV[] = [];
@@ -254,8 +254,9 @@ class PlanBuilder {
   }
 }
 
-/** Q8_0 needs rows that are a multiple of 32; others stay F16, as llama-quantize does. */
+/** Q8_0 needs rows that are a multiple of 32; others stay F16, as llama-quantize does. BF16: every matrix. */
 function matrixType(w: ShapedWeightType, rowLength: number): number {
+  if (w === 'bf16') return GgmlType.BF16;
   if (w === 'q8_0' && rowLength % 32 === 0) return GgmlType.Q8_0;
   return GgmlType.F16;
 }

@@ -1,7 +1,7 @@
 // Writes a shape-faithful random-weight model pair (gguf/shapes.ts).
 //
 //   TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/bench/make-shaped.ts \
-//     [--shapes llavaguard-v1.2-0.5b|llavaguard-v1.1-7b] [--weight-type q8_0|f16] [--mmproj-weight-type f16|q8_0]
+//     [--shapes llavaguard-v1.2-0.5b|llavaguard-v1.1-7b] [--weight-type q8_0|f16|bf16] [--mmproj-weight-type f16|q8_0]
 //     [--seed N] [--out DIR]
 //
 // Default: llavaguard-v1.2-0.5b, Q8_0 text model, F16 mmproj, into /tmp/llavaguard-bench-models/<shapes>-<type>

@@ -147,3 +147,18 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
     logTail: ok ? '' : stderr.split('\n').slice(-40).join('\n'),
   };
 }
+
+/**
+ * runMtmdCli, run again (up to `tries` times) when the process exited 0 but its log came back without the
+ * llama_perf lines: on a heavily loaded machine llama-mtmd-cli's log thread sometimes has not written its last
+ * lines when the process exits.
+ */
+export async function runMtmdCliComplete(bin: string, args: string[], tries = 3): Promise<MtmdCliRun> {
+  let r: MtmdCliRun;
+  for (let i = 1; ; i++) {
+    r = await runMtmdCli(bin, args);
+    const complete = r.ok && Number.isFinite(r.promptTokens) && Number.isFinite(r.evalRuns) && Number.isFinite(r.prefillMs);
+    if (complete || r.exitCode !== 0 || i >= tries) return r;
+    process.stderr.write(`  llama-mtmd-cli's log came back incomplete (exit 0): running it again (${i + 1}/${tries})\n`);
+  }
+}

@@ -1,0 +1,57 @@
+// Child process of the benchmark's --defaults-table: image encode time through our addon in a fresh process
+// with given vision-encoder settings. Evaluates "<marker>" + the image (VisionContext.evaluate: the image
+// chunk(s) encoded by mtmd and decoded into the KV cache), `repeat` times, clearing the sequence in between.
+//
+//   node --import @tapjs/typescript/import scripts/bench/run-encode.ts '<json spec>'
+
+import { loadImage } from '../../lib/image/index.js';
+import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+import { selfStatusMiB } from './common.js';
+
+export interface EncodeSpec {
+  model: string;
+  mmproj: string;
+  image: string;
+  threads: number;
+  mmprojFlashAttention: 'on' | 'off' | 'auto';
+  imageMaxTokens?: number;
+  repeat: number;
+  contextSize: number;
+}
+
+export interface EncodeResult {
+  loadMs: number;
+  peakRssMiB: number;
+  imageTokens: number;
+  /** per evaluation: mtmd's image encode, and the rest of the prefill (the image embeddings' decode) */
+  imageMs: number[];
+  promptMs: number[];
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as EncodeSpec;
+const t0 = performance.now();
+const model = await VisionModel.load({
+  model: spec.model,
+  mmproj: spec.mmproj,
+  mmprojThreads: spec.threads,
+  mmprojFlashAttention: spec.mmprojFlashAttention,
+  ...(spec.imageMaxTokens !== undefined ? { imageMaxTokens: spec.imageMaxTokens } : {}),
+});
+const ctx = await model.createContext({ threads: spec.threads, contextSize: spec.contextSize });
+const loadMs = performance.now() - t0;
+// the bench's pictures (384 and 768 px) are below every anyres resolution: no downscaling
+const img = await loadImage(spec.image);
+const imageMs: number[] = [];
+const promptMs: number[] = [];
+let imageTokens = 0;
+for (let i = 0; i < spec.repeat; i++) {
+  await ctx.clearSequence();
+  const r = await ctx.evaluate({ prompt: { text: model.info.mediaMarker, images: [{ data: img.data, width: img.width, height: img.height }] } });
+  imageMs.push(r.imageMs);
+  promptMs.push(r.promptMs);
+  imageTokens = r.imageTokens;
+}
+await ctx.close();
+await model.close();
+const result: EncodeResult = { loadMs, peakRssMiB: selfStatusMiB('VmHWM'), imageTokens, imageMs, promptMs };
+process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
