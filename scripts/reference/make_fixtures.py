@@ -97,7 +97,8 @@ def onevision():
     vision = SiglipVisionConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=1,
                                 image_size=28, patch_size=7, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6,
                                 vision_use_head=False)
-    pins = [[28, 28], [28, 56], [56, 28], [56, 56]]
+    # up to 4x4 tiles: the largest grids exceed anyres_max_9, so the image pipeline check covers downsampling
+    pins = [[h, w] for h in range(28, 113, 28) for w in range(28, 113, 28)]
     cfg = LlavaOnevisionConfig(vision_config=vision, text_config=text, image_token_index=image_id,
                                vision_feature_layer=-1, vision_feature_select_strategy="full",
                                vision_aspect_ratio="anyres_max_9", image_grid_pinpoints=pins,

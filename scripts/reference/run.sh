@@ -73,6 +73,11 @@ for fam in llava15 onevision; do
   "$PY" scripts/reference/check_hf.py $FIX/$fam $OUT/$fam-f32/model-f32.gguf $OUT/$fam-f32/mmproj-f32.gguf --cache-type f16 2>/dev/null | grep "logits vs"
 done
 
+step "image pipelines (OneVision anyres_max_9, LLaVA-1.5 padding) vs transformers: tokens, embeddings, logits"
+for fam in llava15 onevision; do
+  check "$PY" scripts/reference/check_pipeline.py $FIX/$fam $OUT/$fam-f32/model-f32.gguf $OUT/$fam-f32/mmproj-f32.gguf 2>/dev/null
+done
+
 echo
 if [ $fail = 0 ]; then echo "reference checks: all passed"; else echo "reference checks: FAILURES above"; fi
 exit $fail
