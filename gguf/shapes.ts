@@ -45,7 +45,7 @@ export type ShapedModelId = 'llavaguard-v1.2-0.5b' | 'llavaguard-v1.1-7b';
 export type ShapedWeightType = 'f16' | 'bf16' | 'q8_0';
 
 /** Bump when the generated files change. */
-export const SHAPED_MODEL_GENERATOR_VERSION = 1;
+export const SHAPED_MODEL_GENERATOR_VERSION = 2;
 
 export interface ShapedVisionDims extends TinyVisionDims {
   /** clip.vision.image_aspect_ratio as the LLaVA config names it (informational for llama.cpp) */
@@ -371,7 +371,11 @@ function planMmproj(spec: ShapedModelSpec, weightType: ShapedWeightType, seed: n
   b.f32('clip.vision.attention.layer_norm_epsilon', v.eps);
   b.u32('clip.vision.block_count', v.nLayer);
   if (v.gridPinpoints) b.arr('clip.vision.image_grid_pinpoints', GgufType.INT32, v.gridPinpoints);
-  if (v.imageAspectRatio) b.str('clip.vision.image_aspect_ratio', v.imageAspectRatio);
+  if (v.imageAspectRatio) {
+    b.str('clip.vision.image_aspect_ratio', v.imageAspectRatio);
+    // what `llavaguard convert` writes from config.json: our image pipeline reads it (lib/pipeline)
+    b.str('llavaguard.vision_aspect_ratio', v.imageAspectRatio);
+  }
   if (v.mmPatchMergeType) b.str('clip.vision.mm_patch_merge_type', v.mmPatchMergeType);
   if (v.mmProjectorType) b.str('clip.vision.mm_projector_type', v.mmProjectorType);
   b.arr('clip.vision.image_mean', GgufType.FLOAT32, v.imageMean);
@@ -392,6 +396,8 @@ function planMmproj(spec: ShapedModelSpec, weightType: ShapedWeightType, seed: n
   vec('mm.0.bias', nOut, 0.02);
   mat('mm.2.weight', nOut, nOut, 1 / Math.sqrt(nOut));
   vec('mm.2.bias', nOut, 0.02);
+  // OneVision's row separator (the converter writes model.image_newline as v.image_newline)
+  if (v.imageAspectRatio?.startsWith('anyres')) vec('v.image_newline', nOut, 0.5);
   if (v.classEmbedding) vec('v.class_embd', E, 0.1);
   // conv kernel [P, P, 3, E] (always F16); normalised pixels are O(1), std 1/sqrt(fan_in) keeps patches O(1)
   b.tensor('v.patch_embd.weight', [P, P, 3, E], GgmlType.F16, 1 / Math.sqrt(P * P * 3));

@@ -244,7 +244,7 @@ t.test('the planned header is a valid GGUF whose tensor table matches the plan (
     }
   }
   t.equal(await planFileSize(plan.model), 531065888, 'Q8_0 text model: 506 MiB');
-  t.equal(await planFileSize(plan.mmproj), 830467808, 'F16 mmproj: 792 MiB');
+  t.equal(await planFileSize(plan.mmproj), 830471488, 'F16 mmproj (with image_newline): 792 MiB');
 });
 
 t.test('streaming writer: chunked generation gives the same values as one stream, and the file reads back', async (t) => {
