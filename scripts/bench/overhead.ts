@@ -19,6 +19,7 @@
 //   --no-defaults         skip the runs with each side's own defaults
 //   --no-modes            skip our score / rationale: false / full modes (and the floor)
 //   --no-throughput       skip the images/s table
+//   --no-pipelines        skip the image-pipeline table (faithful / fast / llama.cpp on a 768x576 photo)
 //   --defaults-table      also measure the effect of each default (threads, ubatch, flash attention, KV cache
 //                         type, weight type, GPU layers, vision flash attention / threads, image-token bound)
 //   --json FILE           write the headline numbers as JSON
@@ -58,6 +59,7 @@ import { memoryTable, runMemory7b, type Memory7b } from './memory7b.js';
 import { modesTable, runModes, type ModeFigures } from './modes.js';
 import { runMtmdCliComplete, type MtmdCliRun } from './mtmd-cli.js';
 import type { OursSpec } from './run-ours.js';
+import { pipelinesTable, runPipelines, type PipelineFigures } from './pipelines.js';
 import { photoSet, runThroughput, throughputTable, type ThroughputFigures } from './throughput.js';
 
 const { values: opt } = parseArgs({
@@ -73,6 +75,7 @@ const { values: opt } = parseArgs({
     'no-defaults': { type: 'boolean', default: false },
     'no-modes': { type: 'boolean', default: false },
     'no-throughput': { type: 'boolean', default: false },
+    'no-pipelines': { type: 'boolean', default: false },
     'defaults-table': { type: 'boolean', default: false },
     json: { type: 'string' },
     'memory-7b': { type: 'boolean', default: false },
@@ -309,6 +312,13 @@ async function main(): Promise<void> {
       const images = await photoSet(opt.models!, Number(opt.images));
       throughput = await runThroughput(S, pair, images, (img) => cliArgs(pair, img, prompt, grammarFile, true), THROUGHPUT_RUNS);
     }
+    let pipelines: PipelineFigures[] | undefined;
+    const pipelineImage = path.join(opt.models!, 'bench-photo-768x576.png');
+    if (!opt['no-pipelines']) {
+      log('image pipelines: faithful / fast / llama.cpp ...');
+      if (!existsSync(pipelineImage)) await writePhotoLikePng(pipelineImage, 768, 576, 3);
+      pipelines = await runPipelines(S, pair, pipelineImage);
+    }
     let defaultsTable: { text: string; json: unknown } | undefined;
     if (opt['defaults-table']) {
       const largeImage = path.join(opt.models!, 'bench-photo-768.png');
@@ -350,6 +360,7 @@ async function main(): Promise<void> {
     }
     if (modes && floor) out.push('', floorTable(floor, S.threads), '', modesTable(modes, floor, S.threads));
     if (throughput) out.push('', throughputTable(throughput, S.threads));
+    if (pipelines) out.push('', pipelinesTable(pipelines, '768x576', S.threads));
     if (memory7b) out.push('', memoryTable(memory7b, S.ctx));
     if (defaultsTable) out.push('', defaultsTable.text);
     out.push('');
@@ -391,6 +402,7 @@ async function main(): Promise<void> {
         floor,
         modes,
         throughput,
+        pipelines,
         defaultsTable: defaultsTable?.json,
         memory7b: memory7b && { oursPeakRssMiB: memory7b.ours.peakRssMiB, cliPeakRssMiB: memory7b.cli.peakRssMiB, modelBytes: memory7b.modelBytes, mmprojBytes: memory7b.mmprojBytes },
         checks: notes,

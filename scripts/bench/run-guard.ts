@@ -33,6 +33,8 @@ export interface GuardSpec {
   seed: number;
   maxTokens: number;
   maxRationaleChars: number;
+  /** LlavaGuard's image pipeline (lib/pipeline); the modes and throughput tables use llama.cpp's, as the floor does */
+  imagePipeline?: 'faithful' | 'fast' | 'llama.cpp';
 }
 
 export interface GuardCall {
@@ -63,6 +65,7 @@ export interface GuardResult {
   calls: GuardCall[];
   sequences: number;
   chatFormat: string;
+  imagePipeline: string;
 }
 
 const baseRssMiB = selfStatusMiB('VmRSS');
@@ -75,6 +78,7 @@ const baseRssMiB = selfStatusMiB('VmRSS');
     mmproj: spec.mmproj,
     threads: spec.threads,
     sequences: spec.sequences ?? 1,
+    ...(spec.imagePipeline ? { imagePipeline: spec.imagePipeline } : {}),
     ...(spec.flashAttention ? { flashAttention: spec.flashAttention } : {}),
   });
   const loadMs = performance.now() - t0;
@@ -148,6 +152,7 @@ const baseRssMiB = selfStatusMiB('VmRSS');
     calls,
     sequences: guard.sequences,
     chatFormat: guard.modelInfo.chatFormat,
+    imagePipeline: guard.modelInfo.imagePipeline,
   };
   await guard.close();
   process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
