@@ -107,6 +107,13 @@ const PASSTHROUGH_TEMPLATE = "{% for message in messages %}{{ message['content']
 const loads: number[] = [];
 type Pair = { model: string; mmproj: string };
 
+/** Raw figures of each finished part, appended to FILE.partial (--json): the tables are printed only at the end. */
+const partial: Record<string, unknown> = {};
+function checkpoint(figures: Record<string, unknown>): void {
+  Object.assign(partial, figures);
+  if (opt.json) writeFileSync(`${opt.json}.partial`, `${JSON.stringify(partial, null, 2)}\n`);
+}
+
 async function ensurePair(shapes: ShapedModelId, weightType: ShapedWeightType): Promise<Pair> {
   const dir = path.join(opt.models!, `${shapes}-${weightType}`);
   const model = path.join(dir, 'model.gguf');
@@ -305,12 +312,14 @@ async function main(): Promise<void> {
       modes = await runModes(S, pair, image);
       log('floor: llama-bench prefill ...');
       floor = await measureFloor(S, pair.model, Math.round(ours.promptTokens), Math.min(ours.imageMs, cli.imageMs));
+      checkpoint({ ours, cli, fullVsMtmdCli, defaultsVsMtmdCliDefaults, modes, floor });
     }
     let throughput: ThroughputFigures[] | undefined;
     if (!opt['no-throughput']) {
       log(`throughput: ${opt.images} images ...`);
       const images = await photoSet(opt.models!, Number(opt.images));
       throughput = await runThroughput(S, pair, images, (img) => cliArgs(pair, img, prompt, grammarFile, true), THROUGHPUT_RUNS);
+      checkpoint({ throughput });
     }
     let pipelines: PipelineFigures[] | undefined;
     const pipelineImage = path.join(opt.models!, 'bench-photo-768x576.png');
@@ -318,6 +327,7 @@ async function main(): Promise<void> {
       log('image pipelines: faithful / fast / llama.cpp ...');
       if (!existsSync(pipelineImage)) await writePhotoLikePng(pipelineImage, 768, 576, 3);
       pipelines = await runPipelines(S, pair, pipelineImage);
+      checkpoint({ pipelines });
     }
     let defaultsTable: { text: string; json: unknown } | undefined;
     if (opt['defaults-table']) {
