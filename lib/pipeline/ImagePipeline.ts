@@ -56,12 +56,18 @@ export class ImagePipeline {
         return undefined;
     }
 
+    /** Embeddings of one encoder input (27 x 27 for SigLIP 384/14). */
+    get #perTile(): number {
+        const v = this.#model.vision;
+        return v && v.patchSize ? Math.floor(v.imageSize / v.patchSize) ** 2 : 0;
+    }
+
     /** Upper bound of the embeddings one image can take (for sizing the context). */
     get maxImageTokens(): number {
         const v = this.#model.vision;
         if (!v || !v.patchSize) return 0;
-        const side = Math.floor(v.imageSize / v.patchSize);
-        const perTile = side * side;
+        const perTile = this.#perTile;
+        const side = Math.sqrt(perTile);
         const c = this.choice.onevision;
         if (this.name === 'onevision-anyres' && c) {
             const maxRows = Math.max(...c.gridPinpoints.map(([h]) => Math.ceil(h / c.imageSize))) * side;
@@ -74,8 +80,7 @@ export class ImagePipeline {
     }
 
     async prepare(rgb: RgbImage, encoder: ImageEncoder, signal?: AbortSignal): Promise<PreparedImage> {
-        const v = this.#model.vision;
-        const perTile = v && v.patchSize ? Math.floor(v.imageSize / v.patchSize) ** 2 : 0;
+        const perTile = this.#perTile;
         switch (this.choice.name) {
             case 'llama.cpp':
                 return { pipeline: 'llama.cpp', imageTokens: -1, images: [asNative(rgb)], encodeMs: 0 };

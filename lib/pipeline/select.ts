@@ -1,5 +1,5 @@
 import type { VisionInfo } from '../evaluation/VisionModel.js';
-import { ONEVISION_CONFIG, type Llava15Config, type OneVisionConfig } from '../preprocess/index.js';
+import { LLAVA15_CONFIG, ONEVISION_CONFIG, padColorOf, type Llava15Config, type OneVisionConfig } from '../preprocess/index.js';
 import type { ImagePipelineMode, ImagePipelineName } from './types.js';
 
 export interface PipelineChoice {
@@ -60,14 +60,13 @@ export function selectImagePipeline(vision: VisionInfo | undefined, mode: ImageP
         return { name: 'onevision-anyres', onevision, reason: aspect ? `preprocessor ${aspect}` : 'pinpoints + image_newline + SigLIP tower' };
     }
     if (vision.gridPinpoints.length === 0 && vision.hasClassEmbedding) {
-        const mean = triple(vision.imageMean, [0.48145466, 0.4578275, 0.40821073]);
+        const mean = triple(vision.imageMean, LLAVA15_CONFIG.imageMean);
         const llava15: Llava15Config = {
             imageSize: vision.imageSize,
-            // LLaVA's expand2square: tuple(int(x * 255) for x in image_mean)
-            padColor: mean.map((x) => Math.trunc(x * 255)) as unknown as Triple,
+            padColor: padColorOf(mean),
             imageMean: mean,
-            imageStd: triple(vision.imageStd, [0.26862954, 0.26130258, 0.27577711]),
-            rescaleFactor: 1 / 255,
+            imageStd: triple(vision.imageStd, LLAVA15_CONFIG.imageStd),
+            rescaleFactor: LLAVA15_CONFIG.rescaleFactor,
         };
         return { name: 'llava15-pad', llava15, reason: 'CLIP tower, no anyres' };
     }

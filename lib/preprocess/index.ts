@@ -23,6 +23,7 @@ export {
     CLIP_STD,
     LLAVA15_CONFIG,
     expandToSquare,
+    padColorOf,
     preprocessLlava15,
     type Llava15Config,
     type Llava15Pixels,

@@ -24,9 +24,14 @@ export interface Llava15Config {
     rescaleFactor: number;
 }
 
+/** LLaVA's expand2square colour: `tuple(int(x * 255) for x in image_mean)`. */
+export function padColorOf(mean: readonly [number, number, number]): readonly [number, number, number] {
+    return mean.map((x) => Math.trunc(x * 255)) as unknown as readonly [number, number, number];
+}
+
 export const LLAVA15_CONFIG: Llava15Config = Object.freeze({
     imageSize: 336,
-    padColor: CLIP_MEAN.map((x) => Math.trunc(x * 255)) as unknown as readonly [number, number, number],
+    padColor: padColorOf(CLIP_MEAN),
     imageMean: CLIP_MEAN,
     imageStd: CLIP_STD,
     rescaleFactor: 1 / 255,

@@ -6,28 +6,10 @@
 
 #include "decode-steps.h"
 #include "prefill.h"
+#include "tokenize-text.h"
 #include "../util/log-capture.h"
 
 namespace lg {
-namespace {
-
-bool Tokenize(const llama_vocab* vocab, const std::string& text, bool add_special, bool parse_special,
-              std::vector<llama_token>& out) {
-    out.resize(text.size() + 2);
-    int32_t n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data(),
-                               static_cast<int32_t>(out.size()), add_special, parse_special);
-    if (n < 0) {
-        out.resize(static_cast<size_t>(-n));
-        n = llama_tokenize(vocab, text.data(), static_cast<int32_t>(text.size()), out.data(),
-                           static_cast<int32_t>(out.size()), add_special, parse_special);
-    }
-    if (n < 0) return false;
-    out.resize(static_cast<size_t>(n));
-    return true;
-}
-
-}  // namespace
-
 PrefillResult PrefillEmbeddings(ContextResources& res, llama_seq_id seq, llama_pos n_past, const PromptInput& prompt,
                                 bool logits_last, std::atomic<bool>& abort) {
     PrefillResult out;
@@ -40,7 +22,7 @@ PrefillResult PrefillEmbeddings(ContextResources& res, llama_seq_id seq, llama_p
         const size_t at = prompt.text.find(marker, start);
         const std::string piece = prompt.text.substr(start, at == std::string::npos ? std::string::npos : at - start);
         pieces.emplace_back();
-        if (!Tokenize(res.model->vocab, piece, prompt.add_special && pieces.size() == 1, prompt.parse_special,
+        if (!TokenizeText(res.model->vocab, piece, prompt.add_special && pieces.size() == 1, prompt.parse_special,
                       pieces.back())) {
             out.error = "tokenization failed";
             return out;

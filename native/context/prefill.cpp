@@ -5,6 +5,7 @@
 
 #include "mtmd-helper.h"
 #include "decode-steps.h"
+#include "tokenize-text.h"
 #include "../util/log-capture.h"
 
 namespace lg {
@@ -21,16 +22,9 @@ PrefillResult Prefill(ContextResources& res, llama_seq_id seq, llama_pos n_past,
 
     if (!prompt.tokens.empty() || !res.model->mtmd) {
         std::vector<llama_token> tokens = prompt.tokens;
-        if (tokens.empty()) {
-            const std::string& text = prompt.text;
-            tokens.resize(text.size() + 2);
-            int32_t n = llama_tokenize(res.model->vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                                       static_cast<int32_t>(tokens.size()), prompt.add_special, prompt.parse_special);
-            if (n < 0) {
-                out.error = "tokenization failed";
-                return out;
-            }
-            tokens.resize(static_cast<size_t>(n));
+        if (tokens.empty() && !TokenizeText(res.model->vocab, prompt.text, prompt.add_special, prompt.parse_special, tokens)) {
+            out.error = "tokenization failed";
+            return out;
         }
         if (tokens.empty()) {
             out.error = "the prompt has no tokens";

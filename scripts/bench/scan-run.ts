@@ -1,7 +1,7 @@
 // Child process of scripts/bench/scan.ts: one way of rating a collection, in a fresh process, so that each
 // way's peak RSS is its own. Loads the guard (untimed), then times either scanImages over the folder or a
 // loop of single `await guard.assess(file)` calls over the same sorted files, and prints one JSON line
-// prefixed with BENCH_SCAN.
+// prefixed with BENCH_RESULT (scripts/bench/common.ts runChild).
 //
 //   node --import @tapjs/typescript/import scripts/bench/scan-run.ts '<json spec>'
 
@@ -92,4 +92,4 @@ const result: ScanRunResult = {
   loadedRssMiB,
   peakRssMiB: statusMiB('VmHWM'),
 };
-process.stdout.write(`BENCH_SCAN ${JSON.stringify(result)}\n`);
+process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);

@@ -22,20 +22,18 @@
 //   --seed N              sampling seed, the same for every image (default 42)
 //   --json FILE           also write the results as JSON
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import sharp from 'sharp';
 
 import { cachedTestModel } from '../../gguf/tiny-models.js';
+import { mustRunChild } from './common.js';
 import { photoLikePixels } from './image.js';
 import type { ScanRunResult, ScanRunSpec } from './scan-run.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 const { values: opt } = parseArgs({
   options: {
@@ -79,26 +77,6 @@ async function makeCollection(dir: string, count: number): Promise<number> {
     bytes += statSync(file).size;
   }
   return bytes;
-}
-
-function runChild(spec: ScanRunSpec): Promise<ScanRunResult> {
-  // the same node and TypeScript loader as this process; llama.cpp's log goes to stderr, kept for errors
-  const child = spawn(process.execPath, [...process.execArgv, path.join(here, 'scan-run.ts'), JSON.stringify(spec)], {
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_SCAN '));
-      if (code !== 0 || !line) reject(new Error(`${spec.mode} run failed (${code ?? signal}):\n${stderr.slice(-4000)}`));
-      else resolve(JSON.parse(line.slice('BENCH_SCAN '.length)) as ScanRunResult);
-    });
-  });
 }
 
 interface Row {
@@ -153,7 +131,7 @@ async function main(): Promise<void> {
     for (const [i, way] of ways.entries()) {
       const before = load1();
       log(`${way.mode}, ${way.sequences} slot(s) ... (load average ${f1(before)})`);
-      const result = await runChild({ ...base, mode: way.mode, sequences: way.sequences, output: path.join(work, `scan-${i}.jsonl`) });
+      const result = await mustRunChild<ScanRunResult>('scan-run.ts', { ...base, mode: way.mode, sequences: way.sequences, output: path.join(work, `scan-${i}.jsonl`) });
       const load = (before + load1()) / 2;
       log(`  ${f1(result.wallMs / 1000)} s, ${f2(result.images / (result.wallMs / 1000))} images/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`);
       rows.push({ label: way.label, sequences: way.sequences, result, load });
