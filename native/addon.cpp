@@ -4,6 +4,7 @@
 #include "context/addon-context.h"
 #include "model/addon-model.h"
 #include "model/load-model-worker.h"
+#include "probe/attention-probe-worker.h"
 #include "sampling/abort-handle.h"
 #include "tools/quantize-worker.h"
 #include "util/addon-data.h"
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     lg::AbortHandle::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, lg::LoadModelWorker::Start, "loadModel"));
     exports.Set("quantize", Napi::Function::New(env, lg::QuantizeWorker::Start, "quantize"));
+    exports.Set("probeAttention", Napi::Function::New(env, lg::AttentionProbeWorker::Start, "probeAttention"));
     exports.Set("systemInfo", Napi::Function::New(env, lg::SystemInfo, "systemInfo"));
     return exports;
 }

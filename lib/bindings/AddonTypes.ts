@@ -203,10 +203,25 @@ export interface NativeSystemInfo {
     devices: NativeDevice[];
 }
 
+/** One attention block as llama.cpp builds it on the CPU backend (native/probe/attention-probe.h). */
+export interface AttentionProbeCase {
+    headDim: number;
+    heads: number;
+    /** Default: heads. */
+    kvHeads?: number;
+    queries: number;
+    keys: number;
+    /** 'kv-cache': the text model (F16 cache, causal mask); 'vision': the encoder (F32, full attention, queries == keys). */
+    layout: 'kv-cache' | 'vision';
+    flashAttention: boolean;
+}
+
 export interface NativeAddon {
     loadModel(options: NativeLoadModelOptions, onProgress?: (progress: number) => void): Promise<NativeModel>;
     systemInfo(): NativeSystemInfo;
     /** llama.cpp's quantizer (llama_model_quantize), off the event loop. */
     quantize(options: { input: string; output: string; type: 'q4_k_m' | 'q5_k_m' | 'q8_0' | 'q4_0' | 'f16'; threads?: number }): Promise<void>;
+    /** Median ms per case of `repeats` timed runs after a warm-up, on the CPU backend, off the event loop. */
+    probeAttention(options: { cases: AttentionProbeCase[]; threads?: number; repeats?: number }): Promise<number[]>;
     AbortHandle: new () => NativeAbortHandle;
 }

@@ -16,6 +16,11 @@ import { AbortError, ClosedError } from './errors.js';
 import { OperationQueue } from './OperationQueue.js';
 import { TokenTextDecoder } from './TokenTextDecoder.js';
 import type { VisionModel } from './VisionModel.js';
+import { measureFlashAttention, resolveFlashAttention, textWorkload, type FlashAttentionChoice } from './flash-attention-choice.js';
+
+/** The assessment the flash-attention probe prices: default v1.2 policy + one 729-token tile, a short verdict. */
+const PROBE_PROMPT_TOKENS = 1857;
+const PROBE_GENERATED_TOKENS = 64;
 
 export interface VisionContextOptions {
     /** KV cells per sequence. Default 4096. */
@@ -25,7 +30,11 @@ export interface VisionContextOptions {
     batchSize?: number;
     ubatchSize?: number;
     threads?: number;
-    /** Default 'off' on the CPU (decoding at depth measured 1.6x slower with it), 'auto' on GPUs. */
+    /**
+     * Default: 'auto' on a GPU; on the CPU, measured (llama.cpp's attention at this model's shapes, with and
+     * without, over one assessment's prefill and decode): it speeds prefill and slows decoding at depth, by
+     * amounts that differ between CPUs. With a quantized cacheType: 'auto' (llama.cpp needs it for a quantized V).
+     */
     flashAttention?: FlashAttention;
     cacheType?: CacheType;
     /** One KV cache shared by all sequences (default only with one sequence; see create()). */
@@ -119,9 +128,12 @@ export class VisionContext {
     readonly #queue = new OperationQueue();
     readonly #closeListeners: Array<() => void> = [];
     readonly info: NativeContextInfo;
+    /** The text model's flash attention and why (the caller's option, 'auto' on a GPU, or measured). */
+    readonly flashAttention: FlashAttentionChoice;
     #closing = false;
 
-    private constructor(model: VisionModel, native: NativeContext) {
+    private constructor(model: VisionModel, native: NativeContext, flashAttention: FlashAttentionChoice) {
+        this.flashAttention = flashAttention;
         this.#model = model;
         this.#native = native;
         this.info = native.info();
@@ -133,6 +145,17 @@ export class VisionContext {
         const perSequence = options.contextSize ?? 4096;
         const threads = options.threads ?? defaultThreads();
         const gpu = model.info.gpuBackend !== 'cpu';
+        const shape = model.textAttention;
+        const quantizedCache = options.cacheType !== undefined && options.cacheType.startsWith('q');
+        const work = { promptTokens: Math.min(PROBE_PROMPT_TOKENS, perSequence), generatedTokens: PROBE_GENERATED_TOKENS, ubatch: options.ubatchSize ?? Math.min(512, perSequence * sequences) };
+        const flashAttention: FlashAttentionChoice =
+            quantizedCache && options.flashAttention === undefined
+                ? { value: 'auto', source: 'default' }
+                : await resolveFlashAttention(
+                      options.flashAttention,
+                      gpu,
+                      shape && (() => measureFlashAttention(model.addon, shape, textWorkload(shape, work), threads)),
+                  );
         const native = await model.native.createContext({
             contextSize: perSequence * sequences,
             sequences,
@@ -140,14 +163,14 @@ export class VisionContext {
             ubatchSize: options.ubatchSize,
             threads,
             threadsBatch: threads,
-            flashAttention: options.flashAttention ?? (gpu ? 'auto' : 'off'),
+            flashAttention: flashAttention.value,
             cacheTypeK: options.cacheType,
             cacheTypeV: options.cacheType,
             // Separate KV streams per sequence: with one unified cache every sequence's attention spans all
             // sequences' cells (measured: 4 parallel assessments slower than 4 in a row). One sequence: same.
             kvUnified: options.kvUnified ?? sequences === 1,
         });
-        return new VisionContext(model, native);
+        return new VisionContext(model, native, flashAttention);
     }
 
     get model(): VisionModel {

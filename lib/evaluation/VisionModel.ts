@@ -1,10 +1,19 @@
 import { defaultThreads } from './threads.js';
-import type { FlashAttention, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
+import type { FlashAttention, NativeAddon, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
 import { loadAddon } from '../bindings/loadAddon.js';
 import { metaValue } from '../../gguf/reader.js';
 import type { GgufHeader } from '../../gguf/types.js';
 import { ClosedError, ModelLoadError } from './errors.js';
 import { validateModelFiles } from './validateModelFiles.js';
+import {
+    measureFlashAttention,
+    resolveFlashAttention,
+    textAttentionShape,
+    visionAttentionShape,
+    visionWorkload,
+    type AttentionShape,
+    type FlashAttentionChoice,
+} from './flash-attention-choice.js';
 import { VisionContext, type VisionContextOptions } from './VisionContext.js';
 
 export interface VisionModelOptions {
@@ -18,7 +27,10 @@ export interface VisionModelOptions {
     mmprojUseGpu?: boolean;
     /** Threads of the vision encoder. Default: the machine's parallelism. */
     mmprojThreads?: number;
-    /** Flash attention in the vision encoder. Default 'off': measured 4.6x slower on the CPU here. */
+    /**
+     * Flash attention in the vision encoder. Default: 'auto' on a GPU; on the CPU, measured at load (the tower's
+     * attention at its shapes, with and without: flash-attention-choice.ts), as it helps on some CPUs and not others.
+     */
     mmprojFlashAttention?: FlashAttention;
     /** Bound on image tokens for dynamic-resolution projectors. */
     imageMaxTokens?: number;
@@ -52,10 +64,16 @@ export class VisionModel {
     readonly info: NativeModelInfo;
     /** Undefined for a text-only model. */
     readonly vision: VisionInfo | undefined;
+    /** The vision encoder's flash attention and why (the caller's option, 'auto' on a GPU, or measured). */
+    readonly mmprojFlashAttention: FlashAttentionChoice | undefined;
+    /** @internal the text model's attention shape, for the contexts' flash-attention choice. */
+    readonly textAttention: AttentionShape | undefined;
     readonly #contexts = new Set<VisionContext>();
 
-    private constructor(native: NativeModel, mmproj: GgufHeader | undefined) {
+    private constructor(native: NativeModel, model: GgufHeader, mmproj: GgufHeader | undefined, mmprojFlashAttention: FlashAttentionChoice | undefined) {
         this.#native = native;
+        this.textAttention = textAttentionShape(model);
+        this.mmprojFlashAttention = mmprojFlashAttention;
         this.info = native.info();
         this.vision = mmproj && visionInfo(mmproj);
     }
@@ -68,6 +86,16 @@ export class VisionModel {
         const addon = loadAddon();
         const gpu = addon.systemInfo().backend !== 'cpu';
         const gpuLayers = options.gpuLayers ?? (gpu ? -1 : 0);
+        const mmprojThreads = options.mmprojThreads ?? defaultThreads();
+        const mmprojUseGpu = options.mmprojUseGpu ?? gpuLayers !== 0;
+        const tower = headers.mmproj && !options.vocabOnly ? visionAttentionShape(headers.mmproj) : undefined;
+        const mmprojFlashAttention = headers.mmproj && !options.vocabOnly
+            ? await resolveFlashAttention(
+                  options.mmprojFlashAttention,
+                  gpu && mmprojUseGpu,
+                  tower && (() => measureFlashAttention(addon, tower.shape, visionWorkload(tower.shape, tower.patches), mmprojThreads)),
+              )
+            : undefined;
         try {
             const native = await addon.loadModel(
                 {
@@ -75,15 +103,15 @@ export class VisionModel {
                     mmprojPath: options.mmproj,
                     gpuLayers,
                     useMmap: options.useMmap ?? true,
-                    mmprojUseGpu: options.mmprojUseGpu ?? gpuLayers !== 0,
-                    mmprojThreads: options.mmprojThreads ?? defaultThreads(),
-                    mmprojFlashAttention: options.mmprojFlashAttention ?? (gpu ? 'auto' : 'off'),
+                    mmprojUseGpu,
+                    mmprojThreads,
+                    mmprojFlashAttention: mmprojFlashAttention?.value ?? 'off',
                     imageMaxTokens: options.imageMaxTokens,
                     vocabOnly: options.vocabOnly ?? false,
                 },
                 options.onProgress,
             );
-            return new VisionModel(native, headers.mmproj);
+            return new VisionModel(native, headers.model, headers.mmproj, mmprojFlashAttention);
         } catch (error) {
             throw new ModelLoadError((error as Error).message, { cause: error });
         }
@@ -91,6 +119,11 @@ export class VisionModel {
 
     get closed(): boolean {
         return this.#native.closed;
+    }
+
+    /** @internal the addon, for the contexts' flash-attention probe. */
+    get addon(): NativeAddon {
+        return loadAddon();
     }
 
     /** @internal the native handle, for contexts. */

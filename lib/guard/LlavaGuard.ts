@@ -47,6 +47,7 @@ export class LlavaGuard {
             policyVersion: selection.policyVersion,
             imagePipeline: pipeline.name,
             imagePipelineReason: pipeline.choice.reason,
+            flashAttention: { text: context.flashAttention, vision: model.mmprojFlashAttention },
             randomWeights: meta['llavaguard.test_model'] === 'true',
         });
     }

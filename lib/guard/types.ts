@@ -1,5 +1,6 @@
 import type { ChatFormatId } from '../chat/formats.js';
 import type { FlashAttention } from '../bindings/AddonTypes.js';
+import type { FlashAttentionChoice } from '../evaluation/flash-attention-choice.js';
 import type { ImageInput } from '../image/types.js';
 import type { Policy } from '../policy/index.js';
 import type { ParseMethod, Rating } from '../verdict/types.js';
@@ -86,6 +87,8 @@ export interface AssessmentModelInfo {
     /** The image pipeline for this model and why (see lib/pipeline). */
     imagePipeline: ImagePipelineName;
     imagePipelineReason: string;
+    /** Flash attention of the text model and of the vision encoder, and how each was chosen. */
+    flashAttention: { text: FlashAttentionChoice; vision: FlashAttentionChoice | undefined };
     /** True for the generated random-weight demo/test models: their verdicts mean nothing. */
     randomWeights: boolean;
 }

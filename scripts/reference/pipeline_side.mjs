@@ -14,9 +14,9 @@ import { ImagePipeline } from '../../.cache/cvbuild/lib/pipeline/index.js';
 const [reqFile, outDir] = process.argv.slice(2);
 const req = JSON.parse(readFileSync(reqFile, 'utf8'));
 mkdirSync(outDir, { recursive: true });
-const model = await VisionModel.load({ model: req.model, mmproj: req.mmproj, gpuLayers: 0, mmprojThreads: 1 });
+const model = await VisionModel.load({ model: req.model, mmproj: req.mmproj, gpuLayers: 0, mmprojThreads: 1, mmprojFlashAttention: 'off' });
 const pipeline = await ImagePipeline.create(model, 'faithful');
-const ctx = await model.createContext({ contextSize: 4096, threads: 1, cacheType: req.cacheType ?? 'f32' });
+const ctx = await model.createContext({ contextSize: 4096, threads: 1, flashAttention: 'off', cacheType: req.cacheType ?? 'f32' });
 const f32 = (name, a) => {
     const f = path.join(outDir, name);
     writeFileSync(f, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
