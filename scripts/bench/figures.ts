@@ -23,6 +23,8 @@ export interface OursResult {
   baseRssMiB?: number;
   runs: OursRun[];
   context?: unknown;
+  /** the flash attention each part ran with and how it was chosen (FlashAttentionChoice) */
+  flashAttention?: { text: { value: string; source: string }; vision?: { value: string; source: string } };
   error?: string;
 }
 

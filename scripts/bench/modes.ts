@@ -39,6 +39,9 @@ export function guardSpec(s: BenchSettings, pair: { model: string; mmproj: strin
     // the same image tokens as llama-mtmd-cli and the floor (one 729-token chunk for the 384 px photo); the cost of
     // the faithful pipeline is its own table (pipelines.ts)
     imagePipeline: 'llama.cpp',
+    // the floor's llama-bench runs with -fa 0 (and mtmd-cli's matched runs with -fa off): the same here, so the
+    // ratios measure our overhead, not a flash-attention choice (the defaults runs show that)
+    flashAttention: 'off',
   };
 }
 

@@ -364,6 +364,8 @@ async function main(): Promise<void> {
       out.push('', table(title, od, cd, defaults.ours.length, defaults.cli.length), '');
       out.push(`**ratio ours / llama-mtmd-cli with each side's defaults: ${f3(defaultsVsMtmdCliDefaults)}** (target <= 0.5)`);
       out.push(`**forward passes per generated token, ours with defaults (jump-forward): ${f3(forwardPassesPerGeneratedToken)}** (target <= 0.60)`);
+      const fa = defaults.ours[0]!.flashAttention;
+      if (fa) out.push(`- our defaults ran flash attention text ${fa.text.value} (${fa.text.source}), vision encoder ${fa.vision?.value ?? '-'} (${fa.vision?.source ?? '-'})`);
       out.push(
         `- defaults: generated text identical: ${defaults.ours[0]!.runs[0]!.text === defaults.cli[0]!.text}; ours ${defaults.ours[0]!.runs[0]!.tokens.length} tokens in ${defaults.ours[0]!.runs[0]!.forwardPasses.decode} forward passes after the prompt, llama-mtmd-cli ${defaults.cli[0]!.evalRuns}`,
       );

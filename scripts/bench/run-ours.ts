@@ -96,6 +96,7 @@ for (let i = 0; i < (spec.repeat ?? 1); i++) {
   });
 }
 const info = { threads: ctx.info, mmprojThreads: spec.threads };
+const flashAttention = { text: ctx.flashAttention, vision: model.mmprojFlashAttention };
 await ctx.close();
 await model.close();
-process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), baseRssMiB, runs, context: info.threads })}\n`);
+process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), baseRssMiB, runs, context: info.threads, flashAttention })}\n`);
