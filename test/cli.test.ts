@@ -53,6 +53,9 @@ t.test('every command has --help and bad arguments are explained', async (t) => 
     const bad = await cli(['assess', 'x.png', '--model', 'm', '--mmproj', 'p', '--seed', 'abc']);
     t.not(bad.code, 0);
     t.match(bad.stderr, /--seed must be an integer/);
+    const fa = await cli(['assess', 'x.png', '--model', 'm', '--mmproj', 'p', '--flash-attention', 'maybe']);
+    t.not(fa.code, 0);
+    t.match(fa.stderr, /--flash-attention must be one of on, off, auto/);
     const missing = await cli(['assess', 'x.png', '--model', '/nope/m.gguf', '--mmproj', '/nope/p.gguf']);
     t.equal(missing.code, 1);
     t.match(missing.stderr, /does not exist/);

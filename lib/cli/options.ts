@@ -31,3 +31,16 @@ export function parseImagePipeline(value: string): (typeof IMAGE_PIPELINE_MODES)
 export const IMAGE_PIPELINE_HELP =
     "how images reach the model: faithful (as in training: OneVision's anyres_max_9 layout, LLaVA-1.5 padding; default), " +
     'fast (OneVision overview only, 729 tokens), llama.cpp (mtmd\'s own tiling)';
+
+export const FLASH_ATTENTION_MODES = ['on', 'off', 'auto'] as const;
+
+/** --flash-attention: both the text model and the vision encoder; without it the CPU choice is measured. */
+export function parseFlashAttention(value: string): (typeof FLASH_ATTENTION_MODES)[number] {
+    if (!(FLASH_ATTENTION_MODES as readonly string[]).includes(value)) {
+        throw new InvalidArgumentError(`--flash-attention must be one of ${FLASH_ATTENTION_MODES.join(', ')}`);
+    }
+    return value as (typeof FLASH_ATTENTION_MODES)[number];
+}
+
+export const FLASH_ATTENTION_HELP =
+    "flash attention for the text model and the vision encoder: on, off, auto (llama.cpp's choice); default: measured on the CPU at load, llama.cpp's auto on a GPU";

@@ -61,6 +61,7 @@ export class LlavaGuard {
             mmproj: options.mmproj,
             gpuLayers: options.gpuLayers,
             mmprojThreads: options.threads,
+            mmprojFlashAttention: options.mmprojFlashAttention,
             onProgress: options.onProgress,
         });
         try {

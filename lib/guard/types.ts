@@ -21,7 +21,10 @@ export interface LlavaGuardLoadOptions {
     contextSize?: number;
     /** Parallel sequence slots (for scan / assessPolicies). Default 1. */
     sequences?: number;
+    /** Flash attention of the text model. Default: 'auto' on a GPU, measured on the CPU (see VisionContext). */
     flashAttention?: FlashAttention;
+    /** Flash attention of the vision encoder. Default: 'auto' on a GPU, measured on the CPU (see VisionModel). */
+    mmprojFlashAttention?: FlashAttention;
     /**
      * 'faithful' (default): images as the model saw them in training (OneVision anyres_max_9 layout, LLaVA-1.5
      * padding); 'fast': OneVision's overview alone (729 tokens); 'llama.cpp': mtmd's own preprocessing.

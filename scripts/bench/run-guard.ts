@@ -79,7 +79,7 @@ const baseRssMiB = selfStatusMiB('VmRSS');
     threads: spec.threads,
     sequences: spec.sequences ?? 1,
     ...(spec.imagePipeline ? { imagePipeline: spec.imagePipeline } : {}),
-    ...(spec.flashAttention ? { flashAttention: spec.flashAttention } : {}),
+    ...(spec.flashAttention ? { flashAttention: spec.flashAttention, mmprojFlashAttention: spec.flashAttention } : {}),
   });
   const loadMs = performance.now() - t0;
   const files = spec.images.map((f) => readFileSync(f));

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { FlashAttention } from '../../bindings/AddonTypes.js';
 import type { ImagePipelineMode } from '../../pipeline/types.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { CHAT_FORMAT_IDS, type ChatFormatId } from '../../chat/index.js';
 import { Policy } from '../../policy/index.js';
-import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline } from '../options.js';
+import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
 import { assessmentRecord, formatAssessment } from '../print-assessment.js';
 
 interface AssessCliOptions {
@@ -18,6 +19,7 @@ interface AssessCliOptions {
     threads?: number;
     gpuLayers?: number;
     imagePipeline?: ImagePipelineMode;
+    flashAttention?: FlashAttention;
     chatFormat?: ChatFormatId;
     json?: boolean;
     grammar: boolean;
@@ -39,6 +41,7 @@ export function registerAssess(program: Command): void {
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
+        .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
         .option('--chat-format <id>', `override the chat format (${CHAT_FORMAT_IDS.join(', ')})`)
         .option('--no-grammar', 'do not constrain decoding to the verdict JSON (parse the answer tolerantly)')
         .option('--json', 'one JSON line per image: {path, rating, category, rationale, ...} or {path, error}')
@@ -52,6 +55,8 @@ export function registerAssess(program: Command): void {
                 threads: options.threads,
                 gpuLayers: options.gpuLayers,
                 imagePipeline: options.imagePipeline,
+                flashAttention: options.flashAttention,
+                mmprojFlashAttention: options.flashAttention,
                 chatFormat: options.chatFormat,
             });
             try {

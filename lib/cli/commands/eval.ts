@@ -1,6 +1,7 @@
 // `llavaguard eval`: a labelled set through runEval (metrics.json, records.jsonl, report.html),
 // with the headline figures printed as a table; `llavaguard eval --compare DIR1 DIR2` sets two
 // finished runs side by side.
+import type { FlashAttention } from '../../bindings/AddonTypes.js';
 import type { ImagePipelineMode } from '../../pipeline/types.js';
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import type { EvalMetrics, Figure, FigureName } from '../../eval/metrics.js';
 import { runEval } from '../../eval/run.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { Policy } from '../../policy/index.js';
-import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline } from '../options.js';
+import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
 
 interface EvalCliOptions {
     compare?: boolean;
@@ -34,6 +35,7 @@ interface EvalCliOptions {
     threads?: number;
     gpuLayers?: number;
     imagePipeline?: ImagePipelineMode;
+    flashAttention?: FlashAttention;
     thumbnails?: boolean;
     title?: string;
 }
@@ -72,6 +74,7 @@ export function registerEval(program: Command): void {
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
+        .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
         .option('--thumbnails', 'thumbnails of the misclassified images in report.html')
         .option('--title <text>', 'title of report.html')
         .action(async (paths: string[], options: EvalCliOptions, command: Command) => {
@@ -109,7 +112,7 @@ async function evaluate(manifest: string, options: EvalCliOptions & { model: str
     const kinds = options.kinds as ExceptionKind[] | undefined;
     const total = augment(samples, { mode: options.augment, seed: options.seed ?? 0, basePolicy: policy ?? Policy.default('v1.2'), kinds }).length;
 
-    const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline });
+    const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline, flashAttention: options.flashAttention, mmprojFlashAttention: options.flashAttention });
     const controller = new AbortController();
     const onSigint = () => {
         controller.abort();

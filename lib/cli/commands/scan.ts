@@ -1,3 +1,4 @@
+import type { FlashAttention } from '../../bindings/AddonTypes.js';
 import type { ImagePipelineMode } from '../../pipeline/types.js';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -7,7 +8,7 @@ import { exportCsv } from '../../scan/csv-export.js';
 import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
 import { listImages, parseShard, type Shard } from '../../scan/sources.js';
-import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline } from '../options.js';
+import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
 
 interface ScanCliOptions {
     model: string;
@@ -26,6 +27,7 @@ interface ScanCliOptions {
     threads?: number;
     gpuLayers?: number;
     imagePipeline?: ImagePipelineMode;
+    flashAttention?: FlashAttention;
     prefetch?: number;
 }
 
@@ -58,11 +60,12 @@ export function registerScan(program: Command): void {
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
+        .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
         .option('--prefetch <n>', 'images read and decoded ahead of inference (default 4)', parseInteger('--prefetch', 1, 64))
         .action(async (source: string, options: ScanCliOptions) => {
             // list first: a bad source fails before the model loads, and the bar knows its total
             const entries = await listImages(source, { limit: options.limit, shard: options.shard });
-            const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline });
+            const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline, flashAttention: options.flashAttention, mmprojFlashAttention: options.flashAttention });
             const controller = new AbortController();
             const onSigint = () => {
                 controller.abort();
