@@ -30,11 +30,17 @@ for (const family of FAMILIES) {
         ];
         for (const { seed, temperature, ...rest } of cases) {
             const settings = { prompt, seed, temperature, maxTokens: 200, ...rest };
-            const plain = await ctx.generate({ ...settings, jumpForward: false });
+            // plain: llama.cpp's own chain (grammar over all logits, then top-k/top-p/temperature/dist)
+            const plain = await ctx.generate({ ...settings, referenceSampler: true });
+            const ours = await ctx.generate({ ...settings, jumpForward: false });
             const jump = await ctx.generate({ ...settings, jumpForward: true });
-            t.same([...jump.tokens], [...plain.tokens], `seed ${seed}, temperature ${temperature}, topK ${'topK' in rest ? rest.topK : 'default'}: same tokens`);
+            const label = `seed ${seed}, temperature ${temperature}, topK ${'topK' in rest ? rest.topK : 'default'}`;
+            t.same([...ours.tokens], [...plain.tokens], `${label}: our sampler without jump-forward = llama.cpp's chain`);
+            t.same([...jump.tokens], [...plain.tokens], `${label}: same tokens with jump-forward`);
             t.equal(jump.text, plain.text);
             t.equal(plain.forcedTokens, 0);
+            t.equal(ours.forcedTokens, 0);
+            t.equal(ours.forwardPasses.decode, plain.forwardPasses.decode, 'one forward pass per token without jump-forward');
             t.ok(jump.forcedTokens > 0, `${jump.forcedTokens} forced tokens`);
             plainPasses += plain.forwardPasses.decode;
             jumpPasses += jump.forwardPasses.decode;

@@ -115,6 +115,8 @@ export interface NativeSamplerOptions {
     seed?: number;
     /** Append grammar-forced tokens without sampling, batched with the next step (default true). */
     jumpForward?: boolean;
+    /** llama.cpp's plain chain (grammar over all logits each step, no jump-forward): the reference for comparisons. */
+    referenceSampler?: boolean;
 }
 
 export interface NativeEvaluateRequest {

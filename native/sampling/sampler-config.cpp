@@ -14,6 +14,7 @@ SamplerConfig ParseSamplerConfig(const Napi::Object& obj) {
     c.top_p = static_cast<float>(OptionalNumber(obj, "topP", c.top_p, 0.0, 1.0));
     c.seed = static_cast<uint32_t>(OptionalInt(obj, "seed", 0, 0, UINT32_MAX));
     c.jump_forward = OptionalBool(obj, "jumpForward", true);
+    c.reference_sampler = OptionalBool(obj, "referenceSampler", false);
     return c;
 }
 
@@ -36,7 +37,8 @@ std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* 
         llama_sampler_chain_add(rest.get(), llama_sampler_init_dist(config.seed));
     }
     const int32_t top_k = config.temperature <= 0.0f ? 1 : config.top_k;
-    return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), top_k, config.jump_forward);
+    return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), top_k, config.jump_forward,
+                                             config.reference_sampler);
 }
 
 }  // namespace lg

@@ -21,6 +21,8 @@ struct SamplerConfig {
     float top_p = 0.95f;
     uint32_t seed = 0;
     bool jump_forward = true;
+    // llama.cpp's plain chain (grammar over all logits, then the rest): the reference the tests compare with.
+    bool reference_sampler = false;
 };
 
 SamplerConfig ParseSamplerConfig(const Napi::Object& obj);

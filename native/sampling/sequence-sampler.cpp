@@ -17,11 +17,12 @@ constexpr size_t kTopChunk = 64;
 }  // namespace
 
 SequenceSampler::SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k,
-                                 bool jump_forward)
+                                 bool jump_forward, bool reference)
     : vocab_(vocab),
       n_vocab_(llama_vocab_n_tokens(vocab)),
       top_k_(top_k),
-      split_(grammar != nullptr && jump_forward) {
+      split_(grammar != nullptr && !reference),
+      jump_forward_(jump_forward) {
     if (split_) {
         grammar_ = std::move(grammar);
         rest_ = std::move(rest);
@@ -148,7 +149,7 @@ llama_token SequenceSampler::Sample(llama_context* ctx, int32_t idx) {
 }
 
 llama_token SequenceSampler::NextForced() {
-    if (!split_) return LLAMA_TOKEN_NULL;
+    if (!split_ || !jump_forward_) return LLAMA_TOKEN_NULL;
     if (ProbeFindsChoice()) return LLAMA_TOKEN_NULL;
     ComputeAllowed();
     if (allowed_.size() != 1) return LLAMA_TOKEN_NULL;

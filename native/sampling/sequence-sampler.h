@@ -18,9 +18,10 @@ namespace lg {
 
 class SequenceSampler {
  public:
-    // grammar may be null. top_k: the chain's top-k (1 for greedy, 0 for none). jump_forward=false keeps
-    // llama.cpp's plain chain (grammar first, over all logits) for comparison.
-    SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k, bool jump_forward);
+    // grammar may be null. top_k: the chain's top-k (1 for greedy, 0 for none). reference=true keeps
+    // llama.cpp's plain chain (grammar first, over all logits) for comparison; jump-forward then is off too.
+    SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k, bool jump_forward,
+                    bool reference);
 
     // Samples from the logits at batch index idx and accepts the token. LLAMA_TOKEN_NULL on failure.
     llama_token Sample(llama_context* ctx, int32_t idx);
@@ -48,6 +49,7 @@ class SequenceSampler {
     SamplerPtr rest_;
     SamplerPtr plain_;  // grammar + rest as one chain, when not split
     bool split_;
+    bool jump_forward_;
     std::vector<llama_token_data> cur_;
     std::vector<llama_token_data> cand_;
     std::vector<llama_token_data> picked_;
