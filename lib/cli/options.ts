@@ -20,13 +20,16 @@ export const collect = (value: string, previous: string[] = []) => [...previous,
 
 export const IMAGE_PIPELINE_MODES = ['faithful', 'fast', 'llama.cpp'] as const;
 
-/** --image-pipeline: how images reach the model (see lib/pipeline). */
-export function parseImagePipeline(value: string): (typeof IMAGE_PIPELINE_MODES)[number] {
-    if (!(IMAGE_PIPELINE_MODES as readonly string[]).includes(value)) {
-        throw new InvalidArgumentError(`--image-pipeline must be one of ${IMAGE_PIPELINE_MODES.join(', ')}`);
-    }
-    return value as (typeof IMAGE_PIPELINE_MODES)[number];
+/** A commander parser for a flag that takes one of `values`. */
+export function parseChoice<T extends string>(flag: string, values: readonly T[]) {
+    return (value: string): T => {
+        if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}`);
+        return value as T;
+    };
 }
+
+/** --image-pipeline: how images reach the model (see lib/pipeline). */
+export const parseImagePipeline = parseChoice('--image-pipeline', IMAGE_PIPELINE_MODES);
 
 export const IMAGE_PIPELINE_HELP =
     "how images reach the model: faithful (as in training: OneVision's anyres_max_9 layout, LLaVA-1.5 padding; default), " +
@@ -35,12 +38,7 @@ export const IMAGE_PIPELINE_HELP =
 export const FLASH_ATTENTION_MODES = ['on', 'off', 'auto'] as const;
 
 /** --flash-attention: both the text model and the vision encoder; without it the CPU choice is measured. */
-export function parseFlashAttention(value: string): (typeof FLASH_ATTENTION_MODES)[number] {
-    if (!(FLASH_ATTENTION_MODES as readonly string[]).includes(value)) {
-        throw new InvalidArgumentError(`--flash-attention must be one of ${FLASH_ATTENTION_MODES.join(', ')}`);
-    }
-    return value as (typeof FLASH_ATTENTION_MODES)[number];
-}
+export const parseFlashAttention = parseChoice('--flash-attention', FLASH_ATTENTION_MODES);
 
 export const FLASH_ATTENTION_HELP =
     "flash attention for the text model and the vision encoder: on, off, auto (llama.cpp's choice); default: measured on the CPU at load, llama.cpp's auto on a GPU";

@@ -1,25 +1,18 @@
 import type { Command } from 'commander';
-import type { FlashAttention } from '../../bindings/AddonTypes.js';
-import type { ImagePipelineMode } from '../../pipeline/types.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { CHAT_FORMAT_IDS, type ChatFormatId } from '../../chat/index.js';
 import { Policy } from '../../policy/index.js';
+import { guardLoadOptions, type ModelCliOptions } from '../model-options.js';
 import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
 import { assessmentRecord, formatAssessment } from '../print-assessment.js';
 
-interface AssessCliOptions {
-    model: string;
-    mmproj: string;
+interface AssessCliOptions extends ModelCliOptions {
     policy?: string;
     allow?: string[];
     sensitive?: string[];
     seed?: number;
     temperature?: number;
     maxTokens?: number;
-    threads?: number;
-    gpuLayers?: number;
-    imagePipeline?: ImagePipelineMode;
-    flashAttention?: FlashAttention;
     chatFormat?: ChatFormatId;
     json?: boolean;
     grammar: boolean;
@@ -49,16 +42,7 @@ export function registerAssess(program: Command): void {
             if (options.chatFormat && !CHAT_FORMAT_IDS.includes(options.chatFormat)) {
                 throw new Error(`--chat-format must be one of ${CHAT_FORMAT_IDS.join(', ')}`);
             }
-            const guard = await LlavaGuard.load({
-                model: options.model,
-                mmproj: options.mmproj,
-                threads: options.threads,
-                gpuLayers: options.gpuLayers,
-                imagePipeline: options.imagePipeline,
-                flashAttention: options.flashAttention,
-                mmprojFlashAttention: options.flashAttention,
-                chatFormat: options.chatFormat,
-            });
+            const guard = await LlavaGuard.load({ ...guardLoadOptions(options), chatFormat: options.chatFormat });
             try {
                 let policy = options.policy ? await Policy.load(options.policy) : guard.defaultPolicy;
                 if (options.allow?.length) policy = policy.allow(...options.allow);

@@ -14,6 +14,7 @@ import type { EvalMetrics, Figure, FigureName } from '../../eval/metrics.js';
 import { runEval } from '../../eval/run.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { Policy } from '../../policy/index.js';
+import { guardLoadOptions, abortOnFirstInterrupt } from '../model-options.js';
 import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
 
 interface EvalCliOptions {
@@ -112,14 +113,9 @@ async function evaluate(manifest: string, options: EvalCliOptions & { model: str
     const kinds = options.kinds as ExceptionKind[] | undefined;
     const total = augment(samples, { mode: options.augment, seed: options.seed ?? 0, basePolicy: policy ?? Policy.default('v1.2'), kinds }).length;
 
-    const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline, flashAttention: options.flashAttention, mmprojFlashAttention: options.flashAttention });
+    const guard = await LlavaGuard.load(guardLoadOptions(options));
     const controller = new AbortController();
-    const onSigint = () => {
-        controller.abort();
-        process.stderr.write('\ninterrupted: stopping (Ctrl-C again to quit at once)\n');
-        process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', onSigint);
+    const stopListening = abortOnFirstInterrupt(controller, 'stopping');
     const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
         : undefined;
@@ -157,7 +153,7 @@ async function evaluate(manifest: string, options: EvalCliOptions & { model: str
         throw error;
     } finally {
         bar?.stop();
-        process.off('SIGINT', onSigint);
+        stopListening();
         await guard.close();
     }
 }

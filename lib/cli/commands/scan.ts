@@ -1,5 +1,3 @@
-import type { FlashAttention } from '../../bindings/AddonTypes.js';
-import type { ImagePipelineMode } from '../../pipeline/types.js';
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
@@ -8,11 +6,10 @@ import { exportCsv } from '../../scan/csv-export.js';
 import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
 import { listImages, parseShard, type Shard } from '../../scan/sources.js';
+import { guardLoadOptions, type ModelCliOptions, abortOnFirstInterrupt } from '../model-options.js';
 import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
 
-interface ScanCliOptions {
-    model: string;
-    mmproj: string;
+interface ScanCliOptions extends ModelCliOptions {
     out: string;
     csv?: string;
     policy?: string;
@@ -24,10 +21,6 @@ interface ScanCliOptions {
     temperature?: number;
     maxTokens?: number;
     maxRationaleChars?: number;
-    threads?: number;
-    gpuLayers?: number;
-    imagePipeline?: ImagePipelineMode;
-    flashAttention?: FlashAttention;
     prefetch?: number;
 }
 
@@ -65,14 +58,9 @@ export function registerScan(program: Command): void {
         .action(async (source: string, options: ScanCliOptions) => {
             // list first: a bad source fails before the model loads, and the bar knows its total
             const entries = await listImages(source, { limit: options.limit, shard: options.shard });
-            const guard = await LlavaGuard.load({ model: options.model, mmproj: options.mmproj, threads: options.threads, gpuLayers: options.gpuLayers, imagePipeline: options.imagePipeline, flashAttention: options.flashAttention, mmprojFlashAttention: options.flashAttention });
+            const guard = await LlavaGuard.load(guardLoadOptions(options));
             const controller = new AbortController();
-            const onSigint = () => {
-                controller.abort();
-                process.stderr.write('\ninterrupted: stopping after the current image (Ctrl-C again to quit at once)\n');
-                process.once('SIGINT', () => process.exit(130));
-            };
-            process.once('SIGINT', onSigint);
+            const stopListening = abortOnFirstInterrupt(controller, 'stopping after the current image');
             const bar = process.stdout.isTTY ? progressBar() : undefined;
             try {
                 let policy = options.policy ? await Policy.load(options.policy) : guard.defaultPolicy;
@@ -99,7 +87,7 @@ export function registerScan(program: Command): void {
                 if (step.value.aborted) process.exitCode = 130;
             } finally {
                 bar?.stop();
-                process.off('SIGINT', onSigint);
+                stopListening();
                 await guard.close();
             }
         });
