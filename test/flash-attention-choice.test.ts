@@ -54,10 +54,12 @@ t.test('the text workload is the prompt in ubatches plus the decode steps at dep
     t.same(visionWorkload(shape, 729)[0]!.probe, { headDim: 64, heads: 14, kvHeads: 14, queries: 729, keys: 729, layout: 'vision' });
 });
 
-t.test('the cheaper setting is picked, and a tie keeps flash attention off', async (t) => {
-    t.equal(pickFlashAttention(10, 20), 'on');
-    t.equal(pickFlashAttention(20, 10), 'off');
-    t.equal(pickFlashAttention(10, 10), 'off');
+t.test('flash attention is picked only where it saves at least 5% and 50 ms', async (t) => {
+    t.equal(pickFlashAttention(1000, 2000), 'on');
+    t.equal(pickFlashAttention(2000, 1000), 'off');
+    t.equal(pickFlashAttention(1000, 1000), 'off', 'a tie keeps it off');
+    t.equal(pickFlashAttention(970, 1000), 'off', 'within 5%');
+    t.equal(pickFlashAttention(5, 40), 'off', 'a tiny model: 35 ms are noise');
 });
 
 t.test("the caller's option wins, a GPU keeps llama.cpp's auto, a failed probe falls back to off", async (t) => {
