@@ -1,6 +1,7 @@
 #include "generate-worker.h"
 
 #include <chrono>
+#include <thread>
 
 #include "../sampling/sampler-config.h"
 #include "../util/js-args.h"
@@ -25,6 +26,7 @@ struct TokenEvent {
     uint32_t request;
     llama_token token;
     std::string piece;
+    std::shared_ptr<std::atomic<int64_t>> delivered;
 };
 
 }  // namespace
@@ -80,13 +82,26 @@ void GenerateWorker::Emit(size_t i, llama_token token) {
     if (!has_on_token_) return;
     char buf[256];
     const int32_t n = llama_token_to_piece(lease_->model->vocab, token, buf, sizeof(buf), 0, false);
-    auto* ev = new TokenEvent{static_cast<uint32_t>(i), token, std::string(buf, n > 0 ? static_cast<size_t>(n) : 0)};
+    auto* ev = new TokenEvent{static_cast<uint32_t>(i), token, std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), delivered_};
     const napi_status st = on_token_.BlockingCall(ev, [](Napi::Env env, Napi::Function fn, TokenEvent* e) {
         fn.Call({Napi::Number::New(env, e->request), Napi::Number::New(env, e->token),
                  Napi::Buffer<char>::Copy(env, e->piece.data(), e->piece.size())});
+        e->delivered->fetch_add(1);
         delete e;
     });
-    if (st != napi_ok) delete ev;
+    if (st != napi_ok) {
+        delete ev;
+        return;
+    }
+    ++sent_;
+}
+
+void GenerateWorker::WaitDelivered() {
+    if (!has_on_token_) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (delivered_->load() < sent_ && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
 }
 
 bool GenerateWorker::Accept(size_t i, llama_token token) {
@@ -103,6 +118,7 @@ bool GenerateWorker::Accept(size_t i, llama_token token) {
     }
     out.tokens.push_back(token);
     Emit(i, token);
+    WaitDelivered();
     if (static_cast<int32_t>(out.tokens.size()) >= r.max_tokens) {
         out.stop = StopReason::kMaxTokens;
         return false;

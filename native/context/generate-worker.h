@@ -8,6 +8,7 @@
 #pragma once
 #include <napi.h>
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -54,6 +55,10 @@ class GenerateWorker : public Napi::AsyncWorker {
     // Samples at batch index idx, then appends the tokens the grammar forces; false: stopped.
     bool SampleAndForce(size_t i, int32_t idx, size_t max_forced);
     void Emit(size_t i, llama_token token);
+    // Waits (at most 200 ms, in case JS is shutting down) until JS has run every token callback sent so far, so
+    // that an abort from a callback is seen before the next token: "stops within one token" holds even when
+    // decoding is faster than the JS thread.
+    void WaitDelivered();
     void DecodeLoop(std::vector<size_t>& live);
 
     BusyLease lease_;
@@ -62,6 +67,9 @@ class GenerateWorker : public Napi::AsyncWorker {
     std::vector<GenerateOutcome> outcomes_;
     Napi::ThreadSafeFunction on_token_;
     bool has_on_token_ = false;
+    // Token callbacks JS has run; shared with the queued events, which may outlive a finished worker.
+    std::shared_ptr<std::atomic<int64_t>> delivered_ = std::make_shared<std::atomic<int64_t>>(0);
+    int64_t sent_ = 0;
 };
 
 }  // namespace lg
