@@ -88,8 +88,9 @@ export class VisionModel {
         const gpuLayers = options.gpuLayers ?? (gpu ? -1 : 0);
         const mmprojThreads = options.mmprojThreads ?? defaultThreads();
         const mmprojUseGpu = options.mmprojUseGpu ?? gpuLayers !== 0;
-        const tower = headers.mmproj && !options.vocabOnly ? visionAttentionShape(headers.mmproj) : undefined;
-        const mmprojFlashAttention = headers.mmproj && !options.vocabOnly
+        const withTower = headers.mmproj !== undefined && !options.vocabOnly;
+        const tower = withTower ? visionAttentionShape(headers.mmproj!) : undefined;
+        const mmprojFlashAttention = withTower
             ? await resolveFlashAttention(
                   options.mmprojFlashAttention,
                   gpu && mmprojUseGpu,

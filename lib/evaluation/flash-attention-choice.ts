@@ -6,13 +6,14 @@ import type { GgufHeader } from '../../gguf/types.js';
  * Flash attention on the CPU pays on some machines and not on others (measured on two of ours: the SigLIP
  * encode 4.6x slower with it on one host, 1.36x faster on another; text prefill faster, decode at depth slower).
  * So when the caller does not choose, we time llama.cpp's own attention kernels, at the model's shapes, with and
- * without it, over the work of one assessment, and take the cheaper. GPU backends keep llama.cpp's 'auto'.
+ * without it, over the work of one assessment, and turn it on where it clearly saves time (pickFlashAttention).
+ * GPU backends keep llama.cpp's 'auto'.
  */
 export interface FlashAttentionChoice {
     value: FlashAttention;
     /**
      * 'option': the caller's; 'gpu': llama.cpp's auto on a GPU backend; 'measured': by the probe below;
-     * 'default': off, where the GGUF header lacks the shapes or the probe failed.
+     * 'default': off where the GGUF header lacks the shapes or the probe failed; 'auto' with a quantized KV cache.
      */
     source: 'option' | 'gpu' | 'measured' | 'default';
     /** Probe estimate of the attention time of one assessment (all layers), with and without; 'measured' only. */
