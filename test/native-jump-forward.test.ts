@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Policy } from '../lib/policy/index.js';
-import { buildVerdictGrammar } from '../lib/verdict/index.js';
+import { buildVerdictGrammar, verdictDrafts } from '../lib/verdict/index.js';
 import { FAMILIES, closeAllModels, imagePrompt, patternImage, tinyModel } from './helpers/models.js';
 
 t.teardown(closeAllModels);
@@ -34,10 +34,13 @@ for (const family of FAMILIES) {
             const plain = await ctx.generate({ ...settings, referenceSampler: true });
             const ours = await ctx.generate({ ...settings, jumpForward: false });
             const jump = await ctx.generate({ ...settings, jumpForward: true });
+            const drafted = await ctx.generate({ ...settings, drafts: verdictDrafts(Policy.default('v1.2')) });
             const label = `seed ${seed}, temperature ${temperature}, topK ${'topK' in rest ? rest.topK : 'default'}`;
             t.same([...ours.tokens], [...plain.tokens], `${label}: our sampler without jump-forward = llama.cpp's chain`);
             t.same([...jump.tokens], [...plain.tokens], `${label}: same tokens with jump-forward`);
             t.equal(jump.text, plain.text);
+            t.same([...drafted.tokens], [...plain.tokens], `${label}: same tokens with verdict drafts (${drafted.draftTokens.accepted} of ${drafted.draftTokens.proposed} confirmed)`);
+            t.ok(drafted.draftTokens.accepted <= drafted.draftTokens.proposed);
             t.equal(plain.forcedTokens, 0);
             t.equal(ours.forcedTokens, 0);
             t.equal(ours.forwardPasses.decode, plain.forwardPasses.decode, 'one forward pass per token without jump-forward');
@@ -60,4 +63,52 @@ for (const family of FAMILIES) {
         t.ok(policy.categoryStrings.some((c) => r.text.endsWith(`"${c}"`)));
         t.ok(r.forwardPasses.decode < r.tokens.length, `${r.forwardPasses.decode} forward passes for ${r.tokens.length} tokens`);
     });
+
+    t.test(`${family}: rejected drafts leave greedy and sampled output unchanged`, async (t) => {
+        const model = await tinyModel(family);
+        await using ctx = await model.createContext({ contextSize: 4096, ubatchSize: 1 });
+        const prompt = { text: imagePrompt(model), images: [patternImage(24, 24, 5)] };
+        for (const temperature of [0, 1]) {
+            const settings = { prompt, seed: 11, temperature, maxTokens: 40 };
+            const plain = await ctx.generate({ ...settings, jumpForward: false });
+            // Wrong guesses everywhere: every suffix of the output starts one of these.
+            const wrong = [...new Set([...plain.text])].map((c) => `${c}zzqx zzqx zzqx`);
+            const r = await ctx.generate({ ...settings, drafts: wrong });
+            t.same([...r.tokens], [...plain.tokens], `temperature ${temperature}: same tokens`);
+            t.ok(r.draftTokens.proposed > 0, `${r.draftTokens.proposed} draft tokens proposed`);
+            t.equal(r.draftTokens.accepted, 0);
+            t.ok(r.forwardPasses.decode <= plain.forwardPasses.decode, 'no forward pass more than without drafts');
+        }
+    });
 }
+
+t.test('drafts the model confirms: a whole run in one forward pass, token for token plain decoding', async (t) => {
+    const model = await tinyModel('onevision');
+    await using ctx = await model.createContext({ contextSize: 4096, ubatchSize: 1 });
+    // Greedy unconstrained text of this random model repeats one word: its own text, tokenized canonically,
+    // is what it writes, as a model trained on a format writes the format's canonical tokens.
+    const settings = { prompt: { text: imagePrompt(model), images: [patternImage(24, 24, 0)] }, seed: 0, temperature: 0, maxTokens: 60 };
+    const plain = await ctx.generate({ ...settings, jumpForward: false });
+    t.equal(plain.forwardPasses.decode, plain.tokens.length - 1, 'one forward pass per token without drafts');
+    const r = await ctx.generate({ ...settings, drafts: [plain.text] });
+    t.same([...r.tokens], [...plain.tokens], 'same tokens');
+    t.equal(r.text, plain.text);
+    t.ok(r.draftTokens.accepted >= plain.tokens.length - 3, `${r.draftTokens.accepted} of ${r.draftTokens.proposed} draft tokens confirmed`);
+    t.ok(r.forwardPasses.decode <= 3, `${r.forwardPasses.decode} forward passes for ${r.tokens.length} tokens`);
+    const again = await ctx.generate({ ...settings, drafts: [plain.text], jumpForward: false });
+    t.equal(again.draftTokens.proposed, 0, 'no drafts without jump-forward');
+    const reference = await ctx.generate({ ...settings, drafts: [plain.text], referenceSampler: true });
+    t.equal(reference.draftTokens.proposed, 0, 'no drafts with the reference sampler');
+});
+
+t.test('drafts: a bad option is a TypeError or RangeError before anything runs', async (t) => {
+    const model = await tinyModel('onevision');
+    await using ctx = await model.createContext({ contextSize: 512 });
+    const prompt = { text: imagePrompt(model), images: [patternImage(8, 8, 0)] };
+    await t.rejects(ctx.generate({ prompt, drafts: 'abc' as unknown as string[] }), { name: 'TypeError', message: /drafts.*array of strings/ });
+    await t.rejects(ctx.generate({ prompt, drafts: ['a', 3 as unknown as string] }), { name: 'TypeError', message: /drafts\[1\]/ });
+    await t.rejects(ctx.generate({ prompt, drafts: Array.from({ length: 4097 }, () => 'a') }), { name: 'RangeError', message: /at most 4096/ });
+    await t.rejects(ctx.generate({ prompt, drafts: ['x'.repeat(64 * 1024 + 1)] }), { name: 'RangeError', message: /longer than/ });
+    const ok = await ctx.generate({ prompt, drafts: ['', 'a'], maxTokens: 4, temperature: 0 });
+    t.equal(ok.tokens.length, 4, 'empty strings are ignored');
+});

@@ -117,6 +117,12 @@ export interface NativeSamplerOptions {
     jumpForward?: boolean;
     /** llama.cpp's plain chain (grammar over all logits each step, no jump-forward): the reference for comparisons. */
     referenceSampler?: boolean;
+    /**
+     * Likely continuations (<= 4096 strings of <= 64 KiB): after generated text ending in a proper prefix of some,
+     * their common rest is evaluated in one batch with the next step and kept as far as sampling confirms it
+     * (with jumpForward; not with referenceSampler).
+     */
+    drafts?: string[];
 }
 
 export interface NativeEvaluateRequest {
@@ -158,6 +164,9 @@ export interface NativeGenerateResult extends NativePrefillResult {
     forwardPasses: number;
     /** Generated tokens that the grammar forced (appended without a forward pass of their own). */
     forcedTokens: number;
+    /** Draft tokens evaluated, and how many of them sampling confirmed (generated without a forward pass of their own). */
+    draftTokens: number;
+    draftTokensAccepted: number;
 }
 
 export type NativeTokenCallback = (request: number, token: number, piece: Buffer) => void;

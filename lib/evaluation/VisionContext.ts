@@ -75,6 +75,15 @@ export interface SamplingOptions {
      */
     jumpForward?: boolean;
     /**
+     * With jumpForward: text the output is likely to contain (for a verdict, `verdictDrafts(policy)`). When the
+     * text generated so far ends with a proper prefix of some of these and they go on alike, that rest, in the
+     * vocabulary's canonical tokens, is evaluated in one batch with the next step; sampling then runs at each of
+     * its positions as plain decoding would, and the draft is kept only as far as it picked the same tokens. So
+     * the output does not change (the same caveat on micro-batches as jumpForward), and a model that writes the
+     * canonical spelling (as one trained on the format does) needs one forward pass for each such run.
+     */
+    drafts?: readonly string[];
+    /**
      * llama.cpp's plain chain: the grammar over all logits at every step, then the rest, no jump-forward. Slower
      * (~17 ms a token for Qwen2's 151,936 tokens here); the reference our sampler is tested against.
      */
@@ -111,6 +120,8 @@ export interface GenerateResult {
     forwardPasses: { prefill: number; decode: number };
     /** Generated tokens the grammar forced. */
     forcedTokens: number;
+    /** Draft tokens evaluated, and how many of them sampling confirmed. */
+    draftTokens: { proposed: number; accepted: number };
     timings: GenerateTimings;
 }
 
@@ -361,6 +372,7 @@ export class VisionContext {
                         seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
                         jumpForward: r.jumpForward ?? true,
                         referenceSampler: r.referenceSampler ?? false,
+                        ...(r.drafts !== undefined ? { drafts: draftsArray(r.drafts) } : {}),
                     },
                 })),
                 (index, token, piece) => {
@@ -392,6 +404,12 @@ export class VisionContext {
     }
 }
 
+// The native side checks each entry; here a string is kept from being spread into characters.
+function draftsArray(drafts: readonly string[]): string[] {
+    if (!Array.isArray(drafts)) throw new TypeError("option 'drafts' must be an array of strings");
+    return [...drafts];
+}
+
 function toNativePrompt(p: Prompt) {
     if (!p || typeof p !== 'object') throw new TypeError('prompt must be an object { text, images } or { tokens }');
     return { text: p.text, images: p.images, embeddings: p.embeddings, tokens: p.tokens, addSpecial: p.addSpecial ?? false, parseSpecial: true };
@@ -408,6 +426,7 @@ function toResult(r: NativeGenerateResult, text: string, totalMs: number): Gener
         nPast: r.nPast,
         forwardPasses: { prefill: r.prefillForwardPasses, decode: r.forwardPasses },
         forcedTokens: r.forcedTokens,
+        draftTokens: { proposed: r.draftTokens, accepted: r.draftTokensAccepted },
         timings: { imageMs: r.imageMs, promptMs: r.promptMs, decodeMs: r.decodeMs, totalMs },
     };
 }

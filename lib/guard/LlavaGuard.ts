@@ -3,7 +3,7 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
 import { VisionModel } from '../evaluation/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, jsonStringContent, parseVerdict } from '../verdict/index.js';
+import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, jsonStringContent, parseVerdict, verdictDrafts } from '../verdict/index.js';
 import { AbortError } from '../evaluation/errors.js';
 import { OptionScorer } from './option-scorer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';
@@ -27,6 +27,7 @@ export class LlavaGuard {
     readonly #selection: ChatFormatSelection;
     readonly #defaultPolicy: Policy;
     readonly #grammars = new Map<string, string>();
+    readonly #drafts = new Map<string, readonly string[]>();
     readonly #batcher: AssessmentBatcher;
     readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
@@ -238,6 +239,7 @@ export class LlavaGuard {
         const useGrammar = options.grammar ?? true;
         return {
             grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, options.rationale ?? true) : undefined,
+            drafts: useGrammar ? this.#draftsFor(policy, options.rationale ?? true) : undefined,
             seed: options.seed,
             temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
             topP: options.topP ?? REFERENCE_SAMPLING.topP,
@@ -292,6 +294,16 @@ export class LlavaGuard {
 
     #promptFor(policy: Policy): string {
         return this.#selection.format.render(policy.render(), { imageMarker: this.#model.info.mediaMarker });
+    }
+
+    #draftsFor(policy: Policy, rationale: boolean): readonly string[] {
+        const key = `${policy.hash}:${rationale}`;
+        let drafts = this.#drafts.get(key);
+        if (!drafts) {
+            drafts = Object.freeze(verdictDrafts(policy, { rationale }));
+            this.#drafts.set(key, drafts);
+        }
+        return drafts;
     }
 
     #grammarFor(policy: Policy, maxRationaleChars: number | undefined, rationale: boolean): string {

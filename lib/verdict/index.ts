@@ -7,6 +7,7 @@ export {
   jsonStringContent,
   type VerdictGrammarOptions,
 } from './grammar.js';
+export { verdictDrafts, type VerdictDraftOptions } from './drafts.js';
 export { VerdictParseError, parseVerdict } from './parse.js';
 export { normalizeCategory, type NormalizedCategory } from './category.js';
 export {

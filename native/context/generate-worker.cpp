@@ -22,6 +22,11 @@ const char* StopReasonName(StopReason r) {
     return "error";
 }
 
+// A draft is at most this long (a verdict's longest literal run is ~20 tokens), and none is proposed after
+// this many in a row of which nothing was confirmed.
+constexpr size_t kMaxDraftTokens = 32;
+constexpr int32_t kMaxDraftsMissed = 3;
+
 struct TokenEvent {
     uint32_t request;
     llama_token token;
@@ -54,9 +59,11 @@ Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
             if (!prompt.IsObject()) ThrowType(env, "requests[" + std::to_string(i) + "].prompt must be an object");
             r.prompt = ParsePromptInput(prompt.As<Napi::Object>(), *ctx.model);
             Napi::Value sampler = o.Get("sampler");
-            r.sampler = BuildSampler(env, ctx.model->vocab,
-                                     ParseSamplerConfig(sampler.IsObject() ? sampler.As<Napi::Object>() : Napi::Object::New(env)));
+            const SamplerConfig config =
+                ParseSamplerConfig(sampler.IsObject() ? sampler.As<Napi::Object>() : Napi::Object::New(env));
+            r.sampler = BuildSampler(env, ctx.model->vocab, config);
             r.max_tokens = static_cast<int32_t>(OptionalInt(o, "maxTokens", 256, 0, 1 << 20));
+            if (!config.drafts.empty()) r.drafts = std::make_unique<DraftProposer>(ctx.model->vocab, config.drafts);
             r.abort = AbortHandle::FromValue(o.Get("abort"));
             w->requests_.push_back(std::move(r));
         }
@@ -78,11 +85,9 @@ GenerateWorker::GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> 
     : Napi::AsyncWorker(env, "llavaguard.generate"), lease_(env, std::move(res)),
       deferred_(Napi::Promise::Deferred::New(env)) {}
 
-void GenerateWorker::Emit(size_t i, llama_token token) {
+void GenerateWorker::Emit(size_t i, llama_token token, const std::string& piece) {
     if (!has_on_token_) return;
-    char buf[256];
-    const int32_t n = llama_token_to_piece(lease_->model->vocab, token, buf, sizeof(buf), 0, false);
-    auto* ev = new TokenEvent{static_cast<uint32_t>(i), token, std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), delivered_};
+    auto* ev = new TokenEvent{static_cast<uint32_t>(i), token, piece, delivered_};
     const napi_status st = on_token_.BlockingCall(ev, [](Napi::Env env, Napi::Function fn, TokenEvent* e) {
         fn.Call({Napi::Number::New(env, e->request), Napi::Number::New(env, e->token),
                  Napi::Buffer<char>::Copy(env, e->piece.data(), e->piece.size())});
@@ -117,7 +122,11 @@ bool GenerateWorker::Accept(size_t i, llama_token token) {
         return false;
     }
     out.tokens.push_back(token);
-    Emit(i, token);
+    char buf[256];
+    const int32_t n = llama_token_to_piece(lease_->model->vocab, token, buf, sizeof(buf), 0, false);
+    const std::string piece(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    out.text += piece;
+    Emit(i, token, piece);
     WaitDelivered();
     if (static_cast<int32_t>(out.tokens.size()) >= r.max_tokens) {
         out.stop = StopReason::kMaxTokens;
@@ -130,18 +139,27 @@ bool GenerateWorker::Accept(size_t i, llama_token token) {
     return true;
 }
 
+llama_token GenerateWorker::SampleTimed(size_t i, int32_t idx) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const llama_token tok = requests_[i].sampler->Sample(lease_->ctx.get(), idx);
+    outcomes_[i].decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (tok == LLAMA_TOKEN_NULL) {
+        outcomes_[i].stop = StopReason::kError;
+        outcomes_[i].error = "sampling failed: the grammar allows no token here";
+    }
+    return tok;
+}
+
 bool GenerateWorker::SampleAndForce(size_t i, int32_t idx, size_t max_forced) {
+    const llama_token tok = SampleTimed(i, idx);
+    return tok != LLAMA_TOKEN_NULL && Continue(i, tok, max_forced);
+}
+
+bool GenerateWorker::Continue(size_t i, llama_token tok, size_t max_forced) {
     GenerateRequest& r = requests_[i];
     GenerateOutcome& out = outcomes_[i];
-    const auto t0 = std::chrono::steady_clock::now();
-    const llama_token tok = r.sampler->Sample(lease_->ctx.get(), idx);
-    out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    if (tok == LLAMA_TOKEN_NULL) {
-        out.stop = StopReason::kError;
-        out.error = "sampling failed: the grammar allows no token here";
-        return false;
-    }
     out.pending.clear();
+    out.draft.clear();
     if (!Accept(i, tok)) return false;
     out.pending.push_back(tok);
     while (out.pending.size() <= max_forced) {
@@ -158,7 +176,54 @@ bool GenerateWorker::SampleAndForce(size_t i, int32_t idx, size_t max_forced) {
         out.error = "the grammar allows no token here";
         return false;
     }
+    ProposeDraft(i, max_forced + 1 - std::min(max_forced + 1, out.pending.size()));
     return true;
+}
+
+void GenerateWorker::ProposeDraft(size_t i, size_t room) {
+    GenerateRequest& r = requests_[i];
+    GenerateOutcome& out = outcomes_[i];
+    // Rejected drafts cost compute (a prompt token's worth each): a model that keeps disagreeing gets none.
+    if (!r.drafts || !r.sampler->Speculates() || out.drafts_missed >= kMaxDraftsMissed) return;
+    const size_t left = static_cast<size_t>(r.max_tokens) - std::min(static_cast<size_t>(r.max_tokens), out.tokens.size());
+    const auto t0 = std::chrono::steady_clock::now();
+    out.draft = r.drafts->Propose(out.text, std::min({room, left, kMaxDraftTokens}));
+    out.draft.resize(r.sampler->GrammarAllowedPrefix(out.draft));
+    out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool GenerateWorker::Verify(size_t i, int32_t idx, size_t max_forced) {
+    GenerateRequest& r = requests_[i];
+    GenerateOutcome& out = outcomes_[i];
+    const llama_pos base = out.n_past + static_cast<llama_pos>(out.pending.size());
+    const std::vector<llama_token> draft = std::move(out.draft);
+    out.draft.clear();
+    size_t confirmed = 0;
+    llama_token tok = LLAMA_TOKEN_NULL;
+    bool live = true;
+    // Sampling at each position, as plain decoding would, with the logits of the drafted prefix: only tokens
+    // it picks are kept, so the output is plain decoding's.
+    while (true) {
+        tok = SampleTimed(i, idx + static_cast<int32_t>(confirmed));
+        if (tok == LLAMA_TOKEN_NULL) {
+            live = false;
+            break;
+        }
+        if (confirmed == draft.size() || tok != draft[confirmed]) break;
+        confirmed++;
+        if (!Accept(i, tok)) {
+            live = false;
+            break;
+        }
+    }
+    out.n_past = base + static_cast<llama_pos>(confirmed);
+    if (confirmed < draft.size()) llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), r.seq, out.n_past, -1);
+    if (!draft.empty()) {
+        out.draft_proposed += static_cast<int32_t>(draft.size());
+        out.draft_accepted += static_cast<int32_t>(confirmed);
+        out.drafts_missed = confirmed == 0 ? out.drafts_missed + 1 : 0;
+    }
+    return live && Continue(i, tok, max_forced);
 }
 
 void GenerateWorker::Execute() {
@@ -208,11 +273,17 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
                 out.stop = StopReason::kContextFull;
                 continue;
             }
+            const llama_pos room = n_ctx_seq - out.n_past - static_cast<llama_pos>(out.pending.size());
+            if (static_cast<llama_pos>(out.draft.size()) > room) out.draft.resize(static_cast<size_t>(room));
             for (size_t k = 0; k < out.pending.size(); k++) {
                 batch.add(out.pending[k], out.n_past + static_cast<llama_pos>(k), requests_[i].seq, k + 1 == out.pending.size());
             }
             in_batch.push_back(i);
             logits_at.push_back(batch.size() - 1);
+            const llama_pos draft_at = out.n_past + static_cast<llama_pos>(out.pending.size());
+            for (size_t k = 0; k < out.draft.size(); k++) {
+                batch.add(out.draft[k], draft_at + static_cast<llama_pos>(k), requests_[i].seq, true);
+            }
         }
         if (in_batch.empty()) break;
         const int32_t ret = llama_decode(ctx.ctx.get(), batch.get());
@@ -228,10 +299,9 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
         for (size_t j = 0; j < in_batch.size(); j++) {
             const size_t i = in_batch[j];
             GenerateOutcome& out = outcomes_[i];
-            out.n_past += static_cast<llama_pos>(out.pending.size());
             out.forward_passes++;
             out.decode_ms += step_ms;
-            if (SampleAndForce(i, logits_at[j], max_forced)) still_live.push_back(i);
+            if (Verify(i, logits_at[j], max_forced)) still_live.push_back(i);
         }
         live.swap(still_live);
     }
@@ -254,6 +324,8 @@ void GenerateWorker::OnOK() {
         o.Set("prefillForwardPasses", out.prefill.forward_passes);
         o.Set("forwardPasses", out.forward_passes);
         o.Set("forcedTokens", out.forced_tokens);
+        o.Set("draftTokens", out.draft_proposed);
+        o.Set("draftTokensAccepted", out.draft_accepted);
         results.Set(static_cast<uint32_t>(i), o);
     }
     deferred_.Resolve(results);

@@ -2,7 +2,8 @@
 // after another, each sampled right after its own prefill, since logits only exist for the latest decode),
 // then the decode steps of all live sequences are batched into one llama_decode each, every sequence with its
 // own sampler chain and grammar. Tokens the grammar forces are appended without a forward pass of their own
-// and evaluated in one batch with the next step (jump-forward decoding). Tokens stream to JS through a
+// and evaluated in one batch with the next step (jump-forward decoding); so are drafts (draft-proposer.h),
+// which are kept only as far as sampling at each of their positions confirms them. Tokens stream to JS through a
 // thread-safe function with a queue of one, so the worker is never more than one token ahead of JS: an abort
 // raised from onToken stops within one token.
 #pragma once
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "../sampling/abort-handle.h"
+#include "../sampling/draft-proposer.h"
 #include "../sampling/sequence-sampler.h"
 #include "busy-lease.h"
 #include "prefill.h"
@@ -26,6 +28,7 @@ struct GenerateRequest {
     llama_pos n_past = 0;
     PromptInput prompt;
     std::unique_ptr<SequenceSampler> sampler;
+    std::unique_ptr<DraftProposer> drafts;  // null: no drafts
     int32_t max_tokens = 0;
     AbortFlag abort;
 };
@@ -38,8 +41,13 @@ struct GenerateOutcome {
     double decode_ms = 0;
     int32_t forward_passes = 0;  // decode calls this sequence took part in after its prefill
     int32_t forced_tokens = 0;   // tokens the grammar forced (appended without sampling)
+    int32_t draft_proposed = 0;  // draft tokens evaluated
+    int32_t draft_accepted = 0;  // of those, confirmed by sampling
+    int32_t drafts_missed = 0;   // drafts in a row of which sampling confirmed nothing
     llama_pos n_past = 0;
+    std::string text;                  // generated so far, as bytes
     std::vector<llama_token> pending;  // accepted, not yet decoded
+    std::vector<llama_token> draft;    // proposed after pending, not accepted
 };
 
 class GenerateWorker : public Napi::AsyncWorker {
@@ -52,9 +60,16 @@ class GenerateWorker : public Napi::AsyncWorker {
  private:
     GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool Accept(size_t i, llama_token token);  // false: the sequence has stopped
-    // Samples at batch index idx, then appends the tokens the grammar forces; false: stopped.
+    // Samples at batch index idx, then Continue; false: stopped.
     bool SampleAndForce(size_t i, int32_t idx, size_t max_forced);
-    void Emit(size_t i, llama_token token);
+    // Accepts a sampled token, appends the tokens the grammar forces, then proposes a draft; false: stopped.
+    bool Continue(size_t i, llama_token token, size_t max_forced);
+    // After a decode: samples at the last pending token and at each draft token while sampling confirms the
+    // draft, drops the KV cells of the rest, and continues with the first token that differs; false: stopped.
+    bool Verify(size_t i, int32_t idx, size_t max_forced);
+    llama_token SampleTimed(size_t i, int32_t idx);
+    void ProposeDraft(size_t i, size_t room);
+    void Emit(size_t i, llama_token token, const std::string& piece);
     // Waits (at most 200 ms, in case JS is shutting down) until JS has run every token callback sent so far, so
     // that an abort from a callback is seen before the next token: "stops within one token" holds even when
     // decoding is faster than the JS thread.

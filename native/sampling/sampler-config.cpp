@@ -15,6 +15,7 @@ SamplerConfig ParseSamplerConfig(const Napi::Object& obj) {
     c.seed = static_cast<uint32_t>(OptionalInt(obj, "seed", 0, 0, UINT32_MAX));
     c.jump_forward = OptionalBool(obj, "jumpForward", true);
     c.reference_sampler = OptionalBool(obj, "referenceSampler", false);
+    c.drafts = OptionalStringArray(obj, "drafts", 4096, 64 * 1024);
     return c;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <memory>
 
@@ -23,6 +24,8 @@ struct SamplerConfig {
     bool jump_forward = true;
     // llama.cpp's plain chain (grammar over all logits, then the rest): the reference the tests compare with.
     bool reference_sampler = false;
+    // Likely continuations for speculative jump-forward (see draft-proposer.h).
+    std::vector<std::string> drafts;
 };
 
 SamplerConfig ParseSamplerConfig(const Napi::Object& obj);

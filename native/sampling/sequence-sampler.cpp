@@ -22,7 +22,8 @@ SequenceSampler::SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, S
       n_vocab_(llama_vocab_n_tokens(vocab)),
       top_k_(top_k),
       split_(grammar != nullptr && !reference),
-      jump_forward_(jump_forward) {
+      jump_forward_(jump_forward),
+      reference_(reference) {
     if (split_) {
         grammar_ = std::move(grammar);
         rest_ = std::move(rest);
@@ -146,6 +147,20 @@ llama_token SequenceSampler::Sample(llama_context* ctx, int32_t idx) {
     llama_sampler_apply(rest_.get(), &arr);
     if (arr.selected < 0 || static_cast<size_t>(arr.selected) >= arr.size) return LLAMA_TOKEN_NULL;
     return Accept(arr.data[arr.selected].id);
+}
+
+size_t SequenceSampler::GrammarAllowedPrefix(const std::vector<llama_token>& tokens) const {
+    if (!split_) return tokens.size();
+    SamplerPtr copy(llama_sampler_clone(grammar_.get()));
+    if (!copy) return 0;
+    for (size_t i = 0; i < tokens.size(); i++) {
+        llama_token_data one{tokens[i], 0.0f, 0.0f};
+        llama_token_data_array arr{&one, 1, -1, false};
+        llama_sampler_apply(copy.get(), &arr);
+        if (std::isinf(one.logit)) return i;
+        llama_sampler_accept(copy.get(), tokens[i]);
+    }
+    return tokens.size();
 }
 
 llama_token SequenceSampler::NextForced() {

@@ -30,6 +30,11 @@ class SequenceSampler {
     llama_token NextForced();
     // True when the grammar allows nothing at all (a dead end).
     bool DeadEnd() const { return allowed_valid_ && allowed_.empty(); }
+    // How many of tokens, in order, the grammar would accept from here (all of them without a grammar).
+    // Nothing is accepted: a draft is checked on a copy of the grammar.
+    size_t GrammarAllowedPrefix(const std::vector<llama_token>& tokens) const;
+    // Whether drafts may be proposed (jump-forward on, not the reference chain).
+    bool Speculates() const { return jump_forward_ && !reference_; }
 
  private:
     void ComputeAllowed();
@@ -50,6 +55,7 @@ class SequenceSampler {
     SamplerPtr plain_;  // grammar + rest as one chain, when not split
     bool split_;
     bool jump_forward_;
+    bool reference_;
     std::vector<llama_token_data> cur_;
     std::vector<llama_token_data> cand_;
     std::vector<llama_token_data> picked_;

@@ -27,6 +27,27 @@ std::string OptionalString(const Napi::Object& obj, const char* key, const std::
     return v.As<Napi::String>().Utf8Value();
 }
 
+std::vector<std::string> OptionalStringArray(const Napi::Object& obj, const char* key, size_t max_items, size_t max_bytes) {
+    Napi::Value v = obj.Get(key);
+    if (v.IsUndefined() || v.IsNull()) return {};
+    if (!v.IsArray()) ThrowType(obj.Env(), std::string("option '") + key + "' must be an array of strings");
+    auto arr = v.As<Napi::Array>();
+    if (arr.Length() > max_items) {
+        ThrowRange(obj.Env(), std::string("option '") + key + "' takes at most " + std::to_string(max_items) + " strings");
+    }
+    std::vector<std::string> out;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Value item = arr.Get(i);
+        if (!item.IsString()) ThrowType(obj.Env(), std::string("option '") + key + "[" + std::to_string(i) + "]' must be a string");
+        out.push_back(item.As<Napi::String>().Utf8Value());
+        if (out.back().size() > max_bytes) {
+            ThrowRange(obj.Env(), std::string("option '") + key + "[" + std::to_string(i) + "]' is longer than " +
+                                      std::to_string(max_bytes) + " bytes");
+        }
+    }
+    return out;
+}
+
 double OptionalNumber(const Napi::Object& obj, const char* key, double fallback, double min, double max) {
     Napi::Value v = obj.Get(key);
     if (v.IsUndefined() || v.IsNull()) return fallback;
