@@ -13,6 +13,8 @@ export interface OursRun {
   promptTokens: number;
   imageTokens: number;
   forwardPasses: { prefill: number; decode: number };
+  forcedTokens?: number;
+  draftTokens?: { proposed: number; accepted: number };
   timings: { imageMs: number; promptMs: number; decodeMs: number; totalMs: number };
 }
 

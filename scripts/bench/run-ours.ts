@@ -28,6 +28,8 @@ export interface OursSpec {
   flashAttention?: 'on' | 'off' | 'auto';
   /** grammar jump-forward (our default: on); off = plain constrained decoding, one forward pass per token */
   jumpForward?: boolean;
+  /** likely continuations for speculative jump-forward (LlavaGuard passes verdictDrafts(policy)) */
+  drafts?: string[];
   /** add BOS etc. (LLaMA/Vicuna prompts); default false */
   addSpecial?: boolean;
   /** how many timed generations in this process (the first is the one compared; later ones are warm) */
@@ -78,6 +80,7 @@ for (let i = 0; i < (spec.repeat ?? 1); i++) {
     seed: spec.seed,
     maxTokens: spec.maxTokens,
     ...(spec.jumpForward !== undefined ? { jumpForward: spec.jumpForward } : {}),
+    ...(spec.drafts !== undefined ? { drafts: spec.drafts } : {}),
   });
   const wallMs = performance.now() - t1;
   const cpu = process.cpuUsage(c1);
@@ -92,6 +95,7 @@ for (let i = 0; i < (spec.repeat ?? 1); i++) {
     imageTokens: r.imageTokens,
     forwardPasses: r.forwardPasses,
     forcedTokens: r.forcedTokens,
+    draftTokens: r.draftTokens,
     timings: r.timings,
   });
 }
