@@ -22,7 +22,7 @@ import { measureFlashAttention, resolveFlashAttention, textWorkload, type FlashA
 const PROBE_PROMPT_TOKENS = 1857;
 const PROBE_GENERATED_TOKENS = 64;
 /** The CPU's default micro-batch (see VisionContextOptions.ubatchSize). */
-const CPU_UBATCH = 128;
+export const CPU_UBATCH = 128;
 
 export interface VisionContextOptions {
     /** KV cells per sequence. Default 4096. */

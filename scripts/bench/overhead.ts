@@ -47,6 +47,7 @@ import { parseArgs } from 'node:util';
 import { makeShapedModel, type ShapedModelId, type ShapedWeightType } from '../../gguf/shapes.js';
 import { cachedTestModel } from '../../gguf/tiny-models.js';
 import { ONEVISION_QWEN, MTMD_MEDIA_MARKER } from '../../lib/chat/index.js';
+import { CPU_UBATCH } from '../../lib/evaluation/VisionContext.js';
 import { Policy } from '../../lib/policy/index.js';
 import { quantizeModel } from '../../lib/tools/quantize.js';
 import { buildVerdictGrammar, verdictDrafts } from '../../lib/verdict/index.js';
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
       log('modes: full / rationale: false / score through LlavaGuard ...');
       modes = await runModes(S, pair, image);
       log('floor: llama-bench prefill ...');
-      floor = await measureFloor(S, pair.model, Math.round(ours.promptTokens), Math.min(ours.imageMs, cli.imageMs));
+      floor = await measureFloor(S, pair.model, Math.round(ours.promptTokens), Math.min(ours.imageMs, cli.imageMs), CPU_UBATCH);
       checkpoint({ ours, cli, fullVsMtmdCli, defaultsVsMtmdCliDefaults, modes, floor });
     }
     let throughput: ThroughputFigures[] | undefined;
