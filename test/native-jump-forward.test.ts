@@ -64,25 +64,29 @@ for (const family of FAMILIES) {
         t.ok(r.forwardPasses.decode < r.tokens.length, `${r.forwardPasses.decode} forward passes for ${r.tokens.length} tokens`);
     });
 
-    t.test(`${family}: rejected drafts leave greedy and sampled output unchanged`, async (t) => {
+    t.test(`${family}: rejected drafts leave greedy and sampled output unchanged, and a context stops proposing them`, async (t) => {
         const model = await tinyModel(family);
         await using ctx = await model.createContext({ contextSize: 4096, ubatchSize: 1 });
         const prompt = { text: imagePrompt(model), images: [patternImage(24, 24, 5)] };
-        for (const temperature of [0, 1]) {
-            const settings = { prompt, seed: 11, temperature, maxTokens: 40 };
+        let proposed = 0;
+        for (let run = 0; run < 12; run++) {
+            const settings = { prompt, seed: 11 + run, temperature: run % 2, maxTokens: 40 };
             const plain = await ctx.generate({ ...settings, jumpForward: false });
             // Wrong guesses everywhere: every suffix of the output starts one of these.
             const wrong = [...new Set([...plain.text])].map((c) => `${c}zzqx zzqx zzqx`);
             const r = await ctx.generate({ ...settings, drafts: wrong });
-            t.same([...r.tokens], [...plain.tokens], `temperature ${temperature}: same tokens`);
-            t.ok(r.draftTokens.proposed > 0, `${r.draftTokens.proposed} draft tokens proposed`);
+            t.same([...r.tokens], [...plain.tokens], `run ${run}, temperature ${settings.temperature}: same tokens`);
             t.equal(r.draftTokens.accepted, 0);
-            t.ok(r.forwardPasses.decode <= plain.forwardPasses.decode, 'no forward pass more than without drafts');
+            t.ok(r.draftTokens.proposed <= 4, `${r.draftTokens.proposed} draft tokens: two short drafts, then none`);
+            if (proposed >= 32) t.equal(r.draftTokens.proposed, 0, `after ${proposed} unconfirmed draft tokens the context proposes none`);
+            if (run === 0) t.ok(r.draftTokens.proposed > 0, 'drafts proposed on a new context');
+            proposed += r.draftTokens.proposed;
         }
+        t.ok(proposed >= 32, `${proposed} draft tokens proposed in all`);
     });
 }
 
-t.test('drafts the model confirms: a whole run in one forward pass, token for token plain decoding', async (t) => {
+t.test('drafts the model confirms: a whole run in a few forward passes, token for token plain decoding', async (t) => {
     const model = await tinyModel('onevision');
     await using ctx = await model.createContext({ contextSize: 4096, ubatchSize: 1 });
     // Greedy unconstrained text of this random model repeats one word: its own text, tokenized canonically,
@@ -90,11 +94,17 @@ t.test('drafts the model confirms: a whole run in one forward pass, token for to
     const settings = { prompt: { text: imagePrompt(model), images: [patternImage(24, 24, 0)] }, seed: 0, temperature: 0, maxTokens: 60 };
     const plain = await ctx.generate({ ...settings, jumpForward: false });
     t.equal(plain.forwardPasses.decode, plain.tokens.length - 1, 'one forward pass per token without drafts');
-    const r = await ctx.generate({ ...settings, drafts: [plain.text] });
-    t.same([...r.tokens], [...plain.tokens], 'same tokens');
-    t.equal(r.text, plain.text);
-    t.ok(r.draftTokens.accepted >= plain.tokens.length - 3, `${r.draftTokens.accepted} of ${r.draftTokens.proposed} draft tokens confirmed`);
-    t.ok(r.forwardPasses.decode <= 3, `${r.forwardPasses.decode} forward passes for ${r.tokens.length} tokens`);
+    // A new context starts with short drafts and doubles them while they are confirmed whole.
+    const first = await ctx.generate({ ...settings, drafts: [plain.text] });
+    t.same([...first.tokens], [...plain.tokens], 'same tokens');
+    t.equal(first.text, plain.text);
+    t.ok(first.draftTokens.accepted >= plain.tokens.length - 8, `${first.draftTokens.accepted} of ${first.draftTokens.proposed} draft tokens confirmed`);
+    t.ok(first.forwardPasses.decode <= 8, `${first.forwardPasses.decode} forward passes for ${first.tokens.length} tokens`);
+    // The context's record now says this model confirms drafts: full-length ones from the start.
+    const later = await ctx.generate({ ...settings, drafts: [plain.text] });
+    t.same([...later.tokens], [...plain.tokens], 'same tokens');
+    t.ok(later.forwardPasses.decode < first.forwardPasses.decode, `${later.forwardPasses.decode} forward passes on the next run`);
+    t.ok(later.forwardPasses.decode <= 3);
     const again = await ctx.generate({ ...settings, drafts: [plain.text], jumpForward: false });
     t.equal(again.draftTokens.proposed, 0, 'no drafts without jump-forward');
     const reference = await ctx.generate({ ...settings, drafts: [plain.text], referenceSampler: true });

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "../model/model-resources.h"
+#include "../sampling/draft-budget.h"
 #include "../util/handles.h"
 
 namespace lg {
@@ -16,6 +17,8 @@ struct ContextResources {
     std::atomic<bool> closing{false};
     // Raised flag of the operation now running, read by llama_decode's abort callback (CPU backends).
     std::atomic<std::atomic<bool>*> current_abort{nullptr};
+    // Only touched by the operation holding the context (BusyLease).
+    DraftRecord drafts;
 
     static bool AbortCallback(void* data) {
         auto* self = static_cast<ContextResources*>(data);

@@ -22,11 +22,6 @@ const char* StopReasonName(StopReason r) {
     return "error";
 }
 
-// A draft is at most this long (a verdict's longest literal run is ~20 tokens), and none is proposed after
-// this many in a row of which nothing was confirmed.
-constexpr size_t kMaxDraftTokens = 32;
-constexpr int32_t kMaxDraftsMissed = 3;
-
 struct TokenEvent {
     uint32_t request;
     llama_token token;
@@ -183,11 +178,10 @@ bool GenerateWorker::Continue(size_t i, llama_token tok, size_t max_forced) {
 void GenerateWorker::ProposeDraft(size_t i, size_t room) {
     GenerateRequest& r = requests_[i];
     GenerateOutcome& out = outcomes_[i];
-    // Rejected drafts cost compute (a prompt token's worth each): a model that keeps disagreeing gets none.
-    if (!r.drafts || !r.sampler->Speculates() || out.drafts_missed >= kMaxDraftsMissed) return;
+    if (!r.drafts || !r.sampler->Speculates() || out.draft_budget.Limit() == 0) return;
     const size_t left = static_cast<size_t>(r.max_tokens) - std::min(static_cast<size_t>(r.max_tokens), out.tokens.size());
     const auto t0 = std::chrono::steady_clock::now();
-    out.draft = r.drafts->Propose(out.text, std::min({room, left, kMaxDraftTokens}));
+    out.draft = r.drafts->Propose(out.text, std::min({room, left, out.draft_budget.Limit()}));
     out.draft.resize(r.sampler->GrammarAllowedPrefix(out.draft));
     out.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -221,7 +215,7 @@ bool GenerateWorker::Verify(size_t i, int32_t idx, size_t max_forced) {
     if (!draft.empty()) {
         out.draft_proposed += static_cast<int32_t>(draft.size());
         out.draft_accepted += static_cast<int32_t>(confirmed);
-        out.drafts_missed = confirmed == 0 ? out.drafts_missed + 1 : 0;
+        out.draft_budget.Record(draft.size(), confirmed);
     }
     return live && Continue(i, tok, max_forced);
 }
@@ -233,6 +227,7 @@ void GenerateWorker::Execute() {
     // Forced runs of all sequences together must fit one batch.
     const size_t max_forced = std::max<size_t>(1, llama_n_batch(ctx.ctx.get()) / requests_.size()) - 1;
     std::vector<size_t> live;
+    for (GenerateOutcome& out : outcomes_) out.draft_budget = DraftBudget(ctx.drafts);
     for (size_t i = 0; i < requests_.size(); i++) {
         GenerateRequest& r = requests_[i];
         GenerateOutcome& out = outcomes_[i];
@@ -254,6 +249,10 @@ void GenerateWorker::Execute() {
         if (SampleAndForce(i, -1, max_forced)) live.push_back(i);
     }
     DecodeLoop(live);
+    for (const GenerateOutcome& out : outcomes_) {
+        ctx.drafts.proposed += out.draft_proposed;
+        ctx.drafts.confirmed += out.draft_accepted;
+    }
     if (has_on_token_) on_token_.Release();
 }
 

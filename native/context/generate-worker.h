@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../sampling/abort-handle.h"
+#include "../sampling/draft-budget.h"
 #include "../sampling/draft-proposer.h"
 #include "../sampling/sequence-sampler.h"
 #include "busy-lease.h"
@@ -43,7 +44,7 @@ struct GenerateOutcome {
     int32_t forced_tokens = 0;   // tokens the grammar forced (appended without sampling)
     int32_t draft_proposed = 0;  // draft tokens evaluated
     int32_t draft_accepted = 0;  // of those, confirmed by sampling
-    int32_t drafts_missed = 0;   // drafts in a row of which sampling confirmed nothing
+    DraftBudget draft_budget{DraftRecord{}};
     llama_pos n_past = 0;
     std::string text;                  // generated so far, as bytes
     std::vector<llama_token> pending;  // accepted, not yet decoded

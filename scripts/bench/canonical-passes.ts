@@ -4,7 +4,9 @@
 // vocabulary, then the decode steps the generate loop takes when sampling picks those tokens: each step
 // evaluates the sampled token and the draft proposed after it, and keeps the draft as far as it matches.
 // The proposal mirrors native/sampling/draft-proposer.cpp (longest suffix of the text that begins some
-// drafts; their common rest; the canonical tokens after an aligned boundary, else the rest tokenized).
+// drafts; their common rest; the canonical tokens after an aligned boundary, else the rest tokenized), the
+// draft length native/sampling/draft-budget.h (a new context: 2 tokens, doubled after each draft confirmed
+// whole; a context whose model confirmed drafts: 32).
 //
 //   node --import @tapjs/typescript/import scripts/bench/canonical-passes.ts [model.gguf]
 import path from 'node:path';
@@ -56,15 +58,17 @@ const EOG = -1;
  * Decode steps after the prefill (whose logits give the first token) for a model sampling exactly `tokens`
  * and then end-of-generation; grammar-forced single tokens are not counted as free, so this is an upper bound.
  */
-function decodeSteps(tokens: number[]): number {
+function decodeSteps(tokens: number[], firstLimit: number): number {
+  let limit = firstLimit;
   const sampled = [...tokens, EOG];
   let text = bytes(sampled[0]!);
   let i = 1;
   let steps = 0;
   while (i < sampled.length) {
-    const draft = propose(text);
+    const draft = propose(text).slice(0, limit);
     let confirmed = 0;
     while (confirmed < draft.length && draft[confirmed] === sampled[i + confirmed]) confirmed++;
+    if (draft.length > 0 && confirmed === draft.length) limit = Math.min(32, limit * 2);
     steps++;
     // the confirmed draft tokens, then the token sampled after them from the same step's logits
     for (let j = 0; j <= confirmed && i < sampled.length; j++, i++) {
@@ -75,16 +79,18 @@ function decodeSteps(tokens: number[]): number {
 }
 
 const sentence = 'The image shows people at a park having a picnic, with no harmful, violent or explicit content. ';
-console.log('| rating | rationale (chars) | generated tokens (canonical) | forward passes with drafts | per generated token | without drafts |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log('| rating | rationale (chars) | generated tokens (canonical) | forward passes, first verdict on a context | per token | forward passes, later verdicts | per token | without drafts |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const chars of [0, 100, 160, 300, 500]) {
   const rationale = sentence.repeat(Math.ceil(chars / sentence.length) + 1).slice(0, chars);
   for (const [rating, category] of [['Safe', 'NA: None applying'], ['Unsafe', 'O2: Violence, Harm, or Cruelty']] as const) {
     const text = `{\n    "rating": "${rating}",\n    "category": "${category}",\n    "rationale": "${rationale}"\n}`;
     const tokens = tokenize(text);
     // as the bench counts: decode steps over generated tokens (end-of-generation not among them)
-    const steps = decodeSteps(tokens);
-    console.log(`| ${rating} | ${chars} | ${tokens.length} | ${steps} | ${(steps / tokens.length).toFixed(3)} | ${tokens.length} |`);
+    const first = decodeSteps(tokens, 2);
+    const later = decodeSteps(tokens, 32);
+    const per = (n: number) => (n / tokens.length).toFixed(3);
+    console.log(`| ${rating} | ${chars} | ${tokens.length} | ${first} | ${per(first)} | ${later} | ${per(later)} | ${tokens.length} |`);
   }
 }
 await model.close();
