@@ -56,7 +56,7 @@ Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
             Napi::Value sampler = o.Get("sampler");
             const SamplerConfig config =
                 ParseSamplerConfig(sampler.IsObject() ? sampler.As<Napi::Object>() : Napi::Object::New(env));
-            r.sampler = BuildSampler(env, ctx.model->vocab, config);
+            r.sampler = BuildSampler(env, ctx.model->vocab, config, ctx.model->tokens_by_first_byte);
             r.max_tokens = static_cast<int32_t>(OptionalInt(o, "maxTokens", 256, 0, 1 << 20));
             if (!config.drafts.empty()) r.drafts = std::make_unique<DraftProposer>(ctx.model->vocab, config.drafts);
             r.abort = AbortHandle::FromValue(o.Get("abort"));

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "../sampling/sequence-sampler.h"
 #include "../util/flash-attn.h"
 #include "../util/js-args.h"
 #include "../util/log-capture.h"
@@ -91,6 +92,7 @@ void LoadModelWorker::Execute() {
         return;
     }
     res->vocab = llama_model_get_vocab(res->model.get());
+    res->tokens_by_first_byte = FirstByteIndex::Build(res->vocab, SequenceSampler::kProbeIds);
 
     if (!options_.mmproj_path.empty()) {
         BeginLogScope();

@@ -1,8 +1,10 @@
 // What a loaded model owns. Shared (shared_ptr) by the JS model object, its contexts and running workers,
 // so closing the model while a context still uses it cannot free memory under that context.
 #pragma once
+#include <memory>
 #include <string>
 
+#include "../sampling/first-byte-index.h"
 #include "../util/handles.h"
 
 namespace lg {
@@ -11,6 +13,7 @@ struct ModelResources {
     ModelPtr model;  // declared first: destroyed last, after mtmd which points into it
     MtmdPtr mtmd;
     const llama_vocab* vocab = nullptr;
+    std::shared_ptr<const FirstByteIndex> tokens_by_first_byte;  // may be null
     std::string model_path;
     std::string mmproj_path;
 };

@@ -19,7 +19,8 @@ SamplerConfig ParseSamplerConfig(const Napi::Object& obj) {
     return c;
 }
 
-std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config) {
+std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config,
+                                              std::shared_ptr<const FirstByteIndex> index) {
     llama_sampler_chain_params params = llama_sampler_chain_default_params();
     params.no_perf = true;
     SamplerPtr grammar;
@@ -39,7 +40,7 @@ std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* 
     }
     const int32_t top_k = config.temperature <= 0.0f ? 1 : config.top_k;
     return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), top_k, config.jump_forward,
-                                             config.reference_sampler);
+                                             config.reference_sampler, std::move(index));
 }
 
 }  // namespace lg

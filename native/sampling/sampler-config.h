@@ -30,6 +30,7 @@ struct SamplerConfig {
 
 SamplerConfig ParseSamplerConfig(const Napi::Object& obj);
 // Throws a JS error (with llama.cpp's reason) when the grammar does not parse.
-std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config);
+std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* vocab, const SamplerConfig& config,
+                                              std::shared_ptr<const FirstByteIndex> index);
 
 }  // namespace lg

@@ -7,9 +7,6 @@
 namespace lg {
 
 namespace {
-// Enough for a verdict grammar's free-text states, where most short tokens are allowed; in its literal states
-// the probe finds fewer and the full allowed set is computed, which is then small and reused by Sample.
-constexpr int32_t kProbeIds = 2048;
 constexpr int32_t kProbeChunk = 256;
 // Candidates checked in descending-logit order before falling back to the full allowed set.
 constexpr size_t kTopCandidates = 1024;
@@ -17,8 +14,9 @@ constexpr size_t kTopChunk = 64;
 }  // namespace
 
 SequenceSampler::SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k,
-                                 bool jump_forward, bool reference)
+                                 bool jump_forward, bool reference, std::shared_ptr<const FirstByteIndex> index)
     : vocab_(vocab),
+      index_(std::move(index)),
       n_vocab_(llama_vocab_n_tokens(vocab)),
       top_k_(top_k),
       split_(grammar != nullptr && !reference),
@@ -41,6 +39,19 @@ void SequenceSampler::ComputeAllowed() {
     for (llama_token t = 0; t < n_vocab_; t++) cur_[t] = llama_token_data{t, 0.0f, 0.0f};
     llama_token_data_array arr{cur_.data(), cur_.size(), -1, false};
     llama_sampler_apply(grammar_.get(), &arr);
+    SetAllowed(arr);
+}
+
+void SequenceSampler::ComputeAllowedLike(llama_token only) {
+    cur_.clear();
+    for (llama_token t : index_->SameFirstByte(only)) cur_.push_back({t, 0.0f, 0.0f});
+    for (llama_token t : index_->Eog()) cur_.push_back({t, 0.0f, 0.0f});
+    llama_token_data_array arr{cur_.data(), cur_.size(), -1, false};
+    llama_sampler_apply(grammar_.get(), &arr);
+    SetAllowed(arr);
+}
+
+void SequenceSampler::SetAllowed(const llama_token_data_array& arr) {
     allowed_.clear();
     allowed_mask_.assign(static_cast<size_t>(n_vocab_), 0);
     for (size_t i = 0; i < arr.size; i++) {
@@ -49,6 +60,8 @@ void SequenceSampler::ComputeAllowed() {
             allowed_mask_[static_cast<size_t>(arr.data[i].id)] = 1;
         }
     }
+    // Ascending ids, as a pass over the whole vocabulary lists them.
+    std::sort(allowed_.begin(), allowed_.end());
     allowed_valid_ = true;
 }
 
@@ -67,17 +80,18 @@ void SequenceSampler::FilterAllowed() {
                 cand_.end());
 }
 
-bool SequenceSampler::ProbeFindsChoice() {
+int SequenceSampler::ProbeAllowed(llama_token* only) {
     const int32_t end = std::min(n_vocab_, kProbeIds);
     size_t found = 0;
     for (int32_t start = 0; start < end; start += kProbeChunk) {
         cand_.clear();
         for (llama_token t = start; t < std::min(end, start + kProbeChunk); t++) cand_.push_back({t, 0.0f, 0.0f});
         FilterAllowed();
+        if (found == 0 && !cand_.empty()) *only = cand_[0].id;
         found += cand_.size();
-        if (found >= 2) return true;
+        if (found >= 2) return 2;
     }
-    return false;
+    return static_cast<int>(found);
 }
 
 bool SequenceSampler::CollectTopAllowed(const float* logits) {
@@ -165,8 +179,11 @@ size_t SequenceSampler::GrammarAllowedPrefix(const std::vector<llama_token>& tok
 
 llama_token SequenceSampler::NextForced() {
     if (!split_ || !jump_forward_) return LLAMA_TOKEN_NULL;
-    if (ProbeFindsChoice()) return LLAMA_TOKEN_NULL;
-    ComputeAllowed();
+    llama_token only = LLAMA_TOKEN_NULL;
+    const int found = ProbeAllowed(&only);
+    if (found >= 2) return LLAMA_TOKEN_NULL;
+    if (found == 1 && index_) ComputeAllowedLike(only);
+    else ComputeAllowed();
     if (allowed_.size() != 1) return LLAMA_TOKEN_NULL;
     const llama_token token = allowed_[0];
     // Plain sampling would run the chain over one finite candidate: the dist sampler draws once.

@@ -10,18 +10,25 @@
 // order of exactly tied logits inside top-k; a forced token advances the dist sampler's RNG by the one draw
 // plain sampling takes. Without top-k, the full allowed set is used.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "../util/handles.h"
+#include "first-byte-index.h"
 
 namespace lg {
 
 class SequenceSampler {
  public:
+    // Enough for a verdict grammar's free-text states, where most short tokens are allowed; in its literal states
+    // the probe finds fewer and the allowed set is computed, which is then small and reused by Sample.
+    static constexpr int32_t kProbeIds = 2048;
+
     // grammar may be null. top_k: the chain's top-k (1 for greedy, 0 for none). reference=true keeps
     // llama.cpp's plain chain (grammar first, over all logits) for comparison; jump-forward then is off too.
+    // index may be null (every allowed-set computation then checks the whole vocabulary).
     SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k, bool jump_forward,
-                    bool reference);
+                    bool reference, std::shared_ptr<const FirstByteIndex> index);
 
     // Samples from the logits at batch index idx and accepts the token. LLAMA_TOKEN_NULL on failure.
     llama_token Sample(llama_context* ctx, int32_t idx);
@@ -38,8 +45,13 @@ class SequenceSampler {
 
  private:
     void ComputeAllowed();
-    // True when at least two of the first token ids are allowed (so nothing can be forced).
-    bool ProbeFindsChoice();
+    // The allowed set when the probe found `only` as the one allowed token among the first ids: every
+    // allowed token then starts with its byte (the probe covers each byte's one-byte token), or ends generation.
+    void ComputeAllowedLike(llama_token only);
+    void SetAllowed(const llama_token_data_array& arr);
+    // How many of the first token ids are allowed, counting to 2 (two: nothing can be forced); *only is set
+    // to the allowed one when there is exactly one.
+    int ProbeAllowed(llama_token* only);
     // Fills picked_ with the top_k_ highest-logit allowed tokens, in descending order. False when they are not
     // among the first candidates checked (few tokens allowed): the caller then uses the full allowed set.
     bool CollectTopAllowed(const float* logits);
@@ -48,6 +60,7 @@ class SequenceSampler {
     llama_token Accept(llama_token token);
 
     const llama_vocab* vocab_;
+    std::shared_ptr<const FirstByteIndex> index_;
     int32_t n_vocab_;
     int32_t top_k_;
     SamplerPtr grammar_;
