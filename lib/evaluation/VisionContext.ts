@@ -80,7 +80,9 @@ export interface SamplingOptions {
      * vocabulary's canonical tokens, is evaluated in one batch with the next step; sampling then runs at each of
      * its positions as plain decoding would, and the draft is kept only as far as it picked the same tokens. So
      * the output does not change (the same caveat on micro-batches as jumpForward), and a model that writes the
-     * canonical spelling (as one trained on the format does) needs one forward pass for each such run.
+     * canonical spelling (as one trained on the format does) needs one forward pass for each such run. Rejected
+     * draft tokens cost compute, so the context budgets them: short drafts until its model has confirmed some
+     * (then full length), none once it has rejected most.
      */
     drafts?: readonly string[];
     /**
