@@ -150,7 +150,7 @@ llama_token SequenceSampler::Sample(llama_context* ctx, int32_t idx) {
     if (top_only) {
         arr = llama_token_data_array{picked_.data(), picked_.size(), -1, true};
     } else {
-        if (!allowed_valid_) ComputeAllowed();
+        if (!allowed_valid_) ComputeAllowedProbed();
         if (allowed_.empty()) return LLAMA_TOKEN_NULL;
         cur_.resize(static_cast<size_t>(n_vocab_));
         for (llama_token t = 0; t < n_vocab_; t++) {
@@ -175,6 +175,12 @@ size_t SequenceSampler::GrammarAllowedPrefix(const std::vector<llama_token>& tok
         llama_sampler_accept(copy.get(), tokens[i]);
     }
     return tokens.size();
+}
+
+void SequenceSampler::ComputeAllowedProbed() {
+    llama_token only = LLAMA_TOKEN_NULL;
+    if (index_ && ProbeAllowed(&only) == 1) ComputeAllowedLike(only);
+    else ComputeAllowed();
 }
 
 llama_token SequenceSampler::NextForced() {
