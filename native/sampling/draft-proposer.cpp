@@ -8,25 +8,19 @@ DraftProposer::DraftProposer(const llama_vocab* vocab, const std::vector<std::st
     for (const std::string& d : drafts) {
         if (d.empty()) continue;
         Entry e{d, {}, {}};
-        std::vector<llama_token> tokens(d.size() + 8);
-        const int32_t n = llama_tokenize(vocab_, d.data(), static_cast<int32_t>(d.size()), tokens.data(),
-                                         static_cast<int32_t>(tokens.size()), false, false);
-        if (n > 0) {
-            tokens.resize(static_cast<size_t>(n));
-            std::string spelled;
-            std::vector<size_t> ends;
-            for (llama_token t : tokens) {
-                spelled += Piece(t);
-                ends.push_back(spelled.size());
-            }
-            // SentencePiece tokenizers put a space in front of the text: the first token then covers it.
-            size_t shift = 0;
-            if (spelled.size() == d.size() + 1 && spelled[0] == ' ' && spelled.compare(1, d.size(), d) == 0) shift = 1;
-            if (shift == 1 || spelled == d) {
-                for (size_t& end : ends) end -= shift;
-                e.tokens = std::move(tokens);
-                e.ends = std::move(ends);
-            }
+        std::vector<llama_token> tokens = TokenizeRaw(d);
+        std::string spelled;
+        std::vector<size_t> ends;
+        for (llama_token t : tokens) {
+            spelled += Piece(t);
+            ends.push_back(spelled.size());
+        }
+        // SentencePiece tokenizers put a space in front of the text: the first token then covers it.
+        const bool space_prefixed = spelled.size() == d.size() + 1 && spelled[0] == ' ' && spelled.compare(1, d.size(), d) == 0;
+        if (!tokens.empty() && (space_prefixed || spelled == d)) {
+            for (size_t& end : ends) end -= space_prefixed ? 1 : 0;
+            e.tokens = std::move(tokens);
+            e.ends = std::move(ends);
         }
         longest_ = std::max(longest_, d.size());
         entries_.push_back(std::move(e));
@@ -39,12 +33,17 @@ std::string DraftProposer::Piece(llama_token token) const {
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
-std::vector<llama_token> DraftProposer::Tokenize(const std::string& s) const {
+std::vector<llama_token> DraftProposer::TokenizeRaw(const std::string& s) const {
     std::vector<llama_token> tokens(s.size() + 8);
     const int32_t n = llama_tokenize(vocab_, s.data(), static_cast<int32_t>(s.size()), tokens.data(),
                                      static_cast<int32_t>(tokens.size()), false, false);
     if (n <= 0) return {};
     tokens.resize(static_cast<size_t>(n));
+    return tokens;
+}
+
+std::vector<llama_token> DraftProposer::Tokenize(const std::string& s) const {
+    std::vector<llama_token> tokens = TokenizeRaw(s);
     std::string spelled;
     for (llama_token t : tokens) spelled += Piece(t);
     if (spelled != s) return {};
