@@ -6,6 +6,7 @@
 #include "../sampling/sampler-config.h"
 #include "../util/js-args.h"
 #include "../util/log-capture.h"
+#include "../util/token-piece.h"
 #include "evaluate-worker.h"
 
 namespace lg {
@@ -117,9 +118,7 @@ bool GenerateWorker::Accept(size_t i, llama_token token) {
         return false;
     }
     out.tokens.push_back(token);
-    char buf[256];
-    const int32_t n = llama_token_to_piece(lease_->model->vocab, token, buf, sizeof(buf), 0, false);
-    const std::string piece(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    const std::string piece = TokenPiece(lease_->model->vocab, token, false);
     out.text += piece;
     Emit(i, token, piece);
     WaitDelivered();

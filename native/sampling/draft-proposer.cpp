@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "../util/token-piece.h"
+
 namespace lg {
 
 DraftProposer::DraftProposer(const llama_vocab* vocab, const std::vector<std::string>& drafts) : vocab_(vocab) {
@@ -12,7 +14,7 @@ DraftProposer::DraftProposer(const llama_vocab* vocab, const std::vector<std::st
         std::string spelled;
         std::vector<size_t> ends;
         for (llama_token t : tokens) {
-            spelled += Piece(t);
+            spelled += TokenPiece(vocab_, t, false);
             ends.push_back(spelled.size());
         }
         // SentencePiece tokenizers put a space in front of the text: the first token then covers it.
@@ -27,12 +29,6 @@ DraftProposer::DraftProposer(const llama_vocab* vocab, const std::vector<std::st
     }
 }
 
-std::string DraftProposer::Piece(llama_token token) const {
-    char buf[256];
-    const int32_t n = llama_token_to_piece(vocab_, token, buf, sizeof(buf), 0, false);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
 std::vector<llama_token> DraftProposer::TokenizeRaw(const std::string& s) const {
     std::vector<llama_token> tokens(s.size() + 8);
     const int32_t n = llama_tokenize(vocab_, s.data(), static_cast<int32_t>(s.size()), tokens.data(),
@@ -45,7 +41,7 @@ std::vector<llama_token> DraftProposer::TokenizeRaw(const std::string& s) const 
 std::vector<llama_token> DraftProposer::Tokenize(const std::string& s) const {
     std::vector<llama_token> tokens = TokenizeRaw(s);
     std::string spelled;
-    for (llama_token t : tokens) spelled += Piece(t);
+    for (llama_token t : tokens) spelled += TokenPiece(vocab_, t, false);
     if (spelled != s) return {};
     return tokens;
 }

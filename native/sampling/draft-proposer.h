@@ -32,7 +32,6 @@ class DraftProposer {
     std::vector<llama_token> Tokenize(const std::string& s) const;
     // The tokenizer's tokens for s (no special tokens), whatever they spell; empty on failure.
     std::vector<llama_token> TokenizeRaw(const std::string& s) const;
-    std::string Piece(llama_token token) const;
 
     const llama_vocab* vocab_;
     std::vector<Entry> entries_;

@@ -179,7 +179,12 @@ size_t SequenceSampler::GrammarAllowedPrefix(const std::vector<llama_token>& tok
 
 void SequenceSampler::ComputeAllowedProbed() {
     llama_token only = LLAMA_TOKEN_NULL;
-    if (index_ && ProbeAllowed(&only) == 1) ComputeAllowedLike(only);
+    const int found = ProbeAllowed(&only);
+    ComputeAllowedAfterProbe(found, only);
+}
+
+void SequenceSampler::ComputeAllowedAfterProbe(int found, llama_token only) {
+    if (found == 1 && index_) ComputeAllowedLike(only);
     else ComputeAllowed();
 }
 
@@ -188,8 +193,7 @@ llama_token SequenceSampler::NextForced() {
     llama_token only = LLAMA_TOKEN_NULL;
     const int found = ProbeAllowed(&only);
     if (found >= 2) return LLAMA_TOKEN_NULL;
-    if (found == 1 && index_) ComputeAllowedLike(only);
-    else ComputeAllowed();
+    ComputeAllowedAfterProbe(found, only);
     if (allowed_.size() != 1) return LLAMA_TOKEN_NULL;
     const llama_token token = allowed_[0];
     // Plain sampling would run the chain over one finite candidate: the dist sampler draws once.

@@ -49,7 +49,8 @@ class SequenceSampler {
     // allowed token then starts with its byte (the probe covers each byte's one-byte token), or ends generation.
     void ComputeAllowedLike(llama_token only);
     void SetAllowed(const llama_token_data_array& arr);
-    // The allowed set, by ComputeAllowedLike where a probe allows it, else over the whole vocabulary.
+    // The allowed set after a probe: by ComputeAllowedLike when it found one token, else over the whole vocabulary.
+    void ComputeAllowedAfterProbe(int found, llama_token only);
     void ComputeAllowedProbed();
     // How many of the first token ids are allowed, counting to 2 (two: nothing can be forced); *only is set
     // to the allowed one when there is exactly one.
