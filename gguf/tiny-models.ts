@@ -25,7 +25,7 @@ export type TinyFamily = 'llava15' | 'onevision';
 export type TinyWeightType = 'f32' | 'f16' | 'q8_0';
 
 /** Bump when the generated files change, so cachedTestModel regenerates stale caches. */
-export const TINY_MODEL_GENERATOR_VERSION = 3;
+export const TINY_MODEL_GENERATOR_VERSION = 4;
 
 export interface TinyTextDims {
   arch: 'llama' | 'qwen2';

@@ -1,6 +1,9 @@
 // Small but complete vocabularies for the tiny test models: every byte has a token (so any
 // grammar is satisfiable and any text tokenizes), there are end-of-generation tokens, and a few
-// hundred multi-character pieces are reachable by the tokenizer's merges.
+// hundred multi-character pieces are reachable by the tokenizer's merges. Like a real vocabulary
+// they are larger than the sampler's probe of the first ids (sequence-sampler.h, 2048): filler
+// pieces of Latin-1 letters fill the ids after the bytes, so the pieces of the verdict's words lie
+// beyond the probe, while their merges rank last so no ASCII text tokenizes differently.
 
 export const TOKEN_TYPE = {
   NORMAL: 1,
@@ -42,6 +45,12 @@ const DIGITS = '0123456789';
 /** Multi-character JSON pieces (two or more symbols), as in real vocabularies. */
 const JSON_PIECES = ['{"', '":', '",', '"}', '":"', '","', '"]', '["', '{}', '[]', '},', '},{'];
 
+/** Filler pieces: the Latin-1 letters U+00C0..U+00FF, and pairs of them (the first 32 times all 64). */
+function fillerPieces(): string[][] {
+  const letters = Array.from({ length: 64 }, (_, i) => String.fromCodePoint(0xc0 + i));
+  return [...letters.map((c) => [c]), ...letters.slice(0, 32).flatMap((a) => letters.map((b) => [a, b]))];
+}
+
 function addChain(out: string[], seen: Set<string>, syms: string[]): void {
   // every prefix of length >= 2: each is (previous prefix) + (one symbol)
   let acc = syms[0];
@@ -75,6 +84,13 @@ export function makeSpmVocab(): TinyVocab {
       pieces.push(s);
     }
   };
+  // Fillers first (ids right after the bytes), scored below every other piece.
+  const fillers: string[] = [];
+  for (const syms of fillerPieces()) {
+    if (syms.length === 1) add(syms[0]);
+    else addChain(pieces, seen, syms);
+  }
+  fillers.push(...pieces.splice(0));
   add(SP);
   for (const ch of LETTERS + DIGITS + PUNCT) add(ch);
   for (const ch of LETTERS + DIGITS + '"{[') add(SP + ch);
@@ -86,6 +102,11 @@ export function makeSpmVocab(): TinyVocab {
     addChain(pieces, seen, [...w]);
   }
   const scores: number[] = tokens.map(() => 0);
+  fillers.forEach((p, i) => {
+    tokens.push(p);
+    tokenTypes.push(TOKEN_TYPE.NORMAL);
+    scores.push(-1e6 - i);
+  });
   pieces.forEach((p, i) => {
     tokens.push(p);
     tokenTypes.push(TOKEN_TYPE.NORMAL);
@@ -135,20 +156,24 @@ export function makeBpeVocab(): TinyVocab {
   const merges: string[] = [];
   const mergeSeen = new Set<string>();
   const mapStr = (s: string) => [...Buffer.from(s, 'utf8')].map((b) => byteChar.get(b)!);
-  const chain = (syms: string[]) => {
+  const chain = (syms: string[], into = merges) => {
     let acc = syms[0];
     for (let i = 1; i < syms.length; i++) {
       const m = `${acc} ${syms[i]}`;
       acc += syms[i];
       if (!mergeSeen.has(m) && !seen.has(acc)) {
         mergeSeen.add(m);
-        merges.push(m);
+        into.push(m);
         seen.add(acc);
         tokens.push(acc);
         tokenTypes.push(TOKEN_TYPE.NORMAL);
       }
     }
   };
+  // Fillers first (ids right after the bytes); their merges are ranked after all others below.
+  const fillerMerges: string[] = [];
+  // A pair merges its two letters' tokens (so BPE reaches it), ranked after the letters' own merges.
+  for (const syms of fillerPieces()) chain(syms.length === 1 ? mapStr(syms[0]) : syms.map((c) => mapStr(c).join('')), fillerMerges);
   const G = byteChar.get(0x20)!; // 'Ġ'
   const C = byteChar.get(0x0a)!; // 'Ċ'
   for (const ch of LETTERS + DIGITS + '"{[') chain([G, ch]);
@@ -160,6 +185,7 @@ export function makeBpeVocab(): TinyVocab {
     chain(mapStr(' ' + w));
     chain(mapStr(w));
   }
+  merges.push(...fillerMerges);
   const special: Record<string, number> = {};
   for (const s of ['<|endoftext|>', '<|im_start|>', '<|im_end|>']) {
     special[s] = tokens.length;

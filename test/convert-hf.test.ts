@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 
 import { convertHfModel, permuteQK } from '../gguf/convert/index.js';
 import { TINY_HF_DIMS, makeTinyHfFolder } from '../gguf/convert/tiny-hf.js';
+import { makeBpeVocab, makeSpmVocab } from '../gguf/tiny-vocab.js';
 import { decodeF16, decodeF32, readGgufFile, readTensorData, GgmlType, type GgufHeader } from '../gguf/index.js';
 import { VisionModel } from '../lib/evaluation/VisionModel.js';
 import { patternImage } from './helpers/models.js';
@@ -48,9 +49,10 @@ t.test('LLaVA-1.5 (legacy naming, tokenizer.model) converts to F16 and runs with
   t.equal(val(h, 'llama.attention.head_count_kv'), 1);
   t.equal(val(h, 'tokenizer.ggml.model'), 'llama');
   t.equal((val(h, 'tokenizer.ggml.tokens') as string[]).length, d.nVocab, 'padded to vocab_size');
-  t.equal((val(h, 'tokenizer.ggml.tokens') as string[])[883], '<image>');
-  t.equal((val(h, 'tokenizer.ggml.token_type') as number[])[883], 3, '<image> is CONTROL');
-  t.equal((val(h, 'tokenizer.ggml.tokens') as string[])[890], '[PAD890]');
+  const image = makeSpmVocab().tokens.length; // added after the tokenizer.model's pieces
+  t.equal((val(h, 'tokenizer.ggml.tokens') as string[])[image], '<image>');
+  t.equal((val(h, 'tokenizer.ggml.token_type') as number[])[image], 3, '<image> is CONTROL');
+  t.equal((val(h, 'tokenizer.ggml.tokens') as string[])[image + 7], `[PAD${image + 7}]`);
   t.match(val(h, 'tokenizer.chat_template'), /USER/);
   t.equal(tensor(h, 'blk.0.attn_q.weight')!.type, GgmlType.F16);
   t.equal(tensor(h, 'output_norm.weight')!.type, GgmlType.F32);
@@ -112,8 +114,8 @@ t.test('OneVision (Qwen2 + SigLIP, anyres, image_newline) converts and runs', as
   t.equal(val(h, 'tokenizer.ggml.model'), 'gpt2');
   t.equal(val(h, 'tokenizer.ggml.pre'), 'qwen2');
   t.ok((val(h, 'tokenizer.ggml.merges') as string[]).length > 100);
-  t.equal(val(h, 'tokenizer.ggml.eos_token_id'), 787);
-  t.equal(val(h, 'tokenizer.ggml.padding_token_id'), 785);
+  t.equal(val(h, 'tokenizer.ggml.eos_token_id'), makeBpeVocab().eosId);
+  t.equal(val(h, 'tokenizer.ggml.padding_token_id'), makeBpeVocab().padId);
   t.equal(val(h, 'tokenizer.ggml.add_bos_token'), false);
   t.notOk(tensor(h, 'output.weight'), 'tied embeddings: no output.weight');
   t.ok(tensor(h, 'blk.0.attn_q.bias'));

@@ -108,8 +108,8 @@ export interface TinyHfDims {
 }
 
 export const TINY_HF_DIMS: Record<'llava15' | 'onevision', TinyHfDims> = {
-  llava15: { nVocab: 896, nEmbd: 128, nHead: 2, nHeadKv: 1, nFf: 128, nLayer: 1, vEmbd: 32, vFf: 64, vLayer: 2, vHead: 1, imageSize: 16, patchSize: 8 },
-  onevision: { nVocab: 800, nEmbd: 128, nHead: 2, nHeadKv: 1, nFf: 128, nLayer: 1, vEmbd: 32, vFf: 64, vLayer: 2, vHead: 1, imageSize: 14, patchSize: 7 },
+  llava15: { nVocab: 3008, nEmbd: 128, nHead: 2, nHeadKv: 1, nFf: 128, nLayer: 1, vEmbd: 32, vFf: 64, vLayer: 2, vHead: 1, imageSize: 16, patchSize: 8 },
+  onevision: { nVocab: 2944, nEmbd: 128, nHead: 2, nHeadKv: 1, nFf: 128, nLayer: 1, vEmbd: 32, vFf: 64, vLayer: 2, vHead: 1, imageSize: 14, patchSize: 7 },
 };
 
 /** One checkpoint tensor before it has values: uniform with standard deviation `std` around `mean`. */
@@ -244,7 +244,7 @@ export async function makeTinyHfFolder(o: TinyHfOptions): Promise<Map<string, Hf
   const pins = [[14, 14], [14, 28], [28, 14], [28, 28]];
   const config = ov
     ? { architectures: ['LlavaOnevisionForConditionalGeneration'], model_type: 'llava_onevision', text_config: textConfig, vision_config: visionConfig, image_token_index: d.nVocab - 12, vision_feature_layer: -1, vision_feature_select_strategy: 'full', vision_aspect_ratio: 'anyres_max_9', image_grid_pinpoints: pins, projector_hidden_act: 'gelu', tie_word_embeddings: true }
-    : { architectures: ['LlavaForConditionalGeneration'], model_type: 'llava', text_config: textConfig, vision_config: visionConfig, image_token_index: 883, vision_feature_layer: -2, vision_feature_select_strategy: 'default', projector_hidden_act: 'gelu' };
+    : { architectures: ['LlavaForConditionalGeneration'], model_type: 'llava', text_config: textConfig, vision_config: visionConfig, image_token_index: makeSpmVocab().tokens.length, vision_feature_layer: -2, vision_feature_select_strategy: 'default', projector_hidden_act: 'gelu' };
   await fsp.writeFile(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   await fsp.writeFile(path.join(dir, 'preprocessor_config.json'), JSON.stringify(ov
     ? { image_processor_type: 'LlavaOnevisionImageProcessor', size: { height: d.imageSize, width: d.imageSize }, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], image_grid_pinpoints: pins }

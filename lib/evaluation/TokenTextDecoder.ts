@@ -10,9 +10,11 @@ export class TokenTextDecoder {
         return chunk;
     }
 
-    /** Flushes a trailing partial character (as U+FFFD) and returns the whole text. */
+    /**
+     * The whole text. A partial character at the end (a generation stopped inside a UTF-8 sequence) is left
+     * out, as no token's text carried it: the final text is always what the token texts concatenate to.
+     */
     finish(): string {
-        this.#text += this.#decoder.decode();
         return this.#text;
     }
 

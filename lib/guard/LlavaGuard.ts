@@ -3,7 +3,7 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
 import { VisionModel } from '../evaluation/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, jsonStringContent, parseVerdict, verdictDrafts } from '../verdict/index.js';
+import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, buildVerdictTokenGrammar, jsonStringContent, parseVerdict, verdictDrafts } from '../verdict/index.js';
 import { AbortError } from '../evaluation/errors.js';
 import { OptionScorer } from './option-scorer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';
@@ -238,7 +238,7 @@ export class LlavaGuard {
     #generateRequest(policy: Policy, options: Omit<AssessOptions, 'policy'>): Omit<GenerateOptions, 'prompt'> {
         const useGrammar = options.grammar ?? true;
         return {
-            grammar: useGrammar ? this.#grammarFor(policy, options.maxRationaleChars, options.rationale ?? true) : undefined,
+            grammar: useGrammar ? this.#grammarFor(policy, options) : undefined,
             drafts: useGrammar ? this.#draftsFor(policy, options.rationale ?? true) : undefined,
             seed: options.seed,
             temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
@@ -306,11 +306,16 @@ export class LlavaGuard {
         return drafts;
     }
 
-    #grammarFor(policy: Policy, maxRationaleChars: number | undefined, rationale: boolean): string {
-        const key = `${policy.hash}:${maxRationaleChars ?? ''}:${rationale}`;
+    #grammarFor(policy: Policy, options: Omit<AssessOptions, 'policy'>): string {
+        const { maxRationaleChars, rationale = true, layoutTokens = 'canonical' } = options;
+        if (layoutTokens !== 'canonical' && layoutTokens !== 'any') throw new TypeError(`layoutTokens must be 'canonical' or 'any', got ${String(layoutTokens)}`);
+        const key = `${policy.hash}:${maxRationaleChars ?? ''}:${rationale}:${layoutTokens}`;
         let grammar = this.#grammars.get(key);
         if (!grammar) {
-            grammar = buildVerdictGrammar(policy, { maxRationaleChars, rationale });
+            const tokenize = (text: string) => this.#model.tokenize(text, { addSpecial: false, parseSpecial: false });
+            grammar = layoutTokens === 'canonical'
+                ? buildVerdictTokenGrammar(policy, tokenize, { maxRationaleChars, rationale })
+                : buildVerdictGrammar(policy, { maxRationaleChars, rationale });
             this.#grammars.set(key, grammar);
         }
         return grammar;

@@ -53,6 +53,13 @@ export interface AssessOptions {
     maxRationaleChars?: number;
     /** false: stop after the category (grammar mode); `rationale` is then null. Default true. */
     rationale?: boolean;
+    /**
+     * How the grammar holds the verdict's fixed text (the JSON keys, the rating, the category). 'canonical'
+     * (default): in the tokenizer's own tokens for it, as the training targets were tokenized; those tokens
+     * are then appended without forward passes of their own, except where the answers part. 'any': only its
+     * characters, in any spelling (llama.cpp's usual JSON grammars; the model picks each token).
+     */
+    layoutTokens?: 'canonical' | 'any';
     signal?: AbortSignal;
 }
 

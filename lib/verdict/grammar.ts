@@ -12,6 +12,10 @@ export const VERDICT_CLOSE_WITHOUT_RATIONALE = '\n}';
 // (MAX_REPETITION_THRESHOLD in llama-grammar.cpp), so a usable bound stays below that.
 export const MAX_RATIONALE_CHARS = 1999;
 
+// Any JSON string character: no raw control characters (nor DEL, as in llama.cpp's json.gbnf), '"' and '\'
+// only escaped.
+export const JSON_CHAR_RULE = 'json-char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})';
+
 export interface VerdictGrammarOptions {
   /** Include the rationale field (default true). When false the grammar ends after the category's closing quote. */
   readonly rationale?: boolean;
@@ -39,9 +43,7 @@ export function buildVerdictGrammar(categories: CategorySource, options: Verdict
     lines.push(
       `rationale-field ::= ${gbnfLiteral('",\n    "rationale": "')} rationale ${gbnfLiteral('"\n}')}`,
       `rationale ::= json-char${repeat}`,
-      // Any JSON string character: no raw control characters (nor DEL, as in llama.cpp's json.gbnf),
-      // '"' and '\' only escaped.
-      'json-char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})',
+      JSON_CHAR_RULE,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -14,9 +14,11 @@ constexpr size_t kTopChunk = 64;
 }  // namespace
 
 SequenceSampler::SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k,
-                                 bool jump_forward, bool reference, std::shared_ptr<const FirstByteIndex> index)
+                                 bool jump_forward, bool reference, std::shared_ptr<const FirstByteIndex> index,
+                                 std::optional<std::vector<llama_token>> grammar_tokens)
     : vocab_(vocab),
       index_(std::move(index)),
+      grammar_tokens_(std::move(grammar_tokens)),
       n_vocab_(llama_vocab_n_tokens(vocab)),
       top_k_(top_k),
       split_(grammar != nullptr && !reference),
@@ -42,9 +44,14 @@ void SequenceSampler::ComputeAllowed() {
     SetAllowed(arr);
 }
 
-void SequenceSampler::ComputeAllowedLike(llama_token only) {
+void SequenceSampler::ComputeAllowedFromProbe(int found, llama_token only) {
     cur_.clear();
-    for (llama_token t : index_->SameFirstByte(only)) cur_.push_back({t, 0.0f, 0.0f});
+    if (found == 1) {
+        for (llama_token t : index_->SameFirstByte(only)) cur_.push_back({t, 0.0f, 0.0f});
+    }
+    for (llama_token t : *grammar_tokens_) {
+        if (t < n_vocab_) cur_.push_back({t, 0.0f, 0.0f});
+    }
     for (llama_token t : index_->Eog()) cur_.push_back({t, 0.0f, 0.0f});
     llama_token_data_array arr{cur_.data(), cur_.size(), -1, false};
     llama_sampler_apply(grammar_.get(), &arr);
@@ -60,8 +67,9 @@ void SequenceSampler::SetAllowed(const llama_token_data_array& arr) {
             allowed_mask_[static_cast<size_t>(arr.data[i].id)] = 1;
         }
     }
-    // Ascending ids, as a pass over the whole vocabulary lists them.
+    // Ascending ids, as a pass over the whole vocabulary lists them; a candidate list may name a token twice.
     std::sort(allowed_.begin(), allowed_.end());
+    allowed_.erase(std::unique(allowed_.begin(), allowed_.end()), allowed_.end());
     allowed_valid_ = true;
 }
 
@@ -184,7 +192,7 @@ void SequenceSampler::ComputeAllowedProbed() {
 }
 
 void SequenceSampler::ComputeAllowedAfterProbe(int found, llama_token only) {
-    if (found == 1 && index_) ComputeAllowedLike(only);
+    if (found <= 1 && index_ && grammar_tokens_) ComputeAllowedFromProbe(found, only);
     else ComputeAllowed();
 }
 

@@ -11,6 +11,7 @@
 // plain sampling takes. Without top-k, the full allowed set is used.
 #pragma once
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "../util/handles.h"
@@ -26,9 +27,11 @@ class SequenceSampler {
 
     // grammar may be null. top_k: the chain's top-k (1 for greedy, 0 for none). reference=true keeps
     // llama.cpp's plain chain (grammar first, over all logits) for comparison; jump-forward then is off too.
-    // index may be null (every allowed-set computation then checks the whole vocabulary).
+    // index may be null (every allowed-set computation then checks the whole vocabulary). grammar_tokens: the
+    // grammar's token elements (grammar-tokens.h); nullopt when not all of them are known.
     SequenceSampler(const llama_vocab* vocab, SamplerPtr grammar, SamplerPtr rest, int32_t top_k, bool jump_forward,
-                    bool reference, std::shared_ptr<const FirstByteIndex> index);
+                    bool reference, std::shared_ptr<const FirstByteIndex> index,
+                    std::optional<std::vector<llama_token>> grammar_tokens);
 
     // Samples from the logits at batch index idx and accepts the token. LLAMA_TOKEN_NULL on failure.
     llama_token Sample(llama_context* ctx, int32_t idx);
@@ -45,11 +48,14 @@ class SequenceSampler {
 
  private:
     void ComputeAllowed();
-    // The allowed set when the probe found `only` as the one allowed token among the first ids: every
-    // allowed token then starts with its byte (the probe covers each byte's one-byte token), or ends generation.
-    void ComputeAllowedLike(llama_token only);
+    // The allowed set when the probe found at most one allowed token (`only`) among the first ids: every token
+    // the grammar allows by its text then starts with that token's byte (the probe covers each byte's one-byte
+    // token), so the candidates are that byte's tokens, the grammar's token elements and the end-of-generation
+    // tokens.
+    void ComputeAllowedFromProbe(int found, llama_token only);
     void SetAllowed(const llama_token_data_array& arr);
-    // The allowed set after a probe: by ComputeAllowedLike when it found one token, else over the whole vocabulary.
+    // The allowed set after a probe: by ComputeAllowedFromProbe when the probe can tell, else over the whole
+    // vocabulary.
     void ComputeAllowedAfterProbe(int found, llama_token only);
     void ComputeAllowedProbed();
     // How many of the first token ids are allowed, counting to 2 (two: nothing can be forced); *only is set
@@ -64,6 +70,7 @@ class SequenceSampler {
 
     const llama_vocab* vocab_;
     std::shared_ptr<const FirstByteIndex> index_;
+    std::optional<std::vector<llama_token>> grammar_tokens_;
     int32_t n_vocab_;
     int32_t top_k_;
     SamplerPtr grammar_;

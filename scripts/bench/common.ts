@@ -21,6 +21,8 @@ export interface BenchSettings {
   seed: number;
   maxTokens: number;
   rationaleChars: number;
+  /** How the verdict grammar holds the layout (AssessOptions.layoutTokens) */
+  layoutTokens: 'canonical' | 'any';
   runs: number;
   /** llama-mtmd-cli and llama-bench */
   cli: string;

@@ -36,6 +36,7 @@ export function guardSpec(s: BenchSettings, pair: { model: string; mmproj: strin
     seed: s.seed,
     maxTokens: s.maxTokens,
     maxRationaleChars: s.rationaleChars,
+    layoutTokens: s.layoutTokens,
     // the same image tokens as llama-mtmd-cli and the floor (one 729-token chunk for the 384 px photo); the cost of
     // the faithful pipeline is its own table (pipelines.ts)
     imagePipeline: 'llama.cpp',

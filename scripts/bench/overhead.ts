@@ -14,6 +14,8 @@
 //   --rationale-chars N   grammar bound on the rationale, so a random-weight model ends its verdict (default 160)
 //   --max-tokens N        -n / maxTokens; the grammar normally ends the verdict first (default 512)
 //   --seed N              sampling seed for both (default 42)
+//   --layout-tokens K     the verdict grammar both sides get: canonical (default, as LlavaGuard builds it: the
+//                         layout in the model's own tokens) or any (characters only, every spelling allowed)
 //   --images N            images for the throughput table (default 8)
 //   --throughput-runs N   rounds of the throughput table (default: --runs)
 //   --no-defaults         skip the runs with each side's own defaults
@@ -49,8 +51,9 @@ import { cachedTestModel } from '../../gguf/tiny-models.js';
 import { ONEVISION_QWEN, MTMD_MEDIA_MARKER } from '../../lib/chat/index.js';
 import { CPU_UBATCH } from '../../lib/evaluation/VisionContext.js';
 import { Policy } from '../../lib/policy/index.js';
+import { VisionModel } from '../../lib/evaluation/VisionModel.js';
 import { quantizeModel } from '../../lib/tools/quantize.js';
-import { buildVerdictGrammar, verdictDrafts } from '../../lib/verdict/index.js';
+import { buildVerdictGrammar, buildVerdictTokenGrammar, verdictDrafts } from '../../lib/verdict/index.js';
 import { f0, f3, load1, log, median, mib, repoRoot, runChild, type BenchSettings } from './common.js';
 import { runDefaultsTable, type WeightModel } from './defaults-table.js';
 import { cliFigures, medianFigures, oursFigures, table, type OursResult } from './figures.js';
@@ -71,6 +74,7 @@ const { values: opt } = parseArgs({
     'rationale-chars': { type: 'string' },
     'max-tokens': { type: 'string' },
     seed: { type: 'string', default: '42' },
+    'layout-tokens': { type: 'string', default: 'canonical' },
     images: { type: 'string', default: '8' },
     'throughput-runs': { type: 'string' },
     'no-defaults': { type: 'boolean', default: false },
@@ -93,6 +97,7 @@ const S: BenchSettings = {
   maxTokens: Number(opt['max-tokens'] ?? (QUICK ? 128 : 512)),
   seed: Number(opt.seed),
   rationaleChars: Number(opt['rationale-chars'] ?? (QUICK ? 40 : 160)),
+  layoutTokens: layoutTokensOption(opt['layout-tokens']!),
   ctx: 4096,
   batch: 2048,
   ubatch: 512,
@@ -102,6 +107,10 @@ const S: BenchSettings = {
   cli: path.join(repoRoot, 'build/bin/llama-mtmd-cli'),
   llamaBench: path.join(repoRoot, 'build/bin/llama-bench'),
 };
+function layoutTokensOption(value: string): 'canonical' | 'any' {
+  if (value !== 'canonical' && value !== 'any') throw new Error(`--layout-tokens must be canonical or any, got ${value}`);
+  return value;
+}
 const THROUGHPUT_RUNS = Number(opt['throughput-runs'] ?? S.runs);
 /** Makes mtmd-cli's chat-template step a no-op, so it tokenizes exactly our rendered prompt. */
 const PASSTHROUGH_TEMPLATE = "{% for message in messages %}{{ message['content'] }}{% endfor %}";
@@ -197,6 +206,17 @@ function oursSpec(p: Pair, image: string, promptFile: string, grammarFile: strin
   return { ...base, threads: S.threads, contextSize: S.ctx, batchSize: S.batch, ubatchSize: S.ubatch, flashAttention: 'off', jumpForward: false };
 }
 
+/** The verdict grammar both sides decode with: LlavaGuard's own (canonical layout tokens) unless --layout-tokens any. */
+async function verdictGrammar(pair: Pair, policy: Policy): Promise<string> {
+  if (S.layoutTokens === 'any') return buildVerdictGrammar(policy, { maxRationaleChars: S.rationaleChars });
+  const vocab = await VisionModel.load({ model: pair.model, vocabOnly: true });
+  try {
+    return buildVerdictTokenGrammar(policy, (t) => vocab.tokenize(t, { addSpecial: false, parseSpecial: false }), { maxRationaleChars: S.rationaleChars });
+  } finally {
+    await vocab.close();
+  }
+}
+
 async function runOurs(spec: OursSpec): Promise<OursResult> {
   const r = await runChild<Omit<OursResult, 'ok'>>('run-ours.ts', spec);
   if (!r.ok) throw new Error(`our run failed: ${r.error}`);
@@ -244,7 +264,7 @@ async function main(): Promise<void> {
 
     const policy = Policy.default('v1.2');
     const prompt = ONEVISION_QWEN.render(policy.render(), { imageMarker: MTMD_MEDIA_MARKER });
-    const grammar = buildVerdictGrammar(policy, { maxRationaleChars: S.rationaleChars });
+    const grammar = await verdictGrammar(pair, policy);
     const promptFile = path.join(work, 'prompt.txt');
     const grammarFile = path.join(work, 'verdict.gbnf');
     writeFileSync(promptFile, prompt);
@@ -352,7 +372,7 @@ async function main(): Promise<void> {
     out.push(`## llavaguard addon vs llama-mtmd-cli (${new Date().toISOString()})`, '');
     out.push(`machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.platform()} ${os.release()}, node ${process.version}`);
     out.push(`model: ${QUICK ? 'tiny onevision TEST model (smoke run: figures meaningless)' : 'llavaguard-v1.2-0.5b shapes (random weights)'}, text ${mib(statSync(pair.model).size)} MiB, mmproj ${mib(statSync(pair.mmproj).size)} MiB`);
-    out.push(`image: ${path.basename(image)} 384x384; prompt: default v1.2 policy in the OneVision ChatML turns; grammar: verdict grammar, rationale <= ${S.rationaleChars} chars`);
+    out.push(`image: ${path.basename(image)} 384x384; prompt: default v1.2 policy in the OneVision ChatML turns; grammar: verdict grammar (layout tokens: ${opt['layout-tokens']}), rationale <= ${S.rationaleChars} chars`);
     out.push(`sampling: greedy (temp 0; top-k ${S.topK}, top-p ${S.topP}, min-p 0, seed ${S.seed}); -n / maxTokens ${S.maxTokens}`);
     out.push(`1-minute load average during the side-by-side runs (other users' work on a shared machine): ${loads.map((l) => l.toFixed(1)).join(', ')}`);
     out.push(`matched settings: threads ${S.threads} (text and vision), flash attention off (text and vision), ctx ${S.ctx}, batch ${S.batch}, ubatch ${S.ubatch}, no warm-up run, our grammar jump-forward off`);

@@ -33,6 +33,7 @@ export interface GuardSpec {
   seed: number;
   maxTokens: number;
   maxRationaleChars: number;
+  layoutTokens?: 'canonical' | 'any';
   /** LlavaGuard's image pipeline (lib/pipeline); the modes and throughput tables use llama.cpp's, as the floor does */
   imagePipeline?: 'faithful' | 'fast' | 'llama.cpp';
 }
@@ -90,6 +91,7 @@ const baseRssMiB = selfStatusMiB('VmRSS');
     seed: spec.seed,
     maxTokens: spec.maxTokens,
     maxRationaleChars: spec.maxRationaleChars,
+    ...(spec.layoutTokens ? { layoutTokens: spec.layoutTokens } : {}),
     ...(spec.mode === 'noRationale' ? { rationale: false } : {}),
   };
 
