@@ -19,6 +19,12 @@ export interface ChatFormat {
   readonly addBos: boolean;
   /** Text that ends the assistant turn; generation stops there (besides the model's EOG tokens). */
   readonly stopStrings: readonly string[];
+  /**
+   * What the training text put between the rendered prompt (which ends with the assistant's role) and the
+   * answer: Vicuna's "ASSISTANT: " has a space, ChatML's "assistant\n" nothing. The answer's tokens are those
+   * of prompt + this + answer after the prompt's own.
+   */
+  readonly answerSeparator: string;
   render(policyText: string, options?: RenderOptions): string;
 }
 
@@ -49,6 +55,7 @@ export const LLAVA15_VICUNA_SYSTEM = define(
     description: 'LLaVA-1.5 / Vicuna with its system sentence (v1.0, v1.1 7B/13B as trained)',
     addBos: true,
     stopStrings: ['</s>'],
+    answerSeparator: ' ',
   },
   (content) => `${VICUNA_SYSTEM} USER: ${content} ASSISTANT:`,
 );
@@ -60,6 +67,7 @@ export const LLAVA15_VICUNA = define(
     description: 'LLaVA-1.5 / Vicuna without system sentence (the -hf chat template)',
     addBos: true,
     stopStrings: ['</s>'],
+    answerSeparator: ' ',
   },
   (content) => `USER: ${content} ASSISTANT:`,
 );
@@ -78,6 +86,7 @@ export const LLAVA16_CHATML = define(
     description: 'LLaVA-1.6 34B / Yi, LLaVA conv_chatml_direct (v1.0 34B)',
     addBos: false,
     stopStrings: ['<|im_end|>'],
+    answerSeparator: '',
   },
   (content) => `<|im_start|>system\nAnswer the questions.<|im_end|><|im_start|>user\n${content}<|im_end|><|im_start|>assistant\n`,
 );
@@ -89,6 +98,7 @@ export const ONEVISION_QWEN = define(
     description: 'LLaVA-OneVision / Qwen2 ChatML (v1.2 0.5B/7B OV)',
     addBos: false,
     stopStrings: ['<|im_end|>', '<|endoftext|>'],
+    answerSeparator: '',
   },
   (content) =>
     `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n${content}<|im_end|>\n<|im_start|>assistant\n`,

@@ -3,9 +3,10 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
 import { VisionModel } from '../evaluation/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, buildVerdictTokenGrammar, jsonStringContent, parseVerdict, verdictDrafts } from '../verdict/index.js';
+import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, buildVerdictTokenGrammar, jsonStringContent, parseVerdict, verdictDrafts, type LayoutTokenizer } from '../verdict/index.js';
 import { AbortError } from '../evaluation/errors.js';
 import { OptionScorer } from './option-scorer.js';
+import { answerTokenizer } from './answer-tokenizer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';
 import { loadImage } from '../image/index.js';
 import { ImagePipeline, type PreparedImage } from '../pipeline/index.js';
@@ -296,6 +297,13 @@ export class LlavaGuard {
         return this.#selection.format.render(policy.render(), { imageMarker: this.#model.info.mediaMarker });
     }
 
+    /** The answer's tokens as they follow this policy's prompt in the training text. */
+    #answerTokenizer(policy: Policy): LayoutTokenizer {
+        const prompt = this.#promptFor(policy);
+        const marker = this.#model.info.mediaMarker;
+        return answerTokenizer(this.#model, prompt.slice(prompt.lastIndexOf(marker) + marker.length), this.#selection.format.answerSeparator);
+    }
+
     #draftsFor(policy: Policy, rationale: boolean): readonly string[] {
         const key = `${policy.hash}:${rationale}`;
         let drafts = this.#drafts.get(key);
@@ -312,9 +320,8 @@ export class LlavaGuard {
         const key = `${policy.hash}:${maxRationaleChars ?? ''}:${rationale}:${layoutTokens}`;
         let grammar = this.#grammars.get(key);
         if (!grammar) {
-            const tokenize = (text: string) => this.#model.tokenize(text, { addSpecial: false, parseSpecial: false });
             grammar = layoutTokens === 'canonical'
-                ? buildVerdictTokenGrammar(policy, tokenize, { maxRationaleChars, rationale })
+                ? buildVerdictTokenGrammar(policy, this.#answerTokenizer(policy), { maxRationaleChars, rationale })
                 : buildVerdictGrammar(policy, { maxRationaleChars, rationale });
             this.#grammars.set(key, grammar);
         }

@@ -170,6 +170,12 @@ bool GenerateWorker::Continue(size_t i, llama_token tok, size_t max_forced) {
         out.error = "the grammar allows no token here";
         return false;
     }
+    // The grammar is complete: the forward pass that plain decoding would spend on sampling the end is saved
+    // (the output tokens are the same; the accepted tokens stay out of the KV cache, as nPast reports).
+    if (r.sampler->OnlyEndAllowed()) {
+        out.stop = StopReason::kEog;
+        return false;
+    }
     ProposeDraft(i, max_forced + 1 - std::min(max_forced + 1, out.pending.size()));
     return true;
 }

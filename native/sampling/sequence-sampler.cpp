@@ -196,6 +196,11 @@ void SequenceSampler::ComputeAllowedAfterProbe(int found, llama_token only) {
     else ComputeAllowed();
 }
 
+bool SequenceSampler::OnlyEndAllowed() const {
+    if (!allowed_valid_ || allowed_.empty()) return false;
+    return std::all_of(allowed_.begin(), allowed_.end(), [this](llama_token t) { return llama_vocab_is_eog(vocab_, t); });
+}
+
 llama_token SequenceSampler::NextForced() {
     if (!split_ || !jump_forward_) return LLAMA_TOKEN_NULL;
     llama_token only = LLAMA_TOKEN_NULL;

@@ -40,6 +40,9 @@ class SequenceSampler {
     llama_token NextForced();
     // True when the grammar allows nothing at all (a dead end).
     bool DeadEnd() const { return allowed_valid_ && allowed_.empty(); }
+    // True when, after NextForced found no single token, the grammar allows only end-of-generation tokens: the
+    // text is complete, and whichever of them plain sampling picks ends the generation without adding a token.
+    bool OnlyEndAllowed() const;
     // How many of tokens, in order, the grammar would accept from here (all of them without a grammar).
     // Nothing is accepted: a draft is checked on a copy of the grammar.
     size_t GrammarAllowedPrefix(const std::vector<llama_token>& tokens) const;

@@ -1,0 +1,24 @@
+// The tokens of an answer as the training text tokenized them: the answer follows the prompt in one string
+// (Vicuna: "ASSISTANT: {...", so a SentencePiece model writes "▁{"; ChatML: "assistant\n{...", "{"), so its
+// tokens are those of prompt + separator + answer after the prompt's own. Tokenized alone the answer would
+// take SentencePiece's leading "▁" where the training text had none, or lose it where it had one.
+import type { LayoutTokenizer } from '../verdict/index.js';
+
+export interface TokenizerOf {
+    tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): ArrayLike<number>;
+}
+
+/**
+ * promptTail: the end of the prompt (the text after the image is enough); separator: what the chat format puts
+ * between the generation prompt and the answer. Where the prompt's last token would merge with the answer
+ * (no token boundary there), the answer is tokenized alone (as the tokenizer starts a text).
+ */
+export function answerTokenizer(model: TokenizerOf, promptTail: string, separator: string): LayoutTokenizer {
+    const tokenize = (text: string) => Array.from(model.tokenize(text, { addSpecial: false, parseSpecial: true }));
+    const prompt = tokenize(promptTail);
+    return (answer: string) => {
+        const all = tokenize(promptTail + separator + answer);
+        const boundary = all.length > prompt.length && prompt.every((t, i) => all[i] === t);
+        return boundary ? all.slice(prompt.length) : Array.from(model.tokenize(answer, { addSpecial: false, parseSpecial: false }));
+    };
+}
