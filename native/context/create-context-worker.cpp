@@ -1,5 +1,7 @@
 #include "create-context-worker.h"
 
+#include "../util/compute-thread.h"
+
 #include <thread>
 
 #include "../util/flash-attn.h"
@@ -62,6 +64,10 @@ CreateContextWorker::CreateContextWorker(Napi::Env env, std::shared_ptr<ModelRes
 }
 
 void CreateContextWorker::Execute() {
+    RunOnComputeThread([this] { Compute(); });
+}
+
+void CreateContextWorker::Compute() {
     BeginLogScope();
     params_.abort_callback = &ContextResources::AbortCallback;
     params_.abort_callback_data = res_.get();

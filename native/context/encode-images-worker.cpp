@@ -1,5 +1,7 @@
 #include "encode-images-worker.h"
 
+#include "../util/compute-thread.h"
+
 #include <chrono>
 #include <cstring>
 
@@ -77,6 +79,10 @@ bool EncodeImagesWorker::EncodeOne(size_t i) {
 }
 
 void EncodeImagesWorker::Execute() {
+    RunOnComputeThread([this] { Compute(); });
+}
+
+void EncodeImagesWorker::Compute() {
     BeginLogScope();
     out_.resize(bitmaps_.size());
     for (size_t i = 0; i < bitmaps_.size(); i++) {

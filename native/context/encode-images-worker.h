@@ -14,11 +14,12 @@ namespace lg {
 class EncodeImagesWorker : public Napi::AsyncWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void Execute() override;
+    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
+    void Compute();
     struct Encoded {
         std::vector<float> embd;
         int32_t n_tokens = 0;

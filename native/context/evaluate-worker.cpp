@@ -1,5 +1,7 @@
 #include "evaluate-worker.h"
 
+#include "../util/compute-thread.h"
+
 #include "../util/js-args.h"
 
 namespace lg {
@@ -41,6 +43,10 @@ EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> 
       deferred_(Napi::Promise::Deferred::New(env)) {}
 
 void EvaluateWorker::Execute() {
+    RunOnComputeThread([this] { Compute(); });
+}
+
+void EvaluateWorker::Compute() {
     lease_->current_abort.store(abort_.get());
     llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), seq_, n_past_, -1);
     result_ = Prefill(*lease_, seq_, n_past_, prompt_, return_logits_, *abort_);

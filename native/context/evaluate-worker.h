@@ -17,11 +17,12 @@ Napi::Object PrefillToJs(Napi::Env env, const PrefillResult& r);
 class EvaluateWorker : public Napi::AsyncWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void Execute() override;
+    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
+    void Compute();
     EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     BusyLease lease_;
     Napi::Promise::Deferred deferred_;

@@ -1,5 +1,7 @@
 #include "generate-worker.h"
 
+#include "../util/compute-thread.h"
+
 #include <chrono>
 #include <thread>
 
@@ -226,6 +228,10 @@ bool GenerateWorker::Verify(size_t i, int32_t idx, size_t max_forced) {
 }
 
 void GenerateWorker::Execute() {
+    RunOnComputeThread([this] { Compute(); });
+}
+
+void GenerateWorker::Compute() {
     BeginLogScope();
     ContextResources& ctx = *lease_;
     llama_memory_t mem = llama_get_memory(ctx.ctx.get());

@@ -54,11 +54,12 @@ struct GenerateOutcome {
 class GenerateWorker : public Napi::AsyncWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void Execute() override;
+    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
+    void Compute();
     GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool Accept(size_t i, llama_token token);  // false: the sequence has stopped
     // Samples at batch index idx, then Continue; false: stopped.

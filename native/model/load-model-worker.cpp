@@ -1,5 +1,7 @@
 #include "load-model-worker.h"
 
+#include "../util/compute-thread.h"
+
 #include <cstdio>
 #include <thread>
 
@@ -60,6 +62,10 @@ bool LoadModelWorker::OnProgress(float progress, void* self_ptr) {
 }
 
 void LoadModelWorker::Execute() {
+    RunOnComputeThread([this] { Compute(); });
+}
+
+void LoadModelWorker::Compute() {
     BeginLogScope();
     auto res = std::make_shared<ModelResources>();
     res->model_path = options_.model_path;

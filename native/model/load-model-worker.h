@@ -28,11 +28,12 @@ class LoadModelWorker : public Napi::AsyncWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info);  // loadModel(options, onProgress?) -> Promise<AddonModel>
 
-    void Execute() override;
+    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
+    void Compute();
     LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress);
     static bool OnProgress(float progress, void* self);
 

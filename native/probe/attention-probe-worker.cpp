@@ -1,5 +1,7 @@
 #include "attention-probe-worker.h"
 
+#include "../util/compute-thread.h"
+
 #include <string>
 
 #include "../util/js-args.h"
@@ -54,6 +56,10 @@ AttentionProbeWorker::AttentionProbeWorker(Napi::Env env, std::vector<AttentionC
       deferred_(Napi::Promise::Deferred::New(env)) {}
 
 void AttentionProbeWorker::Execute() {
+    RunOnComputeThread([this] { Compute(); });
+}
+
+void AttentionProbeWorker::Compute() {
     std::string error;
     for (const AttentionCase& c : cases_) {
         ms_.push_back(TimeAttention(c, threads_, repeats_, &error));

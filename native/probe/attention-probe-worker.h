@@ -11,11 +11,12 @@ namespace lg {
 class AttentionProbeWorker : public Napi::AsyncWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info);
-    void Execute() override;
+    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
+    void Compute();
     AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads, int32_t repeats);
     std::vector<AttentionCase> cases_;
     int32_t threads_;
