@@ -52,6 +52,7 @@ import { ONEVISION_QWEN, MTMD_MEDIA_MARKER } from '../../lib/chat/index.js';
 import { CPU_UBATCH } from '../../lib/evaluation/VisionContext.js';
 import { Policy } from '../../lib/policy/index.js';
 import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+import { answerTokenizer } from '../../lib/guard/answer-tokenizer.js';
 import { quantizeModel } from '../../lib/tools/quantize.js';
 import { buildVerdictGrammar, buildVerdictTokenGrammar, verdictDrafts } from '../../lib/verdict/index.js';
 import { f0, f3, load1, log, median, mib, repoRoot, runChild, type BenchSettings } from './common.js';
@@ -207,11 +208,12 @@ function oursSpec(p: Pair, image: string, promptFile: string, grammarFile: strin
 }
 
 /** The verdict grammar both sides decode with: LlavaGuard's own (canonical layout tokens) unless --layout-tokens any. */
-async function verdictGrammar(pair: Pair, policy: Policy): Promise<string> {
+async function verdictGrammar(pair: Pair, policy: Policy, prompt: string): Promise<string> {
   if (S.layoutTokens === 'any') return buildVerdictGrammar(policy, { maxRationaleChars: S.rationaleChars });
   const vocab = await VisionModel.load({ model: pair.model, vocabOnly: true });
   try {
-    return buildVerdictTokenGrammar(policy, (t) => vocab.tokenize(t, { addSpecial: false, parseSpecial: false }), { maxRationaleChars: S.rationaleChars });
+    const tail = prompt.slice(prompt.lastIndexOf(MTMD_MEDIA_MARKER) + MTMD_MEDIA_MARKER.length);
+    return buildVerdictTokenGrammar(policy, answerTokenizer(vocab, tail, ONEVISION_QWEN.answerSeparator), { maxRationaleChars: S.rationaleChars });
   } finally {
     await vocab.close();
   }
@@ -264,7 +266,7 @@ async function main(): Promise<void> {
 
     const policy = Policy.default('v1.2');
     const prompt = ONEVISION_QWEN.render(policy.render(), { imageMarker: MTMD_MEDIA_MARKER });
-    const grammar = await verdictGrammar(pair, policy);
+    const grammar = await verdictGrammar(pair, policy, prompt);
     const promptFile = path.join(work, 'prompt.txt');
     const grammarFile = path.join(work, 'verdict.gbnf');
     writeFileSync(promptFile, prompt);
