@@ -1,7 +1,5 @@
 #include "create-context-worker.h"
 
-#include "../util/compute-thread.h"
-
 #include <thread>
 
 #include "../util/flash-attn.h"
@@ -57,14 +55,10 @@ Napi::Value CreateContextWorker::Start(const Napi::CallbackInfo& info, std::shar
 }
 
 CreateContextWorker::CreateContextWorker(Napi::Env env, std::shared_ptr<ModelResources> model, llama_context_params params)
-    : Napi::AsyncWorker(env, "llavaguard.createContext"), res_(std::make_shared<ContextResources>()), params_(params),
+    : ComputeWorker(env, "llavaguard.createContext"), res_(std::make_shared<ContextResources>()), params_(params),
       deferred_(Napi::Promise::Deferred::New(env)) {
     res_->model = std::move(model);
     res_->n_seq = params.n_seq_max;
-}
-
-void CreateContextWorker::Execute() {
-    RunOnComputeThread([this] { Compute(); });
 }
 
 void CreateContextWorker::Compute() {

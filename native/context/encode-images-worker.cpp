@@ -1,7 +1,5 @@
 #include "encode-images-worker.h"
 
-#include "../util/compute-thread.h"
-
 #include <chrono>
 #include <cstring>
 
@@ -35,7 +33,7 @@ Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::share
 }
 
 EncodeImagesWorker::EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : Napi::AsyncWorker(env, "llavaguard.encodeImages"), lease_(env, std::move(res)),
+    : ComputeWorker(env, "llavaguard.encodeImages"), lease_(env, std::move(res)),
       deferred_(Napi::Promise::Deferred::New(env)) {}
 
 bool EncodeImagesWorker::EncodeOne(size_t i) {
@@ -76,10 +74,6 @@ bool EncodeImagesWorker::EncodeOne(size_t i) {
     e.embd.assign(embd, embd + n);
     e.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return true;
-}
-
-void EncodeImagesWorker::Execute() {
-    RunOnComputeThread([this] { Compute(); });
 }
 
 void EncodeImagesWorker::Compute() {

@@ -8,18 +8,18 @@
 
 #include "../sampling/abort-handle.h"
 #include "busy-lease.h"
+#include "../util/compute-worker.h"
 
 namespace lg {
 
-class EncodeImagesWorker : public Napi::AsyncWorker {
+class EncodeImagesWorker : public ComputeWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
-    void Compute();
+    void Compute() override;
     struct Encoded {
         std::vector<float> embd;
         int32_t n_tokens = 0;

@@ -1,7 +1,5 @@
 #include "evaluate-worker.h"
 
-#include "../util/compute-thread.h"
-
 #include "../util/js-args.h"
 
 namespace lg {
@@ -39,12 +37,8 @@ Napi::Value EvaluateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
 }
 
 EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : Napi::AsyncWorker(env, "llavaguard.evaluate"), lease_(env, std::move(res)),
+    : ComputeWorker(env, "llavaguard.evaluate"), lease_(env, std::move(res)),
       deferred_(Napi::Promise::Deferred::New(env)) {}
-
-void EvaluateWorker::Execute() {
-    RunOnComputeThread([this] { Compute(); });
-}
 
 void EvaluateWorker::Compute() {
     lease_->current_abort.store(abort_.get());

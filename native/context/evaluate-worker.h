@@ -9,20 +9,20 @@
 #include "../sampling/abort-handle.h"
 #include "busy-lease.h"
 #include "prefill.h"
+#include "../util/compute-worker.h"
 
 namespace lg {
 
 Napi::Object PrefillToJs(Napi::Env env, const PrefillResult& r);
 
-class EvaluateWorker : public Napi::AsyncWorker {
+class EvaluateWorker : public ComputeWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
-    void Compute();
+    void Compute() override;
     EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     BusyLease lease_;
     Napi::Promise::Deferred deferred_;

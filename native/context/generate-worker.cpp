@@ -1,7 +1,5 @@
 #include "generate-worker.h"
 
-#include "../util/compute-thread.h"
-
 #include <chrono>
 #include <thread>
 
@@ -80,7 +78,7 @@ Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
 }
 
 GenerateWorker::GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : Napi::AsyncWorker(env, "llavaguard.generate"), lease_(env, std::move(res)),
+    : ComputeWorker(env, "llavaguard.generate"), lease_(env, std::move(res)),
       deferred_(Napi::Promise::Deferred::New(env)) {}
 
 void GenerateWorker::Emit(size_t i, llama_token token, const std::string& piece) {
@@ -225,10 +223,6 @@ bool GenerateWorker::Verify(size_t i, int32_t idx, size_t max_forced) {
         out.draft_budget.Record(draft.size(), confirmed);
     }
     return live && Continue(i, tok, max_forced);
-}
-
-void GenerateWorker::Execute() {
-    RunOnComputeThread([this] { Compute(); });
 }
 
 void GenerateWorker::Compute() {

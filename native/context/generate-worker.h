@@ -19,6 +19,7 @@
 #include "../sampling/sequence-sampler.h"
 #include "busy-lease.h"
 #include "prefill.h"
+#include "../util/compute-worker.h"
 
 namespace lg {
 
@@ -51,15 +52,14 @@ struct GenerateOutcome {
     std::vector<llama_token> draft;    // proposed after pending, not accepted
 };
 
-class GenerateWorker : public Napi::AsyncWorker {
+class GenerateWorker : public ComputeWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
-    void Compute();
+    void Compute() override;
     GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool Accept(size_t i, llama_token token);  // false: the sequence has stopped
     // Samples at batch index idx, then Continue; false: stopped.

@@ -1,7 +1,5 @@
 #include "load-model-worker.h"
 
-#include "../util/compute-thread.h"
-
 #include <cstdio>
 #include <thread>
 
@@ -41,7 +39,7 @@ Napi::Value LoadModelWorker::Start(const Napi::CallbackInfo& info) {
 }
 
 LoadModelWorker::LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress)
-    : Napi::AsyncWorker(env, "llavaguard.loadModel"), options_(std::move(options)),
+    : ComputeWorker(env, "llavaguard.loadModel"), options_(std::move(options)),
       deferred_(Napi::Promise::Deferred::New(env)) {
     if (!on_progress.IsEmpty()) {
         progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "llavaguard.loadProgress", 0, 1);
@@ -59,10 +57,6 @@ bool LoadModelWorker::OnProgress(float progress, void* self_ptr) {
         fn.Call({Napi::Number::New(env, percent / 100.0)});
     });
     return true;
-}
-
-void LoadModelWorker::Execute() {
-    RunOnComputeThread([this] { Compute(); });
 }
 
 void LoadModelWorker::Compute() {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "model-resources.h"
+#include "../util/compute-worker.h"
 
 namespace lg {
 
@@ -24,16 +25,15 @@ struct LoadModelOptions {
     bool vocab_only = false;
 };
 
-class LoadModelWorker : public Napi::AsyncWorker {
+class LoadModelWorker : public ComputeWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info);  // loadModel(options, onProgress?) -> Promise<AddonModel>
 
-    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
-    void Compute();
+    void Compute() override;
     LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress);
     static bool OnProgress(float progress, void* self);
 

@@ -1,7 +1,5 @@
 #include "attention-probe-worker.h"
 
-#include "../util/compute-thread.h"
-
 #include <string>
 
 #include "../util/js-args.h"
@@ -52,12 +50,8 @@ Napi::Value AttentionProbeWorker::Start(const Napi::CallbackInfo& info) {
 }
 
 AttentionProbeWorker::AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads, int32_t repeats)
-    : Napi::AsyncWorker(env, "llavaguard.probeAttention"), cases_(std::move(cases)), threads_(threads), repeats_(repeats),
+    : ComputeWorker(env, "llavaguard.probeAttention"), cases_(std::move(cases)), threads_(threads), repeats_(repeats),
       deferred_(Napi::Promise::Deferred::New(env)) {}
-
-void AttentionProbeWorker::Execute() {
-    RunOnComputeThread([this] { Compute(); });
-}
 
 void AttentionProbeWorker::Compute() {
     std::string error;

@@ -5,18 +5,18 @@
 #include <vector>
 
 #include "attention-probe.h"
+#include "../util/compute-worker.h"
 
 namespace lg {
 
-class AttentionProbeWorker : public Napi::AsyncWorker {
+class AttentionProbeWorker : public ComputeWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info);
-    void Execute() override;  // runs Compute on the compute thread
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 
  private:
-    void Compute();
+    void Compute() override;
     AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads, int32_t repeats);
     std::vector<AttentionCase> cases_;
     int32_t threads_;
