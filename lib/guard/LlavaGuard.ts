@@ -29,6 +29,7 @@ export class LlavaGuard {
     readonly #defaultPolicy: Policy;
     readonly #grammars = new Map<string, string>();
     readonly #drafts = new Map<string, readonly string[]>();
+    readonly #answerTokenizers = new Map<string, LayoutTokenizer>();
     readonly #batcher: AssessmentBatcher;
     readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
@@ -158,7 +159,7 @@ export class LlavaGuard {
         return this.#context.exclusive(async (direct) => {
             const prefill = await direct.evaluate({ prompt: this.#promptWith(text, prepared), logits: true, signal: options.signal });
             const scoreStart = performance.now();
-            const scorer = new OptionScorer(direct, this.#model, 0, prefill.nPast, prefill.logits!);
+            const scorer = new OptionScorer(direct, this.#answerTokenizer(policy), 0, prefill.nPast, prefill.logits!);
             const [safe, unsafe] = await scorer.score(VERDICT_PREFIX, ['Safe"', 'Unsafe"'], options.signal);
             const rating: Rating = unsafe! > safe! ? 'Unsafe' : 'Safe';
             const categories = policy.categoryStrings;
@@ -299,9 +300,14 @@ export class LlavaGuard {
 
     /** The answer's tokens as they follow this policy's prompt in the training text. */
     #answerTokenizer(policy: Policy): LayoutTokenizer {
-        const prompt = this.#promptFor(policy);
-        const marker = this.#model.info.mediaMarker;
-        return answerTokenizer(this.#model, prompt.slice(prompt.lastIndexOf(marker) + marker.length), this.#selection.format.answerSeparator);
+        let tokenizer = this.#answerTokenizers.get(policy.hash);
+        if (!tokenizer) {
+            const prompt = this.#promptFor(policy);
+            const marker = this.#model.info.mediaMarker;
+            tokenizer = answerTokenizer(this.#model, prompt.slice(prompt.lastIndexOf(marker) + marker.length), this.#selection.format.answerSeparator);
+            this.#answerTokenizers.set(policy.hash, tokenizer);
+        }
+        return tokenizer;
     }
 
     #draftsFor(policy: Policy, rationale: boolean): readonly string[] {

@@ -16,9 +16,16 @@ export interface TokenizerOf {
 export function answerTokenizer(model: TokenizerOf, promptTail: string, separator: string): LayoutTokenizer {
     const tokenize = (text: string) => Array.from(model.tokenize(text, { addSpecial: false, parseSpecial: true }));
     const prompt = tokenize(promptTail);
+    // Each call tokenizes the whole tail again; the grammar and score mode ask for the same few answers.
+    const known = new Map<string, number[]>();
     return (answer: string) => {
-        const all = tokenize(promptTail + separator + answer);
-        const boundary = all.length > prompt.length && prompt.every((t, i) => all[i] === t);
-        return boundary ? all.slice(prompt.length) : Array.from(model.tokenize(answer, { addSpecial: false, parseSpecial: false }));
+        let tokens = known.get(answer);
+        if (!tokens) {
+            const all = tokenize(promptTail + separator + answer);
+            const boundary = all.length > prompt.length && prompt.every((t, i) => all[i] === t);
+            tokens = boundary ? all.slice(prompt.length) : Array.from(model.tokenize(answer, { addSpecial: false, parseSpecial: false }));
+            known.set(answer, tokens);
+        }
+        return tokens;
     };
 }

@@ -1,18 +1,18 @@
 import type { DirectContext } from '../evaluation/VisionContext.js';
-import type { VisionModel } from '../evaluation/VisionModel.js';
+import type { LayoutTokenizer } from '../verdict/index.js';
 
 /**
  * Teacher-forced probabilities of a closed set of continuations (e.g. "Safe" / "Unsafe", or a policy's
  * category strings) after the prompt already evaluated into a sequence.
  *
- * Each option is tokenized together with the text before it (BPE merges across the junction: `"Safe` can be
- * one token), the shared token prefix is evaluated once, and the options' remaining tokens form a trie: only
+ * Each option is tokenized together with the text before it, as the answer's tokens (answer-tokenizer.ts: BPE
+ * merges across the junction, `"Safe` can be one token), the shared token prefix is evaluated once, and the options' remaining tokens form a trie: only
  * trie nodes where options part ways need a forward pass. An option's probability is the product of its
  * branch probabilities, normalised over the options.
  */
 export class OptionScorer {
     readonly #ctx: DirectContext;
-    readonly #model: VisionModel;
+    readonly #tokenize: LayoutTokenizer;
     readonly #sequence: number;
     readonly #promptEnd: number;
     /** Assistant tokens now in the sequence after the prompt. */
@@ -22,9 +22,9 @@ export class OptionScorer {
     forwardPasses = 0;
 
     /** `promptLogits`: the logits after the prompt, which ends at position `promptEnd` of `sequence`. */
-    constructor(ctx: DirectContext, model: VisionModel, sequence: number, promptEnd: number, promptLogits: Float32Array) {
+    constructor(ctx: DirectContext, tokenize: LayoutTokenizer, sequence: number, promptEnd: number, promptLogits: Float32Array) {
         this.#ctx = ctx;
-        this.#model = model;
+        this.#tokenize = tokenize;
         this.#sequence = sequence;
         this.#promptEnd = promptEnd;
         this.#promptLogits = promptLogits;
@@ -32,7 +32,7 @@ export class OptionScorer {
     }
 
     async score(before: string, options: readonly string[], signal?: AbortSignal): Promise<number[]> {
-        const tokenized = options.map((o) => [...this.#model.tokenize(before + o, { addSpecial: false, parseSpecial: false })]);
+        const tokenized = options.map((o) => Array.from(this.#tokenize(before + o)));
         const common = commonPrefixLength(tokenized);
         const logits = await this.#extendTo(tokenized[0]!.slice(0, common), signal);
         const probs = new Array<number>(options.length).fill(0);

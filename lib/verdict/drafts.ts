@@ -3,8 +3,8 @@
 // the text generated so far, the rest that all matching drafts share (after `{`: the layout up to the
 // rating; after `Uns`: `afe",` and the layout up to the category; after `O2`: the category's name and the
 // layout up to the rationale), and keeps it only where sampling picks the same tokens.
-import { VERDICT_PREFIX, jsonStringContent } from './grammar.js';
-import { RATINGS, categoryStringsOf, type CategorySource } from './types.js';
+import { verdictLayouts } from './grammar.js';
+import type { CategorySource } from './types.js';
 
 export interface VerdictDraftOptions {
   /** Whether the verdict has a rationale field (default true), as in buildVerdictGrammar. */
@@ -13,11 +13,7 @@ export interface VerdictDraftOptions {
 
 export function verdictDrafts(categories: CategorySource, options: VerdictDraftOptions = {}): string[] {
   const rationale = options.rationale ?? true;
-  const unique = [...new Set(categoryStringsOf(categories))];
-  const after = rationale ? '",\n    "rationale": "' : '"';
-  const drafts = RATINGS.flatMap((rating) =>
-    unique.map((c) => `${VERDICT_PREFIX}${rating}",\n    "category": "${jsonStringContent(c)}${after}`),
-  );
+  const drafts = verdictLayouts(categories, rationale);
   // The rationale is free text; only its closing quote is known, and what follows it.
   if (rationale) drafts.push('"\n}');
   return drafts;

@@ -1,7 +1,7 @@
 // A GBNF grammar (llama.cpp dialect) that forces the exact answer layout of the training targets,
 // json.dumps(..., indent=4):
 //   {\n    "rating": "Safe",\n    "category": "NA: None applying",\n    "rationale": "..."\n}
-import { categoryStringsOf, type CategorySource } from './types.js';
+import { RATINGS, categoryStringsOf, type CategorySource } from './types.js';
 
 /** Everything the model writes before its first choice (the rating). */
 export const VERDICT_PREFIX = '{\n    "rating": "';
@@ -23,14 +23,32 @@ export interface VerdictGrammarOptions {
   readonly maxRationaleChars?: number;
 }
 
-export function buildVerdictGrammar(categories: CategorySource, options: VerdictGrammarOptions = {}): string {
+/** The distinct category strings, after checking what every verdict grammar builder takes. */
+export function checkedCategories(builder: string, categories: CategorySource, maxRationaleChars: number | undefined): string[] {
   const strings = categoryStringsOf(categories);
-  if (strings.length === 0) throw new RangeError('buildVerdictGrammar needs at least one category string');
-  const { rationale = true, maxRationaleChars } = options;
+  if (strings.length === 0) throw new RangeError(`${builder} needs at least one category string`);
   if (maxRationaleChars !== undefined && !(Number.isInteger(maxRationaleChars) && maxRationaleChars >= 0 && maxRationaleChars <= MAX_RATIONALE_CHARS)) {
     throw new RangeError(`maxRationaleChars must be an integer from 0 to ${MAX_RATIONALE_CHARS}, got ${maxRationaleChars}`);
   }
-  const unique = [...new Set(strings)];
+  return [...new Set(strings)];
+}
+
+/** The verdict's literal text before the rationale (or up to the category's closing quote), once per answer. */
+export function verdictLayouts(categories: CategorySource, rationale = true): string[] {
+  const unique = [...new Set(categoryStringsOf(categories))];
+  const after = rationale ? '",\n    "rationale": "' : '"';
+  return RATINGS.flatMap((r) => unique.map((c) => `${VERDICT_PREFIX}${r}",\n    "category": "${jsonStringContent(c)}${after}`));
+}
+
+/** The rules of the free-text rationale (`rationale`, `json-char`), at most maxRationaleChars characters. */
+export function rationaleRules(maxRationaleChars: number | undefined): string[] {
+  const repeat = maxRationaleChars === undefined ? '*' : `{0,${maxRationaleChars}}`;
+  return [`rationale ::= json-char${repeat}`, JSON_CHAR_RULE];
+}
+
+export function buildVerdictGrammar(categories: CategorySource, options: VerdictGrammarOptions = {}): string {
+  const { rationale = true, maxRationaleChars } = options;
+  const unique = checkedCategories('buildVerdictGrammar', categories, maxRationaleChars);
   const lines = [
     // An optional leading space: after Vicuna's "ASSISTANT:" a SentencePiece model starts its answer with
     // the token "▁{" (" {"); forbidding it would push the model onto byte tokens it never produced in training.
@@ -39,12 +57,7 @@ export function buildVerdictGrammar(categories: CategorySource, options: Verdict
     `category ::= ${unique.map((s) => gbnfLiteral(jsonStringContent(s))).join(' | ')}`,
   ];
   if (rationale) {
-    const repeat = maxRationaleChars === undefined ? '*' : `{0,${maxRationaleChars}}`;
-    lines.push(
-      `rationale-field ::= ${gbnfLiteral('",\n    "rationale": "')} rationale ${gbnfLiteral('"\n}')}`,
-      `rationale ::= json-char${repeat}`,
-      JSON_CHAR_RULE,
-    );
+    lines.push(`rationale-field ::= ${gbnfLiteral('",\n    "rationale": "')} rationale ${gbnfLiteral('"\n}')}`, ...rationaleRules(maxRationaleChars));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,14 +1,14 @@
 export {
   MAX_RATIONALE_CHARS,
   VERDICT_CLOSE_WITHOUT_RATIONALE,
-  JSON_CHAR_RULE,
   VERDICT_PREFIX,
   buildVerdictGrammar,
+  verdictLayouts,
   gbnfLiteral,
   jsonStringContent,
   type VerdictGrammarOptions,
 } from './grammar.js';
-export { buildVerdictTokenGrammar, verdictLayouts, type LayoutTokenizer } from './token-grammar.js';
+export { buildVerdictTokenGrammar, type LayoutTokenizer } from './token-grammar.js';
 export { verdictDrafts, type VerdictDraftOptions } from './drafts.js';
 export { VerdictParseError, parseVerdict } from './parse.js';
 export { normalizeCategory, type NormalizedCategory } from './category.js';

@@ -8,8 +8,8 @@
 // jump-forward of SGLang's compressed FSM, which the LlavaGuard reference runs on). The rationale stays free text.
 // llama.cpp's own constrained decoding with this grammar gives the same tokens; only the fixed text's spelling
 // is narrowed, never its characters.
-import { JSON_CHAR_RULE, MAX_RATIONALE_CHARS, VERDICT_PREFIX, gbnfLiteral, jsonStringContent, type VerdictGrammarOptions } from './grammar.js';
-import { RATINGS, categoryStringsOf, type CategorySource } from './types.js';
+import { checkedCategories, gbnfLiteral, rationaleRules, verdictLayouts, type VerdictGrammarOptions } from './grammar.js';
+import type { CategorySource } from './types.js';
 
 /** The model's tokenizer: text to token ids, without BOS and without parsing special tokens. */
 export type LayoutTokenizer = (text: string) => ArrayLike<number>;
@@ -19,20 +19,10 @@ interface TrieNode {
   end: boolean;
 }
 
-/** The verdict's literal text before the rationale (or up to the category's closing quote), once per answer. */
-export function verdictLayouts(categories: CategorySource, rationale = true): string[] {
-  const unique = [...new Set(categoryStringsOf(categories))];
-  const after = rationale ? '",\n    "rationale": "' : '"';
-  return RATINGS.flatMap((r) => unique.map((c) => `${VERDICT_PREFIX}${r}",\n    "category": "${jsonStringContent(c)}${after}`));
-}
-
 export function buildVerdictTokenGrammar(categories: CategorySource, tokenize: LayoutTokenizer, options: VerdictGrammarOptions = {}): string {
   if (typeof tokenize !== 'function') throw new TypeError('buildVerdictTokenGrammar needs the model tokenizer');
   const { rationale = true, maxRationaleChars } = options;
-  if (categoryStringsOf(categories).length === 0) throw new RangeError('buildVerdictTokenGrammar needs at least one category string');
-  if (maxRationaleChars !== undefined && !(Number.isInteger(maxRationaleChars) && maxRationaleChars >= 0 && maxRationaleChars <= MAX_RATIONALE_CHARS)) {
-    throw new RangeError(`maxRationaleChars must be an integer from 0 to ${MAX_RATIONALE_CHARS}, got ${maxRationaleChars}`);
-  }
+  checkedCategories('buildVerdictTokenGrammar', categories, maxRationaleChars);
   const root: TrieNode = { children: new Map(), end: false };
   for (const text of verdictLayouts(categories, rationale)) {
     const ids = Array.from(tokenize(text));
@@ -73,13 +63,6 @@ export function buildVerdictTokenGrammar(categories: CategorySource, tokenize: L
     return name;
   };
   const lines = [`root ::= ${ruleOf(root)}`, ...rules];
-  if (rationale) {
-    const repeat = maxRationaleChars === undefined ? '*' : `{0,${maxRationaleChars}}`;
-    lines.push(
-      `rationale-field ::= rationale ${gbnfLiteral('"\n}')}`,
-      `rationale ::= json-char${repeat}`,
-      JSON_CHAR_RULE,
-    );
-  }
+  if (rationale) lines.push(`rationale-field ::= rationale ${gbnfLiteral('"\n}')}`, ...rationaleRules(maxRationaleChars));
   return `${lines.join('\n')}\n`;
 }
