@@ -1,17 +1,19 @@
-// Decode-only ablation of the verdict drafts, in one process: the bench pair's prompt (image + v1.2 policy)
-// is prefilled once, then each round generates the full verdict and `rationale: false`, with and without
-// drafts, from that kept prefix (greedy; flash attention off, as in the bench's matched runs). Prints tokens,
-// forward passes, forced and draft tokens, and decode time per generation.
+// Decode-only ablation of the verdict grammars and drafts, in one process: the bench pair's prompt (image + v1.2
+// policy) is prefilled once, then each round generates the full verdict and `rationale: false` from that kept
+// prefix with the layout in the model's own tokens (LlavaGuard's default, layoutTokens 'canonical') and with the
+// character grammar (layoutTokens 'any'), the latter with and without drafts (greedy; flash attention off, as in
+// the bench's matched runs). Prints tokens, forward passes, forced and draft tokens, and decode time per generation.
 //
 //   node --import @tapjs/typescript/import scripts/bench/draft-ablation.ts [pair dir] [rounds]
 import os from 'node:os';
 import path from 'node:path';
 
 import { MTMD_MEDIA_MARKER, ONEVISION_QWEN } from '../../lib/chat/index.js';
+import { answerTokenizer } from '../../lib/guard/answer-tokenizer.js';
 import { VisionModel } from '../../lib/evaluation/VisionModel.js';
 import { loadImage } from '../../lib/image/index.js';
 import { Policy } from '../../lib/policy/index.js';
-import { buildVerdictGrammar, verdictDrafts } from '../../lib/verdict/index.js';
+import { buildVerdictGrammar, buildVerdictTokenGrammar, verdictDrafts } from '../../lib/verdict/index.js';
 
 const models = path.join(os.tmpdir(), 'llavaguard-bench-models');
 const dir = process.argv[2] ?? path.join(models, 'llavaguard-v1.2-0.5b-q8_0');
@@ -24,11 +26,15 @@ const prompt = ONEVISION_QWEN.render(policy.render(), { imageMarker: MTMD_MEDIA_
 const cut = prompt.lastIndexOf('<|im_end|>') + '<|im_end|>'.length;
 const img = await loadImage(path.join(models, 'bench-photo-384.png'));
 const prefix = await ctx.evaluate({ prompt: { text: prompt.slice(0, cut), images: [{ data: img.data, width: img.width, height: img.height }] } });
+// As LlavaGuard builds it: the answer tokenized after the prompt's tail (ChatML puts nothing between them).
+const tokenize = answerTokenizer(model, prompt.slice(prompt.lastIndexOf(MTMD_MEDIA_MARKER) + MTMD_MEDIA_MARKER.length), ONEVISION_QWEN.answerSeparator);
 const settings = [
-  ['full verdict, drafts', buildVerdictGrammar(policy, { maxRationaleChars: 160 }), verdictDrafts(policy)],
-  ['full verdict, no drafts', buildVerdictGrammar(policy, { maxRationaleChars: 160 }), undefined],
-  ['rationale: false, drafts', buildVerdictGrammar(policy, { rationale: false }), verdictDrafts(policy, { rationale: false })],
-  ['rationale: false, no drafts', buildVerdictGrammar(policy, { rationale: false }), undefined],
+  ['full verdict, model tokens', buildVerdictTokenGrammar(policy, tokenize, { maxRationaleChars: 160 }), undefined],
+  ['rationale: false, model tokens', buildVerdictTokenGrammar(policy, tokenize, { rationale: false }), undefined],
+  ['full verdict, characters, drafts', buildVerdictGrammar(policy, { maxRationaleChars: 160 }), verdictDrafts(policy)],
+  ['full verdict, characters, no drafts', buildVerdictGrammar(policy, { maxRationaleChars: 160 }), undefined],
+  ['rationale: false, characters, drafts', buildVerdictGrammar(policy, { rationale: false }), verdictDrafts(policy, { rationale: false })],
+  ['rationale: false, characters, no drafts', buildVerdictGrammar(policy, { rationale: false }), undefined],
 ] as const;
 console.log('| round | setting | tokens | forward passes | forced | draft tokens confirmed / proposed | decode (ms) |');
 console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
