@@ -13,8 +13,11 @@ export const VERDICT_CLOSE_WITHOUT_RATIONALE = '\n}';
 export const MAX_RATIONALE_CHARS = 1999;
 
 // Any JSON string character: no raw control characters (nor DEL, as in llama.cpp's json.gbnf), '"' and '\'
-// only escaped.
-export const JSON_CHAR_RULE = 'json-char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})';
+// only escaped. Listed as the Unicode scalar values rather than negated: llama.cpp decodes any lead byte up to
+// 0xF7 and would accept surrogates and values above U+10FFFF, which are not UTF-8 (a random-weight model wrote
+// F5..F7 sequences, which reached JS as U+FFFD).
+export const JSON_CHAR_RULE =
+  'json-char ::= [\\x20-\\x21\\x23-\\x5B\\x5D-\\x7E\\x80-\\uD7FF\\uE000-\\U0010FFFF] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})';
 
 export interface VerdictGrammarOptions {
   /** Include the rationale field (default true). When false the grammar ends after the category's closing quote. */
