@@ -28,6 +28,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 import { quantizeQ8_0 } from './encode.js';
+import { addTextModelTensors } from './text-model-tensors.js';
 import { loadRealVocab, type RealVocabId } from './real-vocab.js';
 import { makeRng, type TinyFamily, type TinyTextDims, type TinyVisionDims } from './tiny-models.js';
 import { VICUNA_CHAT_TEMPLATE, type TinyVocab } from './tiny-vocab.js';
@@ -306,7 +307,6 @@ function planTextModel(spec: ShapedModelSpec, weightType: ShapedWeightType, seed
   }
   const nVocab = vocab.tokens.length;
   const headDim = t.nEmbd / t.nHead;
-  const nEmbdKv = headDim * t.nHeadKv;
   const b = new PlanBuilder('model');
   commonMeta(b, spec, t.arch, weightType, seed);
   const a = t.arch;
@@ -327,29 +327,7 @@ function planTextModel(spec: ShapedModelSpec, weightType: ShapedWeightType, seed
   const vec = (name: string, n: number, std: number, mean = 0) => b.tensor(name, [n], GgmlType.F32, std, mean);
 
   // std 1/sqrt(n_embd) for the output projection (tied or not): logits of std ~1 after the final RMS norm
-  const sEmb = 1 / Math.sqrt(t.nEmbd);
-  mat('token_embd.weight', t.nEmbd, nVocab, sEmb);
-  vec('output_norm.weight', t.nEmbd, 0, 1);
-  if (!t.tiedEmbeddings) mat('output.weight', t.nEmbd, nVocab, sEmb);
-  const sIn = 1 / Math.sqrt(t.nEmbd);
-  const sFf = 1 / Math.sqrt(t.nFf);
-  for (let i = 0; i < t.nLayer; i++) {
-    const p = `blk.${i}`;
-    vec(`${p}.attn_norm.weight`, t.nEmbd, 0, 1);
-    mat(`${p}.attn_q.weight`, t.nEmbd, t.nEmbd, sIn);
-    mat(`${p}.attn_k.weight`, t.nEmbd, nEmbdKv, sIn);
-    mat(`${p}.attn_v.weight`, t.nEmbd, nEmbdKv, sIn);
-    if (t.qkvBias) {
-      vec(`${p}.attn_q.bias`, t.nEmbd, 0.02);
-      vec(`${p}.attn_k.bias`, nEmbdKv, 0.02);
-      vec(`${p}.attn_v.bias`, nEmbdKv, 0.02);
-    }
-    mat(`${p}.attn_output.weight`, t.nEmbd, t.nEmbd, sIn);
-    vec(`${p}.ffn_norm.weight`, t.nEmbd, 0, 1);
-    mat(`${p}.ffn_gate.weight`, t.nEmbd, t.nFf, sIn);
-    mat(`${p}.ffn_up.weight`, t.nEmbd, t.nFf, sIn);
-    mat(`${p}.ffn_down.weight`, t.nFf, t.nEmbd, sFf);
-  }
+  addTextModelTensors(t, nVocab, 1 / Math.sqrt(t.nEmbd), mat, vec);
   return b.plan();
 }
 

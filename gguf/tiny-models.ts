@@ -18,6 +18,7 @@ import {
   makeSpmVocab,
   type TinyVocab,
 } from './tiny-vocab.js';
+import { addTextModelTensors } from './text-model-tensors.js';
 import { GgmlType, GgufType } from './types.js';
 import { GgufWriter } from './writer.js';
 
@@ -266,7 +267,6 @@ function buildTextModel(spec: TinyFamilySpec, seed: number, weightType: TinyWeig
   const vocab = spec.family === 'llava15' ? makeSpmVocab() : makeBpeVocab();
   const nVocab = vocab.tokens.length;
   const headDim = t.nEmbd / t.nHead;
-  const nEmbdKv = headDim * t.nHeadKv;
   const w = new GgufWriter();
   commonMeta(w, spec.family, t.arch, 'model', weightType, seed);
   const a = t.arch;
@@ -288,28 +288,7 @@ function buildTextModel(spec: TinyFamilySpec, seed: number, weightType: TinyWeig
     w.addTensor(name, [n], GgmlType.F32, std === 0 ? filled(n, mean) : uniform(seed, name, n, std, mean));
 
   // std 0.1 for the output projection (tied or not) gives logits of std ~1
-  mat('token_embd.weight', t.nEmbd, nVocab, 0.1);
-  vec('output_norm.weight', t.nEmbd, 0, 1);
-  if (!t.tiedEmbeddings) mat('output.weight', t.nEmbd, nVocab, 0.1);
-  const sIn = 1 / Math.sqrt(t.nEmbd);
-  const sFf = 1 / Math.sqrt(t.nFf);
-  for (let i = 0; i < t.nLayer; i++) {
-    const p = `blk.${i}`;
-    vec(`${p}.attn_norm.weight`, t.nEmbd, 0, 1);
-    mat(`${p}.attn_q.weight`, t.nEmbd, t.nEmbd, sIn);
-    mat(`${p}.attn_k.weight`, t.nEmbd, nEmbdKv, sIn);
-    mat(`${p}.attn_v.weight`, t.nEmbd, nEmbdKv, sIn);
-    if (t.qkvBias) {
-      vec(`${p}.attn_q.bias`, t.nEmbd, 0.02);
-      vec(`${p}.attn_k.bias`, nEmbdKv, 0.02);
-      vec(`${p}.attn_v.bias`, nEmbdKv, 0.02);
-    }
-    mat(`${p}.attn_output.weight`, t.nEmbd, t.nEmbd, sIn);
-    vec(`${p}.ffn_norm.weight`, t.nEmbd, 0, 1);
-    mat(`${p}.ffn_gate.weight`, t.nEmbd, t.nFf, sIn);
-    mat(`${p}.ffn_up.weight`, t.nEmbd, t.nFf, sIn);
-    mat(`${p}.ffn_down.weight`, t.nFf, t.nEmbd, sFf);
-  }
+  addTextModelTensors(t, nVocab, 0.1, mat, vec);
   return w;
 }
 
