@@ -22,14 +22,15 @@ class BusyLease {
     BusyLease(const BusyLease&) = delete;
     BusyLease& operator=(const BusyLease&) = delete;
     void Release() {
-        if (res_) res_->busy.store(false);
+        // Once only: the destructor runs after OnOK, when the next operation may already hold the context.
+        if (res_ && held_) res_->busy.store(false);
         held_ = false;
     }
     ContextResources& operator*() const { return *res_; }
     ContextResources* operator->() const { return res_.get(); }
 
  private:
-    std::shared_ptr<ContextResources> res_;
+    std::shared_ptr<ContextResources> res_;  // kept to the worker's end: its samplers use the model
     bool held_ = true;
 };
 

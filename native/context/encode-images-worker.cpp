@@ -27,14 +27,11 @@ Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::share
         delete w;
         throw;
     }
-    Napi::Promise promise = w->deferred_.Promise();
-    w->Queue();
-    return promise;
+    return w->QueueWithPromise();
 }
 
 EncodeImagesWorker::EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : ComputeWorker(env, "llavaguard.encodeImages"), lease_(env, std::move(res)),
-      deferred_(Napi::Promise::Deferred::New(env)) {}
+    : ContextWorker(env, "llavaguard.encodeImages", std::move(res)) {}
 
 bool EncodeImagesWorker::EncodeOne(size_t i) {
     mtmd_context* mctx = lease_->model->mtmd.get();
@@ -89,9 +86,7 @@ void EncodeImagesWorker::Compute() {
     }
 }
 
-void EncodeImagesWorker::OnOK() {
-    lease_.Release();
-    Napi::Env env = Env();
+Napi::Value EncodeImagesWorker::Result(Napi::Env env) {
     Napi::Array result = Napi::Array::New(env, out_.size());
     for (size_t i = 0; i < out_.size(); i++) {
         Napi::Object o = Napi::Object::New(env);
@@ -102,13 +97,9 @@ void EncodeImagesWorker::OnOK() {
         o.Set("encodeMs", out_[i].ms);
         result.Set(static_cast<uint32_t>(i), o);
     }
-    deferred_.Resolve(result);
+    return result;
 }
 
-void EncodeImagesWorker::OnError(const Napi::Error& error) {
-    lease_.Release();
-    if (aborted_) error.Value().Set("code", "ABORT_ERR");
-    deferred_.Reject(error.Value());
-}
+bool EncodeImagesWorker::Aborted() const { return aborted_; }
 
 }  // namespace lg

@@ -7,19 +7,18 @@
 #include <vector>
 
 #include "../sampling/abort-handle.h"
-#include "busy-lease.h"
-#include "../util/compute-worker.h"
+#include "context-worker.h"
 
 namespace lg {
 
-class EncodeImagesWorker : public ComputeWorker {
+class EncodeImagesWorker : public ContextWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void OnOK() override;
-    void OnError(const Napi::Error& error) override;
 
  private:
     void Compute() override;
+    Napi::Value Result(Napi::Env env) override;
+    bool Aborted() const override;
     struct Encoded {
         std::vector<float> embd;
         int32_t n_tokens = 0;
@@ -28,8 +27,6 @@ class EncodeImagesWorker : public ComputeWorker {
     EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool EncodeOne(size_t i);
 
-    BusyLease lease_;
-    Napi::Promise::Deferred deferred_;
     std::vector<BitmapPtr> bitmaps_;
     AbortFlag abort_;
     std::vector<Encoded> out_;

@@ -31,14 +31,11 @@ Napi::Value EvaluateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
         delete w;
         throw;
     }
-    Napi::Promise promise = w->deferred_.Promise();
-    w->Queue();
-    return promise;
+    return w->QueueWithPromise();
 }
 
 EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : ComputeWorker(env, "llavaguard.evaluate"), lease_(env, std::move(res)),
-      deferred_(Napi::Promise::Deferred::New(env)) {}
+    : ContextWorker(env, "llavaguard.evaluate", std::move(res)) {}
 
 void EvaluateWorker::Compute() {
     lease_->current_abort.store(abort_.get());
@@ -56,21 +53,16 @@ void EvaluateWorker::Compute() {
     }
 }
 
-void EvaluateWorker::OnOK() {
-    lease_.Release();
-    Napi::Object out = PrefillToJs(Env(), result_);
+Napi::Value EvaluateWorker::Result(Napi::Env env) {
+    Napi::Object out = PrefillToJs(env, result_);
     if (return_logits_) {
-        Napi::Float32Array logits = Napi::Float32Array::New(Env(), logits_.size());
+        Napi::Float32Array logits = Napi::Float32Array::New(env, logits_.size());
         std::copy(logits_.begin(), logits_.end(), logits.Data());
         out.Set("logits", logits);
     }
-    deferred_.Resolve(out);
+    return out;
 }
 
-void EvaluateWorker::OnError(const Napi::Error& error) {
-    lease_.Release();
-    if (result_.aborted) error.Value().Set("code", "ABORT_ERR");
-    deferred_.Reject(error.Value());
-}
+bool EvaluateWorker::Aborted() const { return result_.aborted; }
 
 }  // namespace lg

@@ -7,25 +7,22 @@
 #include <vector>
 
 #include "../sampling/abort-handle.h"
-#include "busy-lease.h"
+#include "context-worker.h"
 #include "prefill.h"
-#include "../util/compute-worker.h"
 
 namespace lg {
 
 Napi::Object PrefillToJs(Napi::Env env, const PrefillResult& r);
 
-class EvaluateWorker : public ComputeWorker {
+class EvaluateWorker : public ContextWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void OnOK() override;
-    void OnError(const Napi::Error& error) override;
 
  private:
     void Compute() override;
+    Napi::Value Result(Napi::Env env) override;
+    bool Aborted() const override;
     EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
-    BusyLease lease_;
-    Napi::Promise::Deferred deferred_;
     llama_seq_id seq_ = 0;
     llama_pos n_past_ = 0;
     PromptInput prompt_;

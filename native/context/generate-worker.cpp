@@ -72,14 +72,11 @@ Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
         throw;
     }
     w->outcomes_.resize(w->requests_.size());
-    Napi::Promise promise = w->deferred_.Promise();
-    w->Queue();
-    return promise;
+    return w->QueueWithPromise();
 }
 
 GenerateWorker::GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : ComputeWorker(env, "llavaguard.generate"), lease_(env, std::move(res)),
-      deferred_(Napi::Promise::Deferred::New(env)) {}
+    : ContextWorker(env, "llavaguard.generate", std::move(res)) {}
 
 void GenerateWorker::Emit(size_t i, llama_token token, const std::string& piece) {
     if (!has_on_token_) return;
@@ -311,9 +308,7 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
     }
 }
 
-void GenerateWorker::OnOK() {
-    lease_.Release();
-    Napi::Env env = Env();
+Napi::Value GenerateWorker::Result(Napi::Env env) {
     Napi::Array results = Napi::Array::New(env, outcomes_.size());
     for (size_t i = 0; i < outcomes_.size(); i++) {
         const GenerateOutcome& out = outcomes_[i];
@@ -332,12 +327,7 @@ void GenerateWorker::OnOK() {
         o.Set("draftTokensAccepted", out.draft_accepted);
         results.Set(static_cast<uint32_t>(i), o);
     }
-    deferred_.Resolve(results);
-}
-
-void GenerateWorker::OnError(const Napi::Error& error) {
-    lease_.Release();
-    deferred_.Reject(error.Value());
+    return results;
 }
 
 }  // namespace lg

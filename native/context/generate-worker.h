@@ -17,9 +17,8 @@
 #include "../sampling/draft-budget.h"
 #include "../sampling/draft-proposer.h"
 #include "../sampling/sequence-sampler.h"
-#include "busy-lease.h"
+#include "context-worker.h"
 #include "prefill.h"
-#include "../util/compute-worker.h"
 
 namespace lg {
 
@@ -52,14 +51,13 @@ struct GenerateOutcome {
     std::vector<llama_token> draft;    // proposed after pending, not accepted
 };
 
-class GenerateWorker : public ComputeWorker {
+class GenerateWorker : public ContextWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
-    void OnOK() override;
-    void OnError(const Napi::Error& error) override;
 
  private:
     void Compute() override;
+    Napi::Value Result(Napi::Env env) override;
     GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool Accept(size_t i, llama_token token);  // false: the sequence has stopped
     // Samples at batch index idx, then Continue; false: stopped.
@@ -78,8 +76,6 @@ class GenerateWorker : public ComputeWorker {
     void WaitDelivered();
     void DecodeLoop(std::vector<size_t>& live);
 
-    BusyLease lease_;
-    Napi::Promise::Deferred deferred_;
     std::vector<GenerateRequest> requests_;
     std::vector<GenerateOutcome> outcomes_;
     Napi::ThreadSafeFunction on_token_;
