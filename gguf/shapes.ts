@@ -28,8 +28,8 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
 import { quantizeQ8_0 } from './encode.js';
-import { addTextModelTensors } from './text-model-tensors.js';
 import { loadRealVocab, type RealVocabId } from './real-vocab.js';
+import { addTextModelTensors } from './text-model-tensors.js';
 import { makeRng, type TinyFamily, type TinyTextDims, type TinyVisionDims } from './tiny-models.js';
 import { VICUNA_CHAT_TEMPLATE, type TinyVocab } from './tiny-vocab.js';
 import {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
 import { cachedTestModel } from '../gguf/tiny-models.js';
+import { demoGradient } from '../lib/cli/commands/demo.js';
 import { LlavaGuard, Policy } from '../lib/index.js';
 import { pngHeaderOnly } from './fixtures/images/make.js';
 import { FAMILIES, patternImage } from './helpers/models.js';
@@ -145,10 +146,8 @@ t.test('onevision: a rationale holds only Unicode scalar values, never bytes tha
     // The demo's gradient: with a negated character class the random model wrote an F5-led "character" here,
     // which llama.cpp's grammar decodes as a code point above U+10FFFF and which is not UTF-8.
     const guard = await guardFor('onevision');
-    const [w, h] = [640, 480];
-    const gradient = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) gradient.set([(x * 255) / w, (y * 255) / h, 128], (y * w + x) * 3);
-    const jpeg = await sharp(gradient, { raw: { width: w, height: h, channels: 3 } }).jpeg().toBuffer();
+    const gradient = demoGradient();
+    const jpeg = await sharp(gradient.data, { raw: { width: gradient.width, height: gradient.height, channels: 3 } }).jpeg().toBuffer();
     for (let seed = 0; seed < 6; seed++) {
         const a = await guard.assess(jpeg, { seed, maxRationaleChars: 120 });
         t.notOk(a.raw.includes('\uFFFD'), `seed ${seed}: ${JSON.stringify(a.raw.slice(-16))}`);

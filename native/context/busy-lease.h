@@ -22,7 +22,7 @@ class BusyLease {
     BusyLease(const BusyLease&) = delete;
     BusyLease& operator=(const BusyLease&) = delete;
     void Release() {
-        // Once only: the destructor runs after OnOK, when the next operation may already hold the context.
+        // Once only: the destructor calls it again after OnOK, and must not clear a flag a later operation set.
         if (res_ && held_) res_->busy.store(false);
         held_ = false;
     }

@@ -12,16 +12,20 @@ export function demoCacheDir(): string {
     return process.env.LLAVAGUARD_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'llavaguard');
 }
 
+/** The demo's first picture: a red-green gradient over blue 128, packed RGB. */
+export function demoGradient(w = 640, h = 480): { data: Buffer; width: number; height: number } {
+    const data = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([(x * 255) / w, (y * 255) / h, 128], (y * w + x) * 3);
+    return { data, width: w, height: h };
+}
+
 /** A few synthetic pictures: enough to show decoding, tiling and the verdict pipeline end to end. */
 async function makeDemoImages(dir: string): Promise<string[]> {
     await mkdir(dir, { recursive: true });
-    const w = 640;
-    const h = 480;
-    const gradient = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) gradient.set([(x * 255) / w, (y * 255) / h, 128], (y * w + x) * 3);
+    const gradient = demoGradient();
     const svg = `<svg width="512" height="512"><rect width="512" height="512" fill="#2a6"/><circle cx="256" cy="256" r="160" fill="#fd3"/><text x="256" y="280" font-size="64" text-anchor="middle">demo</text></svg>`;
     const files = [
-        { name: 'gradient.jpg', make: () => sharp(gradient, { raw: { width: w, height: h, channels: 3 } }).jpeg() },
+        { name: 'gradient.jpg', make: () => sharp(gradient.data, { raw: { width: gradient.width, height: gradient.height, channels: 3 } }).jpeg() },
         { name: 'sun.png', make: () => sharp(Buffer.from(svg)).png() },
         { name: 'panorama.webp', make: () => sharp({ create: { width: 1600, height: 300, channels: 3, background: '#468' } }).webp() },
     ];
