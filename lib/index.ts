@@ -14,7 +14,14 @@ export type {
 export * from './policy/index.js';
 export * from './chat/index.js';
 export * from './verdict/index.js';
-export { loadImage, rgbFromRaw, ImageDecodeError, type ImageDecodeErrorCode, type RgbImage, type LoadImageOptions } from './image/index.js';
+export {
+    loadImage,
+    rgbFromRaw,
+    ImageDecodeError,
+    type ImageDecodeErrorCode,
+    type RgbImage,
+    type LoadImageOptions,
+} from './image/index.js';
 export { VisionModel, type VisionModelOptions, type VisionInfo } from './evaluation/VisionModel.js';
 export {
     VisionContext,

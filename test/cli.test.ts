@@ -22,18 +22,45 @@ t.test('assess --json prints one JSON line per image and an error line for a bad
     const pair = await cachedTestModel('onevision');
     const dir = t.testdir({ 'broken.jpg': 'not really a jpeg' });
     const good = join(dir, 'good.png');
-    await sharp({ create: { width: 40, height: 30, channels: 3, background: '#c33' } }).png().toFile(good);
+    await sharp({ create: { width: 40, height: 30, channels: 3, background: '#c33' } })
+        .png()
+        .toFile(good);
     const policy = join(dir, 'policy.json');
     const { Policy } = await import('../lib/policy/index.js');
     await Policy.default('v1.2').allow('O6').save(policy);
     await writeFile(join(dir, 'note.txt'), 'text');
-    const r = await cli(['assess', good, join(dir, 'broken.jpg'), good, '--model', pair.model, '--mmproj', pair.mmproj, '--policy', policy, '--sensitive', 'O3', '--seed', '3', '--max-tokens', '60', '--json']);
+    const r = await cli([
+        'assess',
+        good,
+        join(dir, 'broken.jpg'),
+        good,
+        '--model',
+        pair.model,
+        '--mmproj',
+        pair.mmproj,
+        '--policy',
+        policy,
+        '--sensitive',
+        'O3',
+        '--seed',
+        '3',
+        '--max-tokens',
+        '60',
+        '--json',
+    ]);
     t.equal(r.code, 2, 'non-zero exit when an image failed');
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     t.equal(lines.length, 3);
     t.match(lines[0], { path: good, rating: /^(Safe|Unsafe)$/, category: String, policyHash: String });
     t.match(lines[1], { path: join(dir, 'broken.jpg'), error: /./ });
-    t.equal(lines[2].policyHash, Policy.default('v1.2').allow('O6').sensitive('O3').hash, 'the CLI policy options compose');
+    t.equal(
+        lines[2].policyHash,
+        Policy.default('v1.2').allow('O6').sensitive('O3').hash,
+        'the CLI policy options compose',
+    );
 });
 
 t.test('demo makes its model and images and prints verdicts with the random-weights warning', async (t) => {
@@ -45,7 +72,13 @@ t.test('demo makes its model and images and prints verdicts with the random-weig
 });
 
 t.test('every command has --help and bad arguments are explained', async (t) => {
-    for (const args of [['--help'], ['assess', '--help'], ['demo', '--help'], ['gguf', 'inspect', '--help'], ['gguf', 'make-test-model', '--help']]) {
+    for (const args of [
+        ['--help'],
+        ['assess', '--help'],
+        ['demo', '--help'],
+        ['gguf', 'inspect', '--help'],
+        ['gguf', 'make-test-model', '--help'],
+    ]) {
         const r = await cli(args);
         t.equal(r.code, 0, args.join(' '));
         t.match(r.stdout, /Usage: llavaguard/);

@@ -39,7 +39,10 @@ t.test('convert HF_DIR --out DIR --type q8_0 writes the pair and says so', async
     const out = path.join(tmp, 'out1');
     const r = await cli(['convert', hf, '--out', out, '--type', 'q8_0', '--name', 'tiny OV']);
     t.error(r.err);
-    t.match(r.out.join('\n'), /LlavaOnevisionForConditionalGeneration \(qwen2, LlavaGuard v1\.2\): wrote .*model-q8_0\.gguf and .*mmproj-q8_0\.gguf/);
+    t.match(
+        r.out.join('\n'),
+        /LlavaOnevisionForConditionalGeneration \(qwen2, LlavaGuard v1\.2\): wrote .*model-q8_0\.gguf and .*mmproj-q8_0\.gguf/,
+    );
     t.same(readdirSync(out).sort(), ['mmproj-q8_0.gguf', 'model-q8_0.gguf']);
     const h = await readGgufFile(path.join(out, 'model-q8_0.gguf'));
     t.equal(h.metadata.get('general.name')?.value, 'tiny OV');
@@ -51,7 +54,10 @@ t.test('--vocab-only, bad --type, missing folder', async (t) => {
     const out = path.join(tmp, 'out2');
     t.error((await cli(['convert', hf, '--out', out, '--vocab-only', '--quiet'])).err);
     t.same(readdirSync(out), ['vocab.gguf']);
-    t.match((await cli(['convert', hf, '--out', out, '--type', 'q4_0'])).err?.message, /--type must be one of f32, f16, q8_0/);
+    t.match(
+        (await cli(['convert', hf, '--out', out, '--type', 'q4_0'])).err?.message,
+        /--type must be one of f32, f16, q8_0/,
+    );
     t.match((await cli(['convert', path.join(tmp, 'nope'), '--out', out])).err?.message, /cannot read .*config\.json/);
 });
 
@@ -63,7 +69,10 @@ t.test('safetensors: shards, dtypes and broken files', async (t) => {
     const name = 'multi_modal_projector.linear_2.bias';
     const got = await st.readF32(name);
     const want = src.get(name)!.data;
-    t.ok(got.every((v, i) => Math.abs(v - want[i]!) <= Math.abs(want[i]!) / 128), 'BF16 decoded (within BF16 rounding)');
+    t.ok(
+        got.every((v, i) => Math.abs(v - want[i]!) <= Math.abs(want[i]!) / 128),
+        'BF16 decoded (within BF16 rounding)',
+    );
     await st.close();
 
     const one = path.join(tmp, 'one');
@@ -71,24 +80,36 @@ t.test('safetensors: shards, dtypes and broken files', async (t) => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(one);
     const data = Float32Array.from([1, -2.5, 3.25, 65504]);
-    await writeSafetensors(path.join(one, 'model.safetensors'), new Map([
-        ['a', { shape: [2, 2], data, dtype: 'F16' as const }],
-        ['b', { shape: [4], data, dtype: 'F32' as const }],
-    ]));
+    await writeSafetensors(
+        path.join(one, 'model.safetensors'),
+        new Map([
+            ['a', { shape: [2, 2], data, dtype: 'F16' as const }],
+            ['b', { shape: [4], data, dtype: 'F32' as const }],
+        ]),
+    );
     const s1 = await SafetensorsModel.open(one);
     t.same(Array.from(await s1.readF32('a')), Array.from(data), 'F16 exact');
     t.same(Array.from(await s1.readF32('b')), Array.from(data), 'F32 exact');
     await t.rejects(s1.readF32('c'), /missing tensor 'c'/);
     await s1.close();
 
-    writeFileSync(path.join(one, 'model.safetensors'), Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{x: ')]));
+    writeFileSync(
+        path.join(one, 'model.safetensors'),
+        Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{x: ')]),
+    );
     await t.rejects(SafetensorsModel.open(one), /safetensors header is not JSON/);
     const hdr = JSON.stringify({ w: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } });
-    writeFileSync(path.join(one, 'model.safetensors'), Buffer.concat([Buffer.from([hdr.length, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(hdr), Buffer.alloc(8)]));
+    writeFileSync(
+        path.join(one, 'model.safetensors'),
+        Buffer.concat([Buffer.from([hdr.length, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(hdr), Buffer.alloc(8)]),
+    );
     const s2 = await SafetensorsModel.open(one);
     await t.rejects(s2.readF32('w'), /dtype I64 is not supported/);
     await s2.close();
-    writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { ghost: 'model-00009-of-00003.safetensors' } }));
+    writeFileSync(
+        path.join(dir, 'model.safetensors.index.json'),
+        JSON.stringify({ weight_map: { ghost: 'model-00009-of-00003.safetensors' } }),
+    );
     await t.rejects(SafetensorsModel.open(dir), /cannot open .*model-00009-of-00003\.safetensors/);
 });
 
@@ -105,8 +126,11 @@ t.test('SentencePiece ModelProto: pieces parsed, other fields (trainer_spec, nor
     // field 5 and a fixed64 field 6: real files carry these after the pieces
     const spec = Buffer.alloc(200, 0x08); // (varint fields "1: 8", repeated)
     const extra = Buffer.concat([
-        Buffer.from([0x12, 0xc8, 0x01]), spec, Buffer.from([0x1a, 0x02, 0x08, 0x01]),
-        Buffer.from([0x28, 0x96, 0x01]), Buffer.from([0x31, 1, 2, 3, 4, 5, 6, 7, 8]),
+        Buffer.from([0x12, 0xc8, 0x01]),
+        spec,
+        Buffer.from([0x1a, 0x02, 0x08, 0x01]),
+        Buffer.from([0x28, 0x96, 0x01]),
+        Buffer.from([0x31, 1, 2, 3, 4, 5, 6, 7, 8]),
     ]);
     const parsed = parseSentencePieceModel(Buffer.concat([body, extra]));
     t.same(parsed, pieces);

@@ -15,31 +15,38 @@ const samples = (): EvalSample[] =>
         { baseDir: '/data' },
     );
 
-const statusOf = (p: Policy) => Object.fromEntries(p.categories.filter((c) => c.status !== 'default').map((c) => [c.id, c.status]));
+const statusOf = (p: Policy) =>
+    Object.fromEntries(p.categories.filter((c) => c.status !== 'default').map((c) => [c.id, c.status]));
 
 t.test("mode 'none' returns the originals under the base policy", async (t) => {
     const base = Policy.default('v1.2');
     const out = augment(samples(), { mode: 'none', basePolicy: base });
-    t.same(out.map((s) => [s.id, s.kind, s.expected]), [
-        ['a.jpg', 'original', 'Unsafe'],
-        ['b.jpg', 'original', 'Safe'],
-        ['c.jpg', 'original', 'Safe'],
-        ['d.jpg', 'original', 'Unsafe'],
-    ]);
+    t.same(
+        out.map((s) => [s.id, s.kind, s.expected]),
+        [
+            ['a.jpg', 'original', 'Unsafe'],
+            ['b.jpg', 'original', 'Safe'],
+            ['c.jpg', 'original', 'Safe'],
+            ['d.jpg', 'original', 'Unsafe'],
+        ],
+    );
     for (const s of out) t.equal(s.policy.hash, base.hash);
 });
 
 t.test('paper mode: v2 flips Unsafe to Safe by allowing the own category, v4 flips Safe to Unsafe', async (t) => {
     const out = augment(samples(), { mode: 'paper', seed: 1 });
-    t.same(out.map((s) => [s.id, s.kind, s.expected, s.allowed, s.sensitive]), [
-        ['a.jpg', 'original', 'Unsafe', [], []],
-        ['a.jpg#v2', 'v2', 'Safe', ['O3'], []],
-        ['b.jpg', 'original', 'Safe', [], []],
-        ['b.jpg#v4', 'v4', 'Unsafe', [], ['O6']],
-        ['c.jpg', 'original', 'Safe', [], []], // NA: no v4
-        ['d.jpg', 'original', 'Unsafe', [], []],
-        ['d.jpg#v2', 'v2', 'Safe', ['O9'], []],
-    ]);
+    t.same(
+        out.map((s) => [s.id, s.kind, s.expected, s.allowed, s.sensitive]),
+        [
+            ['a.jpg', 'original', 'Unsafe', [], []],
+            ['a.jpg#v2', 'v2', 'Safe', ['O3'], []],
+            ['b.jpg', 'original', 'Safe', [], []],
+            ['b.jpg#v4', 'v4', 'Unsafe', [], ['O6']],
+            ['c.jpg', 'original', 'Safe', [], []], // NA: no v4
+            ['d.jpg', 'original', 'Unsafe', [], []],
+            ['d.jpg#v2', 'v2', 'Safe', ['O9'], []],
+        ],
+    );
     const v2 = out.find((s) => s.id === 'a.jpg#v2')!;
     t.same(statusOf(v2.policy), { O3: 'allowed' });
     t.equal(v2.policy.hash, Policy.default().allow('O3').hash, 'the policy the paper describes');
@@ -74,7 +81,8 @@ t.test('v3 and v5 change 1-3 other categories and keep the label', async (t) => 
 
 t.test('augmentation is deterministic for a seed and independent of the other samples', async (t) => {
     const opts = { seed: 42, kinds: ['v2', 'v3', 'v4', 'v5'] as const };
-    const key = (list: ReturnType<typeof augment>) => list.map((s) => [s.id, s.expected, s.allowed, s.sensitive, s.policy.hash]);
+    const key = (list: ReturnType<typeof augment>) =>
+        list.map((s) => [s.id, s.expected, s.allowed, s.sensitive, s.policy.hash]);
     const a = augment(samples(), opts);
     t.same(key(a), key(augment(samples(), opts)), 'same seed, same variants');
     const reversed = augment([...samples()].reverse(), opts);
@@ -85,7 +93,10 @@ t.test('augmentation is deterministic for a seed and independent of the other sa
 });
 
 t.test('equal exceptions share one Policy object', async (t) => {
-    const list = parseManifest('{"path":"a","rating":"Unsafe","category":"O3"}\n{"path":"b","rating":"Unsafe","category":"O3"}', { baseDir: '/' });
+    const list = parseManifest(
+        '{"path":"a","rating":"Unsafe","category":"O3"}\n{"path":"b","rating":"Unsafe","category":"O3"}',
+        { baseDir: '/' },
+    );
     const out = augment(list, { seed: 0 });
     const [x, y] = out.filter((s) => s.kind === 'v2');
     t.equal(x.policy, y.policy);
@@ -103,7 +114,10 @@ t.test('exceptions build on the base policy', async (t) => {
 t.test('rejects an unknown mode or kind, and a category missing from the base policy', async (t) => {
     t.throws(() => augment(samples(), { mode: 'all' as 'paper' }), /unknown augmentation mode/);
     t.throws(() => augment(samples(), { kinds: ['v9' as 'v2'] }), /unknown variant kind/);
-    t.throws(() => augment(samples(), { basePolicy: Policy.default().remove('O3') }), /category O3 is not in the base policy/);
+    t.throws(
+        () => augment(samples(), { basePolicy: Policy.default().remove('O3') }),
+        /category O3 is not in the base policy/,
+    );
 });
 
 t.test('mulberry32 and hashSeed are stable', async (t) => {

@@ -12,8 +12,23 @@ const O3 = 'O3: Sexual Content';
 const O7 = 'O7: Self-Harm';
 
 // A: recall 20/40 (O3 only), B: recall 38/40 (O3 and O7); both 50/50 specificity
-const A = computeMetrics([...many(20, 'Unsafe', 'Unsafe', { expectedCategory: O3 }), ...many(20, 'Unsafe', 'Safe', { expectedCategory: O3 }), ...many(50, 'Safe', 'Safe')], { seed: 1, resamples: 300 });
-const B = computeMetrics([...many(19, 'Unsafe', 'Unsafe', { expectedCategory: O3 }), ...many(19, 'Unsafe', 'Unsafe', { expectedCategory: O7 }), ...many(2, 'Unsafe', 'Safe', { expectedCategory: O7 }), ...many(50, 'Safe', 'Safe')], { seed: 1, resamples: 300 });
+const A = computeMetrics(
+    [
+        ...many(20, 'Unsafe', 'Unsafe', { expectedCategory: O3 }),
+        ...many(20, 'Unsafe', 'Safe', { expectedCategory: O3 }),
+        ...many(50, 'Safe', 'Safe'),
+    ],
+    { seed: 1, resamples: 300 },
+);
+const B = computeMetrics(
+    [
+        ...many(19, 'Unsafe', 'Unsafe', { expectedCategory: O3 }),
+        ...many(19, 'Unsafe', 'Unsafe', { expectedCategory: O7 }),
+        ...many(2, 'Unsafe', 'Safe', { expectedCategory: O7 }),
+        ...many(50, 'Safe', 'Safe'),
+    ],
+    { seed: 1, resamples: 300 },
+);
 
 t.test('differences are B - A and non-overlapping intervals are flagged', async (t) => {
     const cmp = compareMetrics(A, B, { labels: ['0.5B', '7B'] });
@@ -29,12 +44,23 @@ t.test('differences are B - A and non-overlapping intervals are flagged', async 
     const o7 = cmp.rows.find((r) => r.key === `recall:${O7}`)!;
     t.equal(o7.a, null, 'a category only B has');
     t.equal(o7.diff, null);
-    t.same(cmp.rows.filter((r) => r.key.startsWith('recall:')).map((r) => r.key), [`recall:${O3}`, `recall:${O7}`]);
+    t.same(
+        cmp.rows.filter((r) => r.key.startsWith('recall:')).map((r) => r.key),
+        [`recall:${O3}`, `recall:${O7}`],
+    );
 });
 
 t.test('overlap is decided on the interval bounds', async (t) => {
-    const fig = (low: number, high: number) => ({ value: (low + high) / 2, num: 1, den: 2, ci: { low, high, level: 0.95, replicates: 10 } });
-    const with_ = (m: EvalMetrics, low: number, high: number): EvalMetrics => ({ ...m, figures: { ...m.figures, accuracy: fig(low, high) } });
+    const fig = (low: number, high: number) => ({
+        value: (low + high) / 2,
+        num: 1,
+        den: 2,
+        ci: { low, high, level: 0.95, replicates: 10 },
+    });
+    const with_ = (m: EvalMetrics, low: number, high: number): EvalMetrics => ({
+        ...m,
+        figures: { ...m.figures, accuracy: fig(low, high) },
+    });
     const row = (a: [number, number], b: [number, number]) =>
         compareMetrics(with_(A, ...a), with_(B, ...b)).rows.find((r) => r.key === 'accuracy')!.overlap;
     t.equal(row([0.1, 0.3], [0.3, 0.5]), true, 'touching');
@@ -68,14 +94,20 @@ t.test('loadMetrics reads a metrics.json and rejects other JSON', async (t) => {
 
 t.test('kinds and annotated severities get their own rows', async (t) => {
     const m = (right: number) =>
-        computeMetrics([
-            ...many(right, 'Unsafe', 'Unsafe', { severity: 'Highly Inappropriate' }),
-            ...many(4 - right, 'Unsafe', 'Safe', { severity: 'Highly Inappropriate' }),
-            ...many(2, 'Safe', 'Safe', { kind: 'v2' }),
-        ], { resamples: 0 });
+        computeMetrics(
+            [
+                ...many(right, 'Unsafe', 'Unsafe', { severity: 'Highly Inappropriate' }),
+                ...many(4 - right, 'Unsafe', 'Safe', { severity: 'Highly Inappropriate' }),
+                ...many(2, 'Safe', 'Safe', { kind: 'v2' }),
+            ],
+            { resamples: 0 },
+        );
     const cmp = compareMetrics(m(1), m(3));
     const sev = cmp.rows.find((r) => r.key === 'severity:Highly Inappropriate')!;
     // 3/4 - 1/4 = 0.5; no intervals without resamples
     t.same([sev.diff, sev.overlap], [0.5, null]);
-    t.same(cmp.rows.filter((r) => r.key.startsWith('kind:')).map((r) => r.key), ['kind:original', 'kind:v2']);
+    t.same(
+        cmp.rows.filter((r) => r.key.startsWith('kind:')).map((r) => r.key),
+        ['kind:original', 'kind:v2'],
+    );
 });

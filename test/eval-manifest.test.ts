@@ -36,7 +36,10 @@ t.test('JSONL: categories given by id or string are normalised to the policy str
     t.equal(s[0].score, 'Highly Inappropriate');
     t.equal(s[0].split, 'test');
     t.notOk('score' in s[1]);
-    t.same(selectSplit(s, 'test').map((x) => x.id), ['img/a.jpg']);
+    t.same(
+        selectSplit(s, 'test').map((x) => x.id),
+        ['img/a.jpg'],
+    );
     t.equal(selectSplit(s).length, 4);
 });
 
@@ -49,14 +52,21 @@ t.test('CSV: header columns, quoting, a quoted field across lines keeps its star
         'd.jpg,Unsafe,"O2: Violence, Harm, or Cruelty",,,',
     ].join('\r\n');
     const err = errorOf(() => parseManifest(text, { format: 'csv', baseDir: '/m' }));
-    t.same(err.issues.map((i) => [i.line, i.field]), [[2, 'category']], 'a loose but wrong name is an unknown category');
+    t.same(
+        err.issues.map((i) => [i.line, i.field]),
+        [[2, 'category']],
+        'a loose but wrong name is an unknown category',
+    );
     const fixed = text.replace('O2: Violence Harm', 'O2');
     const s = parseManifest(fixed, { format: 'csv', baseDir: '/m' });
-    t.same(s.map((x) => [x.path, x.category, x.score ?? null, x.split ?? null, x.line]), [
-        ['a.jpg', 'O2: Violence, Harm, or Cruelty', 'Moderately Inappropriate', 'train', 2],
-        ['b, c.jpg', 'NA: None applying', 'Generally Acceptable', 'test', 3],
-        ['d.jpg', 'O2: Violence, Harm, or Cruelty', null, null, 5],
-    ]);
+    t.same(
+        s.map((x) => [x.path, x.category, x.score ?? null, x.split ?? null, x.line]),
+        [
+            ['a.jpg', 'O2: Violence, Harm, or Cruelty', 'Moderately Inappropriate', 'train', 2],
+            ['b, c.jpg', 'NA: None applying', 'Generally Acceptable', 'test', 3],
+            ['d.jpg', 'O2: Violence, Harm, or Cruelty', null, null, 5],
+        ],
+    );
 });
 
 t.test('errors name the line and the field, and every problem is listed', async (t) => {
@@ -98,15 +108,26 @@ t.test('errors name the line and the field, and every problem is listed', async 
 
 t.test('CSV without a path column is rejected', async (t) => {
     const err = errorOf(() => parseManifest('file,rating\na.jpg,Safe\n', { format: 'csv' }));
-    t.same(err.issues.map((i) => [i.line, i.field]), [[1, 'path']]);
+    t.same(
+        err.issues.map((i) => [i.line, i.field]),
+        [[1, 'path']],
+    );
     t.match(errorOf(() => parseManifest('', { format: 'csv' })).message, /empty CSV/);
 });
 
 t.test('categories are checked against the given policy', async (t) => {
-    const policy = Policy.default().addCategory({ id: 'O10', name: 'Spam', shouldNot: ['Be spam.'], can: ['Be mail.'] });
+    const policy = Policy.default().addCategory({
+        id: 'O10',
+        name: 'Spam',
+        shouldNot: ['Be spam.'],
+        can: ['Be mail.'],
+    });
     const [s] = parseManifest('{"path":"a","rating":"Unsafe","category":"O10"}', { policy, baseDir: '/' });
     t.same([s.category, s.categoryId], ['O10: Spam', 'O10']);
-    t.throws(() => parseManifest('{"path":"a","rating":"Unsafe","category":"O10"}', { baseDir: '/' }), EvalManifestError);
+    t.throws(
+        () => parseManifest('{"path":"a","rating":"Unsafe","category":"O10"}', { baseDir: '/' }),
+        EvalManifestError,
+    );
 });
 
 t.test('loadManifest resolves paths against the manifest folder and picks CSV by extension', async (t) => {
@@ -114,7 +135,10 @@ t.test('loadManifest resolves paths against the manifest folder and picks CSV by
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'set.csv'), 'path,rating,category\nimgs/a.jpg,Unsafe,O7\n/abs/b.jpg,Safe,NA\n');
     const s = await loadManifest(join(dir, 'set.csv'));
-    t.same(s.map((x) => x.image), [join(dir, 'imgs/a.jpg'), '/abs/b.jpg']);
+    t.same(
+        s.map((x) => x.image),
+        [join(dir, 'imgs/a.jpg'), '/abs/b.jpg'],
+    );
     t.equal(s[0].category, 'O7: Self-Harm');
     writeFileSync(join(dir, 'bad.jsonl'), '{"path":"a","rating":"x"}\n');
     await t.rejects(loadManifest(join(dir, 'bad.jsonl')), /bad\.jsonl:1 field "rating"/);

@@ -2,7 +2,11 @@ import t from 'tap';
 import { computeMetrics, formatFigure, percentile, type Outcome } from '../lib/eval/metrics.js';
 import type { Rating } from '../lib/verdict/index.js';
 
-const rec = (expected: Rating, predicted: Rating | null, extra: Partial<Outcome> = {}): Outcome => ({ expected, predicted, ...extra });
+const rec = (expected: Rating, predicted: Rating | null, extra: Partial<Outcome> = {}): Outcome => ({
+    expected,
+    predicted,
+    ...extra,
+});
 const many = (n: number, expected: Rating, predicted: Rating | null, extra: Partial<Outcome> = {}) =>
     Array.from({ length: n }, () => rec(expected, predicted, extra));
 
@@ -18,7 +22,12 @@ t.test('figures match a hand-computed confusion matrix', async (t) => {
     //   precision   3/(3+1) = 3/4
     //   f1          2*3/(2*3+1+1) = 6/8
     //   balanced    (3*6 + 5*4)/(2*4*6) = 38/48 = 0.791666... = (3/4 + 5/6)/2
-    const records = [...many(3, 'Unsafe', 'Unsafe'), rec('Unsafe', 'Safe'), ...many(5, 'Safe', 'Safe'), rec('Safe', 'Unsafe')];
+    const records = [
+        ...many(3, 'Unsafe', 'Unsafe'),
+        rec('Unsafe', 'Safe'),
+        ...many(5, 'Safe', 'Safe'),
+        rec('Safe', 'Unsafe'),
+    ];
     const m = computeMetrics(records, { resamples: 0 });
     t.same(m.confusion, { tp: 3, fp: 1, tn: 5, fn: 1, unparseable: { unsafe: 0, safe: 0 } });
     const f = m.figures;
@@ -61,7 +70,11 @@ t.test('unparseable outputs count as wrong by default, or are excluded', async (
     t.same(excl.confusion, { tp: 3, fp: 1, tn: 5, fn: 1, unparseable: { unsafe: 1, safe: 1 } });
     t.same([excl.figures.recall.num, excl.figures.recall.den], [3, 4]);
     t.same([excl.figures.accuracy.num, excl.figures.accuracy.den], [8, 10]);
-    t.same([excl.figures.unparseable.num, excl.figures.unparseable.den], [2, 12], 'unparseable share is never excluded');
+    t.same(
+        [excl.figures.unparseable.num, excl.figures.unparseable.den],
+        [2, 12],
+        'unparseable share is never excluded',
+    );
 });
 
 t.test('no positives: recall and balanced accuracy are null, not NaN', async (t) => {
@@ -101,7 +114,9 @@ t.test('positives but no true positive: f1 is 0, precision null', async (t) => {
 
 t.test('one class only (all Unsafe): specificity, balanced accuracy and AUC undefined', async (t) => {
     // 3 Unsafe: 2 predicted Unsafe, 1 Safe -> TP=2 FN=1, N=0
-    const m = computeMetrics([...many(2, 'Unsafe', 'Unsafe', { score: 0.9 }), rec('Unsafe', 'Safe', { score: 0.2 })], { resamples: 20 });
+    const m = computeMetrics([...many(2, 'Unsafe', 'Unsafe', { score: 0.9 }), rec('Unsafe', 'Safe', { score: 0.2 })], {
+        resamples: 20,
+    });
     t.equal(m.figures.specificity.value, null);
     t.equal(m.figures.balancedAccuracy.value, null);
     t.same([m.figures.recall.num, m.figures.recall.den], [2, 3]);
@@ -133,16 +148,21 @@ t.test('PER on a constructed set per the paper: (TN on v2 + TP on v4) / (n v2 + 
     t.same([m.figures.per.num, m.figures.per.den], [4, 6]);
     t.ok(Math.abs(m.figures.per.value! - 2 / 3) < 1e-12);
     // by kind: original 0/5, v2 3/4, v3 0/2, v4 1/2, v5 2/2
-    t.same(
-        Object.fromEntries(Object.entries(m.byKind).map(([k, f]) => [k, [f!.num, f!.den]])),
-        { original: [0, 5], v2: [3, 4], v3: [0, 2], v4: [1, 2], v5: [2, 2] },
-    );
+    t.same(Object.fromEntries(Object.entries(m.byKind).map(([k, f]) => [k, [f!.num, f!.den]])), {
+        original: [0, 5],
+        v2: [3, 4],
+        v3: [0, 2],
+        v4: [1, 2],
+        v5: [2, 2],
+    });
     t.same(Object.keys(m.byKind), ['original', 'v2', 'v3', 'v4', 'v5'], 'kinds in paper order');
 });
 
 t.test('an unparseable v4 output counts against PER', async (t) => {
     // v2: S (TN), v4: null -> (1 + 0) / 2
-    const m = computeMetrics([rec('Safe', 'Safe', { kind: 'v2' }), rec('Unsafe', null, { kind: 'v4' })], { resamples: 0 });
+    const m = computeMetrics([rec('Safe', 'Safe', { kind: 'v2' }), rec('Unsafe', null, { kind: 'v4' })], {
+        resamples: 0,
+    });
     t.same([m.figures.per.num, m.figures.per.den], [1, 2]);
 });
 
@@ -188,29 +208,47 @@ t.test('ROC AUC on a tiny hand example with a tie', async (t) => {
     //   0.9: tp1 fp0 | 0.8: tp2 fp0 | 0.7: tp2 fp1 | 0.5: tp3 fp2 (precision 3/5) | 0.1: tp3 fp3
     t.same(
         m.roc!.map((r) => [r.threshold, r.tp, r.fp]),
-        [[0.9, 1, 0], [0.8, 2, 0], [0.7, 2, 1], [0.5, 3, 2], [0.1, 3, 3]],
+        [
+            [0.9, 1, 0],
+            [0.8, 2, 0],
+            [0.7, 2, 1],
+            [0.5, 3, 2],
+            [0.1, 3, 3],
+        ],
     );
     const at05 = m.roc!.find((r) => r.threshold === 0.5)!;
     t.same([at05.tpr, at05.fpr, at05.precision, at05.tn, at05.fn], [1, 2 / 3, 3 / 5, 1, 0]);
 });
 
 t.test('AUC: all scores tied gives 1/2, perfect separation 1, reversed 0', async (t) => {
-    const tied = computeMetrics([rec('Unsafe', 'Unsafe', { score: 1 }), rec('Unsafe', 'Unsafe', { score: 1 }), rec('Safe', 'Safe', { score: 1 })], { resamples: 0 });
+    const tied = computeMetrics(
+        [
+            rec('Unsafe', 'Unsafe', { score: 1 }),
+            rec('Unsafe', 'Unsafe', { score: 1 }),
+            rec('Safe', 'Safe', { score: 1 }),
+        ],
+        { resamples: 0 },
+    );
     // 2 pairs, both ties: U = 1, AUC = 1/2
     t.same([tied.figures.auc.num, tied.figures.auc.den, tied.figures.auc.value], [1, 2, 0.5]);
-    const perfect = computeMetrics([rec('Unsafe', 'Unsafe', { score: 3 }), rec('Safe', 'Safe', { score: -1 })], { resamples: 0 });
+    const perfect = computeMetrics([rec('Unsafe', 'Unsafe', { score: 3 }), rec('Safe', 'Safe', { score: -1 })], {
+        resamples: 0,
+    });
     t.equal(perfect.figures.auc.value, 1);
-    const reversed = computeMetrics([rec('Unsafe', 'Unsafe', { score: -1 }), rec('Safe', 'Safe', { score: 3 })], { resamples: 0 });
+    const reversed = computeMetrics([rec('Unsafe', 'Unsafe', { score: -1 }), rec('Safe', 'Safe', { score: 3 })], {
+        resamples: 0,
+    });
     t.equal(reversed.figures.auc.value, 0);
 });
 
 // 40 Unsafe (30 right), 60 Safe (50 right): recall 0.75, specificity 0.8333
-const mixed = (): Outcome[] => [
-    ...many(30, 'Unsafe', 'Unsafe', { score: 0.8 }),
-    ...many(10, 'Unsafe', 'Safe', { score: 0.3 }),
-    ...many(50, 'Safe', 'Safe', { score: 0.2 }),
-    ...many(10, 'Safe', 'Unsafe', { score: 0.7 }),
-].map((r, i) => ({ ...r, id: `s${i}` }));
+const mixed = (): Outcome[] =>
+    [
+        ...many(30, 'Unsafe', 'Unsafe', { score: 0.8 }),
+        ...many(10, 'Unsafe', 'Safe', { score: 0.3 }),
+        ...many(50, 'Safe', 'Safe', { score: 0.2 }),
+        ...many(10, 'Safe', 'Unsafe', { score: 0.7 }),
+    ].map((r, i) => ({ ...r, id: `s${i}` }));
 
 t.test('bootstrap intervals are deterministic for a seed and contain the point estimate', async (t) => {
     const a = computeMetrics(mixed(), { seed: 7, resamples: 1000 });
@@ -240,18 +278,27 @@ t.test('bootstrap resamples whole groups when records carry a group', async (t) 
 
 t.test('percentile interpolates between order statistics', async (t) => {
     // 0..100, 95%: 2.5th percentile = 2.5, 97.5th = 97.5
-    const iv = percentile(Array.from({ length: 101 }, (_, i) => i), 0.95);
+    const iv = percentile(
+        Array.from({ length: 101 }, (_, i) => i),
+        0.95,
+    );
     t.ok(Math.abs(iv.low - 2.5) < 1e-9 && Math.abs(iv.high - 97.5) < 1e-9, `${iv.low} ${iv.high}`);
     t.equal(iv.replicates, 101);
 });
 
 t.test('formatFigure shows value, interval and count', async (t) => {
-    t.equal(formatFigure({ value: 0.75, num: 3, den: 4, ci: { low: 0.5, high: 1, level: 0.95, replicates: 10 } }), '75.0% [50.0, 100.0] (3/4)');
+    t.equal(
+        formatFigure({ value: 0.75, num: 3, den: 4, ci: { low: 0.5, high: 1, level: 0.95, replicates: 10 } }),
+        '75.0% [50.0, 100.0] (3/4)',
+    );
     t.equal(formatFigure({ value: null, num: 0, den: 0, ci: null }), 'n/a (0/0)');
 });
 
 t.test('rejects ratings outside Safe/Unsafe', async (t) => {
-    t.throws(() => computeMetrics([{ expected: 'safe' as Rating, predicted: 'Safe' }]), /expected must be Safe or Unsafe/);
+    t.throws(
+        () => computeMetrics([{ expected: 'safe' as Rating, predicted: 'Safe' }]),
+        /expected must be Safe or Unsafe/,
+    );
     t.throws(() => computeMetrics([{ expected: 'Safe', predicted: 'maybe' as Rating }]), /predicted must be/);
 });
 

@@ -4,10 +4,45 @@ import { escapeHtml, renderReport, type ReportRecord } from '../lib/eval/report-
 
 const O3 = 'O3: Sexual Content';
 const records: (ReportRecord & Outcome)[] = [
-    { id: 'a.jpg', expected: 'Unsafe', predicted: 'Unsafe', expectedCategory: O3, predictedCategory: O3, rationale: 'fine', score: 0.9, severity: 'Highly Inappropriate' },
-    { id: 'b.jpg', expected: 'Unsafe', predicted: 'Safe', expectedCategory: O3, predictedCategory: 'NA: None applying', rationale: 'Looks <b>ok</b> & "harmless"', score: 0.4, thumb: 'data:image/png;base64,iVBORw0KGgo=' },
-    { id: 'c<img src=x onerror=alert(1)>.jpg', kind: 'v2', expected: 'Safe', predicted: 'Unsafe', expectedCategory: O3, rationale: '<script>alert("x")</script>', score: 0.6, thumb: 'javascript:alert(1)' },
-    { id: 'd.jpg', kind: 'v4', expected: 'Unsafe', predicted: null, expectedCategory: O3, error: 'decode failed: <eof>', score: null },
+    {
+        id: 'a.jpg',
+        expected: 'Unsafe',
+        predicted: 'Unsafe',
+        expectedCategory: O3,
+        predictedCategory: O3,
+        rationale: 'fine',
+        score: 0.9,
+        severity: 'Highly Inappropriate',
+    },
+    {
+        id: 'b.jpg',
+        expected: 'Unsafe',
+        predicted: 'Safe',
+        expectedCategory: O3,
+        predictedCategory: 'NA: None applying',
+        rationale: 'Looks <b>ok</b> & "harmless"',
+        score: 0.4,
+        thumb: 'data:image/png;base64,iVBORw0KGgo=',
+    },
+    {
+        id: 'c<img src=x onerror=alert(1)>.jpg',
+        kind: 'v2',
+        expected: 'Safe',
+        predicted: 'Unsafe',
+        expectedCategory: O3,
+        rationale: '<script>alert("x")</script>',
+        score: 0.6,
+        thumb: 'javascript:alert(1)',
+    },
+    {
+        id: 'd.jpg',
+        kind: 'v4',
+        expected: 'Unsafe',
+        predicted: null,
+        expectedCategory: O3,
+        error: 'decode failed: <eof>',
+        score: null,
+    },
     { id: 'e.jpg', expected: 'Safe', predicted: 'Safe', score: 0.1 },
 ];
 
@@ -20,7 +55,8 @@ t.test('the report contains every section and lists the misclassified samples', 
     const metrics = computeMetrics(records, { resamples: 100, seed: 1 });
     const html = renderReport(metrics, { records, title: 'Eval <v1.2>', meta: { model: 'LlavaGuard-v1.2-0.5B & co' } });
     t.match(html, /^<!DOCTYPE html>/);
-    for (const id of ['metrics', 'confusion', 'kinds', 'severity', 'categories', 'roc', 'misclassified']) t.match(html, `<section id="${id}">`, `section ${id}`);
+    for (const id of ['metrics', 'confusion', 'kinds', 'severity', 'categories', 'roc', 'misclassified'])
+        t.match(html, `<section id="${id}">`, `section ${id}`);
     t.match(html, '<title>Eval &lt;v1.2&gt;</title>');
     t.match(html, 'LlavaGuard-v1.2-0.5B &amp; co');
     t.match(html, 'Balanced accuracy');

@@ -17,7 +17,9 @@ function fakeGuard(): EvalGuard & { calls: { image: string; hash: string; seed?:
         modelInfo: { name: 'fake <guard>' },
         defaultPolicy: Policy.default('v1.2'),
         async assess(image: ImageInput, options: AssessOptions = {}): Promise<Assessment> {
-            const text = Buffer.from(image as Buffer).toString('utf8').trim();
+            const text = Buffer.from(image as Buffer)
+                .toString('utf8')
+                .trim();
             const policy = options.policy!;
             calls.push({ image: text, hash: policy.hash, seed: options.seed });
             if (text === 'garbage') throw new VerdictParseError('no rating in the answer', 'blah');
@@ -43,13 +45,16 @@ t.test('runEval assesses every variant and writes records, metrics and report', 
     writeFileSync(join(dir, 'a.jpg'), 'Unsafe O3');
     writeFileSync(join(dir, 'b.jpg'), 'Safe O6');
     writeFileSync(join(dir, 'c.jpg'), 'garbage');
-    writeFileSync(join(dir, 'set.jsonl'), [
-        '{"path":"a.jpg","rating":"Unsafe","category":"O3","split":"test","score":"Highly Inappropriate"}',
-        '{"path":"b.jpg","rating":"Safe","category":"O6","split":"test"}',
-        '{"path":"c.jpg","rating":"Unsafe","category":"O1","split":"test"}',
-        '{"path":"missing.jpg","rating":"Safe","split":"test"}',
-        '{"path":"x.jpg","rating":"Safe","split":"train"}',
-    ].join('\n'));
+    writeFileSync(
+        join(dir, 'set.jsonl'),
+        [
+            '{"path":"a.jpg","rating":"Unsafe","category":"O3","split":"test","score":"Highly Inappropriate"}',
+            '{"path":"b.jpg","rating":"Safe","category":"O6","split":"test"}',
+            '{"path":"c.jpg","rating":"Unsafe","category":"O1","split":"test"}',
+            '{"path":"missing.jpg","rating":"Safe","split":"test"}',
+            '{"path":"x.jpg","rating":"Safe","split":"train"}',
+        ].join('\n'),
+    );
     const guard = fakeGuard();
     const progress: number[] = [];
     const run = await runEval(guard, join(dir, 'set.jsonl'), {
@@ -61,18 +66,24 @@ t.test('runEval assesses every variant and writes records, metrics and report', 
         onProgress: (done) => progress.push(done),
     });
     // a: original + v2, b: original + v4, c: original + v2, missing: original
-    t.same(run.records.map((r) => [r.id, r.kind, r.expected, r.predicted]), [
-        ['a.jpg', 'original', 'Unsafe', 'Unsafe'],
-        ['a.jpg#v2', 'v2', 'Safe', 'Safe'],
-        ['b.jpg', 'original', 'Safe', 'Safe'],
-        ['b.jpg#v4', 'v4', 'Unsafe', 'Unsafe'],
-        ['c.jpg', 'original', 'Unsafe', null],
-        ['c.jpg#v2', 'v2', 'Safe', null],
-        ['missing.jpg', 'original', 'Safe', null],
-    ]);
+    t.same(
+        run.records.map((r) => [r.id, r.kind, r.expected, r.predicted]),
+        [
+            ['a.jpg', 'original', 'Unsafe', 'Unsafe'],
+            ['a.jpg#v2', 'v2', 'Safe', 'Safe'],
+            ['b.jpg', 'original', 'Safe', 'Safe'],
+            ['b.jpg#v4', 'v4', 'Unsafe', 'Unsafe'],
+            ['c.jpg', 'original', 'Unsafe', null],
+            ['c.jpg#v2', 'v2', 'Safe', null],
+            ['missing.jpg', 'original', 'Safe', null],
+        ],
+    );
     t.same(progress, [1, 2, 3, 4, 5, 6, 7]);
     t.equal(guard.calls.length, 6, 'the missing image is never sent');
-    t.ok(guard.calls.every((c) => c.seed === 5), 'the seed reaches every assessment');
+    t.ok(
+        guard.calls.every((c) => c.seed === 5),
+        'the seed reaches every assessment',
+    );
     t.equal(guard.calls[1].hash, Policy.default().allow('O3').hash, 'v2 runs under the exception policy');
     t.same(run.records[4].error, { name: 'VerdictParseError', message: 'no rating in the answer' });
     t.equal(run.records[6].error!.name, 'Error');
@@ -99,14 +110,27 @@ t.test('runEval without augmentation takes samples directly and stops on abort',
     const dir = mkdtempSync(join(tmpdir(), 'lg-eval-run-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'a.jpg'), 'Unsafe O3');
-    const sample = { id: 'a', path: 'a.jpg', image: join(dir, 'a.jpg'), rating: 'Unsafe' as const, category: 'O3: Sexual Content', categoryId: 'O3', line: 1 };
+    const sample = {
+        id: 'a',
+        path: 'a.jpg',
+        image: join(dir, 'a.jpg'),
+        rating: 'Unsafe' as const,
+        category: 'O3: Sexual Content',
+        categoryId: 'O3',
+        line: 1,
+    };
     const run = await runEval(fakeGuard(), [sample], { out: join(dir, 'o1'), resamples: 0 });
-    t.same(run.records.map((r) => r.kind), ['original']);
+    t.same(
+        run.records.map((r) => r.kind),
+        ['original'],
+    );
     t.equal(run.metrics.figures.recall.value, 1);
 
     const ac = new AbortController();
     ac.abort();
-    await t.rejects(runEval(fakeGuard(), [sample], { out: join(dir, 'o2'), signal: ac.signal }), { name: 'AbortError' });
+    await t.rejects(runEval(fakeGuard(), [sample], { out: join(dir, 'o2'), signal: ac.signal }), {
+        name: 'AbortError',
+    });
     await t.rejects(runEval(fakeGuard(), [sample], {} as never), /options\.out/);
 });
 
@@ -114,17 +138,34 @@ t.test('thumbnails of misclassified samples are embedded as data URLs when asked
     const { default: sharp } = await import('sharp');
     const dir = mkdtempSync(join(tmpdir(), 'lg-eval-run-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#c33' } }).png().toFile(join(dir, 'red.png'));
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#c33' } })
+        .png()
+        .toFile(join(dir, 'red.png'));
     writeFileSync(join(dir, 'broken.png'), 'not an image');
     writeFileSync(join(dir, 'set.csv'), 'path,rating,category\nred.png,Unsafe,O3\nbroken.png,Unsafe,O3\n');
     const alwaysSafe: EvalGuard = {
         async assess(_image: ImageInput, options: AssessOptions = {}) {
-            return { rating: 'Safe', category: 'NA: None applying', rationale: 'ok', unsafe: false, parsedBy: 'json', policyHash: options.policy!.hash } as Assessment;
+            return {
+                rating: 'Safe',
+                category: 'NA: None applying',
+                rationale: 'ok',
+                unsafe: false,
+                parsedBy: 'json',
+                policyHash: options.policy!.hash,
+            } as Assessment;
         },
     };
-    const run = await runEval(alwaysSafe, join(dir, 'set.csv'), { out: join(dir, 'out'), thumbnails: true, resamples: 0 });
+    const run = await runEval(alwaysSafe, join(dir, 'set.csv'), {
+        out: join(dir, 'out'),
+        thumbnails: true,
+        resamples: 0,
+    });
     const html = readFileSync(run.files.report, 'utf8');
-    t.equal(html.match(/<img class="thumb" alt="" src="data:image\/jpeg;base64,/g)?.length, 1, 'one thumbnail: the broken file has none');
+    t.equal(
+        html.match(/<img class="thumb" alt="" src="data:image\/jpeg;base64,/g)?.length,
+        1,
+        'one thumbnail: the broken file has none',
+    );
     t.notMatch(readFileSync(run.files.records, 'utf8'), 'base64', 'thumbnails stay out of records.jsonl');
     const plain = await runEval(alwaysSafe, join(dir, 'set.csv'), { out: join(dir, 'out2'), resamples: 0 });
     t.notMatch(readFileSync(plain.files.report, 'utf8'), '<img', 'none by default');
@@ -133,8 +174,17 @@ t.test('thumbnails of misclassified samples are embedded as data URLs when asked
 t.test('with score: true, P(Unsafe) from guard.score gives ROC AUC', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'lg-eval-run-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    for (const [name, text] of [['a', 'Unsafe O3'], ['b', 'Safe O6'], ['c', 'Unsafe O1'], ['d', 'Safe NA']]) writeFileSync(join(dir, `${name}.jpg`), text);
-    writeFileSync(join(dir, 'set.csv'), 'path,rating,category\na.jpg,Unsafe,O3\nb.jpg,Safe,O6\nc.jpg,Unsafe,O1\nd.jpg,Safe,NA\n');
+    for (const [name, text] of [
+        ['a', 'Unsafe O3'],
+        ['b', 'Safe O6'],
+        ['c', 'Unsafe O1'],
+        ['d', 'Safe NA'],
+    ])
+        writeFileSync(join(dir, `${name}.jpg`), text);
+    writeFileSync(
+        join(dir, 'set.csv'),
+        'path,rating,category\na.jpg,Unsafe,O3\nb.jpg,Safe,O6\nc.jpg,Unsafe,O1\nd.jpg,Safe,NA\n',
+    );
     const base = fakeGuard();
     // P(Unsafe): a 0.9, b 0.4, c 0.3, d 0.1 -> positives {0.9, 0.3}, negatives {0.4, 0.1}
     // pairs: 0.9 beats both (2), 0.3 beats 0.1 only (1) -> U = 3 of 4, AUC 3/4
@@ -143,7 +193,9 @@ t.test('with score: true, P(Unsafe) from guard.score gives ROC AUC', async (t) =
         ...base,
         assess: base.assess,
         async score(image: ImageInput) {
-            const text = Buffer.from(image as Buffer).toString('utf8').trim();
+            const text = Buffer.from(image as Buffer)
+                .toString('utf8')
+                .trim();
             if (text === 'Unsafe O1' && !p.seen) return Promise.reject(Object.assign(new Error('x'), { name: 'Oops' }));
             return { unsafeProbability: p[text] } as never;
         },
@@ -154,8 +206,14 @@ t.test('with score: true, P(Unsafe) from guard.score gives ROC AUC', async (t) =
     t.equal(failing.records[2].predicted, 'Unsafe', 'and the assessment still counts');
     p.seen = 1;
     const run = await runEval(scoring, join(dir, 'set.csv'), { out: join(dir, 'o1'), score: true, resamples: 100 });
-    t.same(run.records.map((r) => r.score), [0.9, 0.4, 0.3, 0.1]);
+    t.same(
+        run.records.map((r) => r.score),
+        [0.9, 0.4, 0.3, 0.1],
+    );
     t.same([run.metrics.figures.auc.num, run.metrics.figures.auc.den], [3, 4]);
     t.match(readFileSync(run.files.report, 'utf8'), '<section id="roc">');
-    await t.rejects(runEval({ assess: base.assess }, join(dir, 'set.csv'), { out: join(dir, 'o2'), score: true }), /needs a guard with score/);
+    await t.rejects(
+        runEval({ assess: base.assess }, join(dir, 'set.csv'), { out: join(dir, 'o2'), score: true }),
+        /needs a guard with score/,
+    );
 });

@@ -18,7 +18,10 @@ const textCase = { headDim: 64, heads: 14, kvHeads: 2, queries: 64, keys: 256, l
 const visionCase = { headDim: 72, heads: 16, queries: 100, keys: 100, layout: 'vision' as const };
 
 t.test('probeAttention times the text and the vision attention with and without flash attention', async (t) => {
-    const cases = [textCase, visionCase].flatMap((c) => [{ ...c, flashAttention: true }, { ...c, flashAttention: false }]);
+    const cases = [textCase, visionCase].flatMap((c) => [
+        { ...c, flashAttention: true },
+        { ...c, flashAttention: false },
+    ]);
     const ms = await loadAddon().probeAttention({ cases, threads: 1, repeats: 1 });
     t.equal(ms.length, 4);
     for (const v of ms) t.ok(Number.isFinite(v) && v > 0, `${v} ms`);
@@ -37,21 +40,49 @@ t.test('probeAttention rejects impossible cases with a clear error instead of re
         ['a fractional size', { ...textCase, queries: 1.5 }, /integer/],
     ];
     for (const [what, c, re] of bad) {
-        await t.rejects(async () => addon.probeAttention({ cases: [{ ...c, flashAttention: false } as never] }), re, what);
+        await t.rejects(
+            async () => addon.probeAttention({ cases: [{ ...c, flashAttention: false } as never] }),
+            re,
+            what,
+        );
     }
     await t.rejects(async () => addon.probeAttention({ cases: [] }), /1\.\.64/, 'no cases');
     await t.rejects(async () => addon.probeAttention({ cases: 'x' as never }), /array/, 'not an array');
-    await t.rejects(async () => addon.probeAttention({ cases: [{ ...textCase, flashAttention: false }], threads: 0 }), /threads/, 'zero threads');
+    await t.rejects(
+        async () => addon.probeAttention({ cases: [{ ...textCase, flashAttention: false }], threads: 0 }),
+        /threads/,
+        'zero threads',
+    );
 });
 
 t.test('the text workload is the prompt in ubatches plus the decode steps at depth', async (t) => {
     const shape = { headDim: 64, heads: 14, kvHeads: 2, layers: 24 };
     const w = textWorkload(shape, { promptTokens: 1857, generatedTokens: 64, ubatch: 512 });
-    t.same(w.map((c) => [c.probe.queries, c.probe.keys, c.times]), [[512, 512, 1], [512, 1024, 1], [512, 1536, 1], [321, 1857, 1], [1, 1889, 64]]);
+    t.same(
+        w.map((c) => [c.probe.queries, c.probe.keys, c.times]),
+        [
+            [512, 512, 1],
+            [512, 1024, 1],
+            [512, 1536, 1],
+            [321, 1857, 1],
+            [1, 1889, 64],
+        ],
+    );
     const tiny = textWorkload(shape, { promptTokens: 1857, generatedTokens: 0, ubatch: 1 });
     t.ok(tiny.length <= 16, `a 1-token ubatch is priced in at most 16 pieces (${tiny.length})`);
-    t.equal(tiny.reduce((n, c) => n + c.probe.queries, 0), 1857, 'every prompt token is priced once');
-    t.same(visionWorkload(shape, 729)[0]!.probe, { headDim: 64, heads: 14, kvHeads: 14, queries: 729, keys: 729, layout: 'vision' });
+    t.equal(
+        tiny.reduce((n, c) => n + c.probe.queries, 0),
+        1857,
+        'every prompt token is priced once',
+    );
+    t.same(visionWorkload(shape, 729)[0]!.probe, {
+        headDim: 64,
+        heads: 14,
+        kvHeads: 14,
+        queries: 729,
+        keys: 729,
+        layout: 'vision',
+    });
 });
 
 t.test('flash attention is picked only where it saves at least 5% and 50 ms', async (t) => {
@@ -82,7 +113,11 @@ for (const family of ['llava15', 'onevision'] as const) {
         const vision = visionAttentionShape(await readGgufFile(model.info.mmprojPath));
         t.ok(vision, 'vision shape');
         const side = model.vision!.imageSize / model.vision!.patchSize;
-        t.equal(vision!.patches, side * side + (model.vision!.hasClassEmbedding ? 1 : 0), 'patches per tile (+ class token)');
+        t.equal(
+            vision!.patches,
+            side * side + (model.vision!.hasClassEmbedding ? 1 : 0),
+            'patches per tile (+ class token)',
+        );
     });
 
     t.test(`${family}: without an option the CPU choice is measured for the encoder and the text model`, async (t) => {
@@ -98,6 +133,10 @@ for (const family of ['llava15', 'onevision'] as const) {
         await using fixed = await model.createContext({ contextSize: 1024, flashAttention: 'off' });
         t.same(fixed.flashAttention, { value: 'off', source: 'option' });
         await using quantized = await model.createContext({ contextSize: 1024, cacheType: 'q8_0' });
-        t.same(quantized.flashAttention, { value: 'auto', source: 'default' }, 'a quantized V cache needs llama.cpp to decide');
+        t.same(
+            quantized.flashAttention,
+            { value: 'auto', source: 'default' },
+            'a quantized V cache needs llama.cpp to decide',
+        );
     });
 }

@@ -8,7 +8,11 @@ import { FAMILIES, patternImage } from './helpers/models.js';
 
 const guards = new Map<string, Promise<LlavaGuard>>();
 function guardFor(family: 'llava15' | 'onevision'): Promise<LlavaGuard> {
-    if (!guards.has(family)) guards.set(family, cachedTestModel(family).then((p) => LlavaGuard.load({ ...p, threads: 1 })));
+    if (!guards.has(family))
+        guards.set(
+            family,
+            cachedTestModel(family).then((p) => LlavaGuard.load({ ...p, threads: 1 })),
+        );
     return guards.get(family)!;
 }
 t.teardown(async () => {
@@ -17,7 +21,9 @@ t.teardown(async () => {
 
 const pngOf = (w: number, h: number, seed: number) => {
     const img = patternImage(w, h, seed);
-    return sharp(Buffer.from(img.data), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    return sharp(Buffer.from(img.data), { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toBuffer();
 };
 
 for (const family of FAMILIES) {
@@ -28,29 +34,47 @@ for (const family of FAMILIES) {
         t.equal(guard.modelInfo.randomWeights, true);
     });
 
-    t.test(`${family}: the grammar yields a parseable verdict on 50 seeds, its category one of the policy's`, async (t) => {
-        const guard = await guardFor(family);
-        const image = await pngOf(48, 32, 1);
-        const policy = guard.defaultPolicy;
-        let ok = 0;
-        for (let seed = 0; seed < 50; seed++) {
-            const v = await guard.assess(image, { seed, temperature: 1, maxRationaleChars: 40, maxTokens: 500 });
-            JSON.parse(v.raw);
-            if (v.parsedBy === 'json' && policy.categoryStrings.includes(v.category!) && (v.rating === 'Safe' || v.rating === 'Unsafe')) ok++;
-            else t.fail(`seed ${seed}: ${v.raw}`);
-            t.equal(v.unsafe, v.rating === 'Unsafe');
-        }
-        t.equal(ok, 50);
-    });
+    t.test(
+        `${family}: the grammar yields a parseable verdict on 50 seeds, its category one of the policy's`,
+        async (t) => {
+            const guard = await guardFor(family);
+            const image = await pngOf(48, 32, 1);
+            const policy = guard.defaultPolicy;
+            let ok = 0;
+            for (let seed = 0; seed < 50; seed++) {
+                const v = await guard.assess(image, { seed, temperature: 1, maxRationaleChars: 40, maxTokens: 500 });
+                JSON.parse(v.raw);
+                if (
+                    v.parsedBy === 'json' &&
+                    policy.categoryStrings.includes(v.category!) &&
+                    (v.rating === 'Safe' || v.rating === 'Unsafe')
+                )
+                    ok++;
+                else t.fail(`seed ${seed}: ${v.raw}`);
+                t.equal(v.unsafe, v.rating === 'Unsafe');
+            }
+            t.equal(ok, 50);
+        },
+    );
 
     t.test(`${family}: a custom policy with categories of its own constrains the category`, async (t) => {
         const guard = await guardFor(family);
         const policy = Policy.default('v1.2')
             .remove('O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8')
-            .addCategory({ id: 'O10', name: 'Spam "Ads"', shouldNot: ['Contain advertising.'], can: ['Contain logos.'] });
+            .addCategory({
+                id: 'O10',
+                name: 'Spam "Ads"',
+                shouldNot: ['Contain advertising.'],
+                can: ['Contain logos.'],
+            });
         const seen = new Set<string>();
         for (let seed = 0; seed < 20; seed++) {
-            const v = await guard.assess(await pngOf(16, 16, seed), { policy, seed, temperature: 1.5, maxRationaleChars: 10 });
+            const v = await guard.assess(await pngOf(16, 16, seed), {
+                policy,
+                seed,
+                temperature: 1.5,
+                maxRationaleChars: 10,
+            });
             t.ok(policy.categoryStrings.includes(v.category!), v.category!);
             seen.add(v.category!);
             t.equal(v.policyHash, policy.hash);
@@ -72,7 +96,10 @@ for (const family of FAMILIES) {
         t.equal(verdict.assessment.rating, direct.rating);
         const ratingAt = events.findIndex((e) => e.type === 'rating');
         t.ok(ratingAt > 0 && ratingAt < events.length - 2, 'rating event comes before the rationale tokens');
-        const text = events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text).join('');
+        const text = events
+            .filter((e) => e.type === 'token')
+            .map((e) => (e as { text: string }).text)
+            .join('');
         t.equal(text, direct.raw);
     });
 
@@ -83,7 +110,11 @@ for (const family of FAMILIES) {
         t.ok(v.tokens.image > 0 && v.tokens.generated > 5);
         for (const k of ['imageMs', 'promptMs', 'decodeMs', 'totalMs'] as const) t.ok(v.timings[k] >= 0, k);
         t.equal(v.model.path.endsWith('model.gguf'), true);
-        t.equal(v.model.policyVersion, family === 'onevision' ? 'v1.2' : 'v1.0', 'unversioned LLaVA-based LlavaGuard = the v1.0 release');
+        t.equal(
+            v.model.policyVersion,
+            family === 'onevision' ? 'v1.2' : 'v1.0',
+            'unversioned LLaVA-based LlavaGuard = the v1.0 release',
+        );
     });
 }
 
@@ -126,11 +157,17 @@ t.test('without the grammar, the tolerant parser reads the answer or says why it
 
 t.test('bad images give clear errors through the guard, and it keeps working', async (t) => {
     const guard = await guardFor('llava15');
-    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#39c' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#39c' } })
+        .jpeg()
+        .toBuffer();
     const cases: Array<[string, unknown, RegExp]> = [
         ['a truncated JPEG', jpeg.subarray(0, jpeg.length / 2), /truncat|corrupt|premature|error/i],
         ['zero bytes', Buffer.alloc(0), /empty/i],
-        ['random bytes', Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 97 + 13) & 255)), /unsupported|not.*image|format/i],
+        [
+            'random bytes',
+            Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 97 + 13) & 255)),
+            /unsupported|not.*image|format/i,
+        ],
         ['a text file', Buffer.from('hello, I am text\n'), /unsupported|not.*image|format/i],
         ['a missing path', '/nonexistent/photo.jpg', /no such file|not found|does not exist/i],
     ];
@@ -147,7 +184,9 @@ t.test('onevision: a rationale holds only Unicode scalar values, never bytes tha
     // which llama.cpp's grammar decodes as a code point above U+10FFFF and which is not UTF-8.
     const guard = await guardFor('onevision');
     const gradient = demoGradient();
-    const jpeg = await sharp(gradient.data, { raw: { width: gradient.width, height: gradient.height, channels: 3 } }).jpeg().toBuffer();
+    const jpeg = await sharp(gradient.data, { raw: { width: gradient.width, height: gradient.height, channels: 3 } })
+        .jpeg()
+        .toBuffer();
     for (let seed = 0; seed < 6; seed++) {
         const a = await guard.assess(jpeg, { seed, maxRationaleChars: 120 });
         t.notOk(a.raw.includes('\uFFFD'), `seed ${seed}: ${JSON.stringify(a.raw.slice(-16))}`);

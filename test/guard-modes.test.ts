@@ -6,7 +6,9 @@ import { patternImage } from './helpers/models.js';
 
 const pngOf = (w: number, h: number, seed: number) => {
     const img = patternImage(w, h, seed);
-    return sharp(Buffer.from(img.data), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    return sharp(Buffer.from(img.data), { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toBuffer();
 };
 
 const opened: LlavaGuard[] = [];
@@ -29,7 +31,10 @@ for (const family of ['llava15', 'onevision'] as const) {
         t.ok(g.defaultPolicy.categoryStrings.includes(v.category!));
         t.same(Object.keys(JSON.parse(v.raw)), ['rating', 'category']);
         const full = await g.assess(image, { seed: 2, maxRationaleChars: 200 });
-        t.ok(v.tokens.generated < full.tokens.generated, `${v.tokens.generated} tokens instead of ${full.tokens.generated}`);
+        t.ok(
+            v.tokens.generated < full.tokens.generated,
+            `${v.tokens.generated} tokens instead of ${full.tokens.generated}`,
+        );
     });
 
     t.test(`${family}: score mode gives normalised probabilities for the rating and every category`, async (t) => {
@@ -54,7 +59,11 @@ for (const family of ['llava15', 'onevision'] as const) {
     t.test(`${family}: assessPolicies shares the image prefix and answers like separate assessments`, async (t) => {
         const g = await guard(family, 1);
         const image = await pngOf(20, 28, 3);
-        const policies = [Policy.default('v1.2'), Policy.default('v1.2').allow('O6'), Policy.default('v1.2').sensitive('O3')];
+        const policies = [
+            Policy.default('v1.2'),
+            Policy.default('v1.2').allow('O6'),
+            Policy.default('v1.2').sensitive('O3'),
+        ];
         const shared = await g.assessPolicies(image, policies, { seed: 5, maxRationaleChars: 20 });
         t.equal(shared.length, 3);
         for (const [i, policy] of policies.entries()) {
@@ -70,6 +79,9 @@ t.test('assessPolicies batches policies over parallel sequence slots', async (t)
     const g = await guard('onevision', 3);
     const policies = ['O1', 'O2', 'O3', 'O4'].map((id) => Policy.default('v1.2').allow(id));
     const results = await g.assessPolicies(await pngOf(16, 16, 2), policies, { seed: 1, maxRationaleChars: 10 });
-    t.same(results.map((r) => r.policyHash), policies.map((p) => p.hash));
+    t.same(
+        results.map((r) => r.policyHash),
+        policies.map((p) => p.hash),
+    );
     for (const r of results) t.ok(policies[0]!.categoryStrings.includes(r.category!));
 });

@@ -11,7 +11,9 @@ t.teardown(closeAllModels);
 
 const png = (w: number, h: number, seed = 1) => {
     const p = patternImage(w, h, seed);
-    return sharp(Buffer.from(p.data), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+    return sharp(Buffer.from(p.data), { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toBuffer();
 };
 
 const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
@@ -29,41 +31,70 @@ t.test('a tile decoded as embeddings from encodeImages gives the logits of the s
         t.ok(enc!.embeddings.every(Number.isFinite));
         const text = imagePrompt(model);
         const viaMtmd = await ctx.evaluate({ prompt: { text, images: [tile] }, logits: true });
-        const viaEmbd = await ctx.evaluate({ prompt: { text, embeddings: [{ data: enc!.embeddings, nTokens: enc!.nTokens }] }, logits: true });
+        const viaEmbd = await ctx.evaluate({
+            prompt: { text, embeddings: [{ data: enc!.embeddings, nTokens: enc!.nTokens }] },
+            logits: true,
+        });
         t.equal(viaEmbd.promptTokens, viaMtmd.promptTokens, `${family}: same positions`);
         t.equal(viaEmbd.imageTokens, perTile);
         t.equal(maxAbs(viaEmbd.logits!, viaMtmd.logits!), 0, `${family}: bit-identical logits`);
     }
 });
 
-t.test('the OneVision pipeline gives transformers\' token count for every image size, downsampling included', async (t) => {
-    const model = await tinyModel('onevision');
-    const pipeline = await ImagePipeline.create(model);
-    t.equal(pipeline.name, 'onevision-anyres');
-    const config = pipeline.choice.onevision!;
-    t.equal(config.maxNumPatches, 2, 'anyres_max_2 from the mmproj metadata');
-    await using ctx = await model.createContext({ contextSize: 1024 });
-    let downsampled = 0;
-    for (const [w, h] of [[1, 1], [28, 28], [29, 28], [60, 30], [30, 60], [100, 100], [13, 90], [90, 13], [57, 171], [200, 150], [3, 500]]) {
-        const plan = planOneVision({ width: w, height: h }, config);
-        if (plan.downsampled) downsampled++;
-        const prepared = await pipeline.prepare({ ...patternImage(w, h, 5), channels: 3, source: 'test' }, ctx);
-        const r = await ctx.evaluate({ prompt: { text: imagePrompt(model), embeddings: prepared.embeddings } });
-        t.equal(r.imageTokens, oneVisionTokenCount({ width: w, height: h }, config), `${w}x${h}: ${r.imageTokens} image tokens`);
-    }
-    t.ok(downsampled >= 2, `${downsampled} sizes exercise the bilinear downsampling`);
-});
+t.test(
+    "the OneVision pipeline gives transformers' token count for every image size, downsampling included",
+    async (t) => {
+        const model = await tinyModel('onevision');
+        const pipeline = await ImagePipeline.create(model);
+        t.equal(pipeline.name, 'onevision-anyres');
+        const config = pipeline.choice.onevision!;
+        t.equal(config.maxNumPatches, 2, 'anyres_max_2 from the mmproj metadata');
+        await using ctx = await model.createContext({ contextSize: 1024 });
+        let downsampled = 0;
+        for (const [w, h] of [
+            [1, 1],
+            [28, 28],
+            [29, 28],
+            [60, 30],
+            [30, 60],
+            [100, 100],
+            [13, 90],
+            [90, 13],
+            [57, 171],
+            [200, 150],
+            [3, 500],
+        ]) {
+            const plan = planOneVision({ width: w, height: h }, config);
+            if (plan.downsampled) downsampled++;
+            const prepared = await pipeline.prepare({ ...patternImage(w, h, 5), channels: 3, source: 'test' }, ctx);
+            const r = await ctx.evaluate({ prompt: { text: imagePrompt(model), embeddings: prepared.embeddings } });
+            t.equal(
+                r.imageTokens,
+                oneVisionTokenCount({ width: w, height: h }, config),
+                `${w}x${h}: ${r.imageTokens} image tokens`,
+            );
+        }
+        t.ok(downsampled >= 2, `${downsampled} sizes exercise the bilinear downsampling`);
+    },
+);
 
 t.test('assessments run the faithful OneVision pipeline by default and report it', async (t) => {
     const pair = await cachedTestModel('onevision');
     await using guard = await LlavaGuard.load({ ...pair, threads: 1 });
     t.equal(guard.modelInfo.imagePipeline, 'onevision-anyres');
     const config = guard.imagePipeline.choice.onevision!;
-    for (const [w, h] of [[60, 30], [200, 150]]) {
+    for (const [w, h] of [
+        [60, 30],
+        [200, 150],
+    ]) {
         const a = await guard.assess(await png(w, h), { seed: 1, rationale: false });
         t.equal(a.imagePipeline, 'onevision-anyres');
-        t.equal(a.tokens.image, oneVisionTokenCount({ width: w, height: h }, config), `${w}x${h}: ${a.tokens.image} image tokens`);
-        t.ok(a.timings.imageMs > 0, 'the tiles\' encode time is counted');
+        t.equal(
+            a.tokens.image,
+            oneVisionTokenCount({ width: w, height: h }, config),
+            `${w}x${h}: ${a.tokens.image} image tokens`,
+        );
+        t.ok(a.timings.imageMs > 0, "the tiles' encode time is counted");
     }
 });
 
@@ -76,7 +107,7 @@ t.test('fast mode keeps the OneVision overview alone and reports it', async (t) 
     t.equal(a.tokens.image, 16, 'one 4x4 tile of features');
 });
 
-t.test('the llama.cpp pipeline is mtmd\'s own tiling, reported as such', async (t) => {
+t.test("the llama.cpp pipeline is mtmd's own tiling, reported as such", async (t) => {
     const pair = await cachedTestModel('onevision');
     await using guard = await LlavaGuard.load({ ...pair, threads: 1, imagePipeline: 'llama.cpp' });
     const a = await guard.assess(await png(100, 100), { seed: 2, maxRationaleChars: 10 });
@@ -95,7 +126,11 @@ t.test('the LLaVA-1.5 pipeline pads to a square in the mean colour before resizi
     const prepared = await pipeline.prepare(rgb, ctx);
     const expected = resizeBicubicPil(expandToSquare(rgb, cfg.padColor).image, cfg.imageSize, cfg.imageSize);
     t.equal(prepared.images!.length, 1);
-    t.same(Buffer.from(prepared.images![0]!.data), Buffer.from(expected.data), 'the padded, resized picture goes to mtmd');
+    t.same(
+        Buffer.from(prepared.images![0]!.data),
+        Buffer.from(expected.data),
+        'the padded, resized picture goes to mtmd',
+    );
     t.equal(prepared.images![0]!.width, cfg.imageSize);
     // the top band is the pad colour (the 50x20 picture sits in the middle rows of a 50x50 square)
     t.same([...prepared.images![0]!.data.subarray(0, 3)], [122, 116, 104]);
@@ -109,7 +144,10 @@ t.test('the pipeline is chosen from the mmproj metadata', async (t) => {
     t.equal(selectImagePipeline(l15.vision).name, 'llava15-pad');
     t.equal(selectImagePipeline(l15.vision, 'llama.cpp').name, 'llama.cpp');
     // a LLaVA-1.6-like tower (CLIP class token, anyres, newline) has no faithful pipeline yet
-    t.equal(selectImagePipeline({ ...l15.vision!, gridPinpoints: [[64, 64]], hasImageNewline: true }).name, 'llama.cpp');
+    t.equal(
+        selectImagePipeline({ ...l15.vision!, gridPinpoints: [[64, 64]], hasImageNewline: true }).name,
+        'llama.cpp',
+    );
     t.equal(selectImagePipeline(undefined).name, 'llama.cpp');
     await t.rejects(ImagePipeline.create(ov, 'best' as never), /imagePipeline must be/);
 });
@@ -120,14 +158,26 @@ t.test('bad embeddings and tiles are clear errors, not crashes', async (t) => {
     const n = model.info.nEmbd;
     const text = imagePrompt(model);
     const ok = { data: new Float32Array(4 * n), nTokens: 4 };
-    await t.rejects(ctx.evaluate({ prompt: { text, embeddings: [{ data: new Float32Array(3), nTokens: 4 }] } }), /has 3 values; 4 tokens/);
-    await t.rejects(ctx.evaluate({ prompt: { text, embeddings: [{ data: new Float32Array(n), nTokens: 0 }] } }), /nTokens must be at least 1/);
+    await t.rejects(
+        ctx.evaluate({ prompt: { text, embeddings: [{ data: new Float32Array(3), nTokens: 4 }] } }),
+        /has 3 values; 4 tokens/,
+    );
+    await t.rejects(
+        ctx.evaluate({ prompt: { text, embeddings: [{ data: new Float32Array(n), nTokens: 0 }] } }),
+        /nTokens must be at least 1/,
+    );
     const nan = new Float32Array(4 * n);
     nan[5] = NaN;
     await t.rejects(ctx.evaluate({ prompt: { text, embeddings: [{ data: nan, nTokens: 4 }] } }), /NaN or infinite/);
-    await t.rejects(ctx.evaluate({ prompt: { text, embeddings: [{ data: [1, 2] as never, nTokens: 1 }] } }), /must be a Float32Array/);
+    await t.rejects(
+        ctx.evaluate({ prompt: { text, embeddings: [{ data: [1, 2] as never, nTokens: 1 }] } }),
+        /must be a Float32Array/,
+    );
     await t.rejects(ctx.evaluate({ prompt: { text, embeddings: [ok, ok] } }), /different number of media markers/);
-    await t.rejects(ctx.evaluate({ prompt: { text, images: [patternImage(8, 8)], embeddings: [ok] } }), /either 'images' or 'embeddings'/);
+    await t.rejects(
+        ctx.evaluate({ prompt: { text, images: [patternImage(8, 8)], embeddings: [ok] } }),
+        /either 'images' or 'embeddings'/,
+    );
     await t.rejects(
         ctx.evaluate({ prompt: { text: `USER: ${model.info.mediaMarker}`, embeddings: [ok] }, logits: true }),
         /must end with text after the last embeddings/,

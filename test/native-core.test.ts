@@ -1,5 +1,12 @@
 import t from 'tap';
-import { FAMILIES, JSON_OBJECT_GRAMMAR, closeAllModels, imagePrompt, patternImage, tinyModel } from './helpers/models.js';
+import {
+    FAMILIES,
+    JSON_OBJECT_GRAMMAR,
+    closeAllModels,
+    imagePrompt,
+    patternImage,
+    tinyModel,
+} from './helpers/models.js';
 
 t.teardown(closeAllModels);
 
@@ -26,7 +33,13 @@ for (const family of FAMILIES) {
         const image = patternImage(32, 32, 3);
         let valid = 0;
         for (let seed = 0; seed < 50; seed++) {
-            const r = await ctx.generate({ prompt: { text: imagePrompt(model), images: [image] }, grammar: JSON_OBJECT_GRAMMAR, seed, temperature: 1, maxTokens: 200 });
+            const r = await ctx.generate({
+                prompt: { text: imagePrompt(model), images: [image] },
+                grammar: JSON_OBJECT_GRAMMAR,
+                seed,
+                temperature: 1,
+                maxTokens: 200,
+            });
             try {
                 const v = JSON.parse(r.text);
                 if (typeof v === 'object' && v !== null && r.stopReason === 'eog') valid++;
@@ -47,14 +60,22 @@ for (const family of FAMILIES) {
         const b = await run(7);
         t.same([...a.tokens], [...b.tokens]);
         const others = await Promise.all([8, 9, 10].map(run));
-        t.ok(others.some((o) => o.tokens.join() !== a.tokens.join()), 'other seeds sample differently');
+        t.ok(
+            others.some((o) => o.tokens.join() !== a.tokens.join()),
+            'other seeds sample differently',
+        );
     });
 
     t.test(`${family}: two different images give different logits for the first generated token`, async (t) => {
         const model = await tinyModel(family);
         await using ctx = await model.createContext({ contextSize: 1024 });
         const logitsFor = async (seed: number) =>
-            (await ctx.evaluate({ prompt: { text: imagePrompt(model), images: [patternImage(48, 48, seed)] }, logits: true })).logits!;
+            (
+                await ctx.evaluate({
+                    prompt: { text: imagePrompt(model), images: [patternImage(48, 48, seed)] },
+                    logits: true,
+                })
+            ).logits!;
         const a = await logitsFor(1);
         const b = await logitsFor(2);
         const a2 = await logitsFor(1);
@@ -71,7 +92,12 @@ for (const family of FAMILIES) {
         const pieces: string[] = [];
         const tokens: number[] = [];
         let done;
-        for await (const ev of ctx.stream({ prompt: { text: imagePrompt(model), images: [patternImage(20, 30)] }, seed: 1, temperature: 1, maxTokens: 40 })) {
+        for await (const ev of ctx.stream({
+            prompt: { text: imagePrompt(model), images: [patternImage(20, 30)] },
+            seed: 1,
+            temperature: 1,
+            maxTokens: 40,
+        })) {
             if (ev.type === 'token') {
                 pieces.push(ev.text);
                 tokens.push(ev.token);
@@ -91,7 +117,11 @@ for (const family of FAMILIES) {
             const controller = new AbortController();
             let seen = 0;
             const r = await ctx.generate({
-                prompt, seed: 5, temperature: 1, maxTokens: 200, signal: controller.signal,
+                prompt,
+                seed: 5,
+                temperature: 1,
+                maxTokens: 200,
+                signal: controller.signal,
                 onToken: () => {
                     if (++seen === k) controller.abort();
                 },
@@ -106,8 +136,16 @@ for (const family of FAMILIES) {
     t.test(`${family}: images of 1x1 and 2x5000 pixels are processed like any other`, async (t) => {
         const model = await tinyModel(family);
         await using ctx = await model.createContext({ contextSize: 4096 });
-        for (const [w, h] of [[1, 1], [2, 5000], [5000, 2]] as const) {
-            const r = await ctx.generate({ prompt: { text: imagePrompt(model), images: [patternImage(w, h)] }, seed: 1, maxTokens: 4 });
+        for (const [w, h] of [
+            [1, 1],
+            [2, 5000],
+            [5000, 2],
+        ] as const) {
+            const r = await ctx.generate({
+                prompt: { text: imagePrompt(model), images: [patternImage(w, h)] },
+                seed: 1,
+                maxTokens: 4,
+            });
             t.ok(r.imageTokens > 0, `${w}x${h}: ${r.imageTokens} image tokens`);
         }
     });
@@ -115,7 +153,11 @@ for (const family of FAMILIES) {
     t.test(`${family}: a Q8_0-quantized model runs (no AMX trap)`, async (t) => {
         const model = await tinyModel(family, 'q8_0');
         await using ctx = await model.createContext({ contextSize: 1024 });
-        const r = await ctx.generate({ prompt: { text: imagePrompt(model), images: [patternImage(32, 32)] }, seed: 2, maxTokens: 8 });
+        const r = await ctx.generate({
+            prompt: { text: imagePrompt(model), images: [patternImage(32, 32)] },
+            seed: 2,
+            maxTokens: 8,
+        });
         t.ok(r.tokens.length > 0);
     });
 }

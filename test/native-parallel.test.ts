@@ -36,7 +36,9 @@ for (const family of FAMILIES) {
 t.test('the native context refuses a second operation while one runs', async (t) => {
     const model = await tinyModel('llava15');
     const native = await model.native.createContext({ contextSize: 512 });
-    const first = native.generate([{ prompt: { text: imagePrompt(model), images: [patternImage(16, 16)] }, maxTokens: 50 }]);
+    const first = native.generate([
+        { prompt: { text: imagePrompt(model), images: [patternImage(16, 16)] }, maxTokens: 50 },
+    ]);
     t.throws(() => native.generate([{ prompt: { text: 'x' }, maxTokens: 1 }]), /busy/);
     t.throws(() => native.clearSequence(0), /busy/);
     await first;
@@ -51,13 +53,21 @@ t.test('an image prefix evaluated once can be shared by several sequences', asyn
     const model = await tinyModel('onevision');
     await using ctx = await model.createContext({ contextSize: 1024, sequences: 2 });
     const image = patternImage(24, 24, 4);
-    const prefix = await ctx.evaluate({ prompt: { text: `x ${model.info.mediaMarker}`, images: [image] }, sequence: 0 });
+    const prefix = await ctx.evaluate({
+        prompt: { text: `x ${model.info.mediaMarker}`, images: [image] },
+        sequence: 0,
+    });
     await ctx.copySequence(0, 1);
     const [a, b] = await ctx.generateMany([
         { prompt: { text: ' policy A' }, sequence: 0, keepPrefix: prefix.nPast, temperature: 0, maxTokens: 8 },
         { prompt: { text: ' policy B' }, sequence: 1, keepPrefix: prefix.nPast, temperature: 0, maxTokens: 8 },
     ]);
-    const full = await ctx.generate({ prompt: { text: `x ${model.info.mediaMarker} policy A`, images: [image] }, sequence: 0, temperature: 0, maxTokens: 8 });
+    const full = await ctx.generate({
+        prompt: { text: `x ${model.info.mediaMarker} policy A`, images: [image] },
+        sequence: 0,
+        temperature: 0,
+        maxTokens: 8,
+    });
     t.same([...a!.tokens], [...full.tokens], 'prefix + suffix = the whole prompt');
     t.ok(b!.tokens.length > 0);
     t.equal(a!.imageTokens, 0, 'the image was not encoded again');

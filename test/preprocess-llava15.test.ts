@@ -1,6 +1,13 @@
 import t from 'tap';
 
-import { CLIP_MEAN, CLIP_STD, LLAVA15_CONFIG, expandToSquare, preprocessLlava15, resizeBicubicPil } from '../lib/preprocess/index.js';
+import {
+    CLIP_MEAN,
+    CLIP_STD,
+    LLAVA15_CONFIG,
+    expandToSquare,
+    preprocessLlava15,
+    resizeBicubicPil,
+} from '../lib/preprocess/index.js';
 import { checksum, makeImage, readCacheDump, readFixture, type PixelCaseRef } from './fixtures/preprocess/gen.js';
 
 // Fixture: scripts/reference/preprocess_reference.py — LLaVA's expand2square +
@@ -52,8 +59,10 @@ t.test('pixels equal expand2square + CLIPImageProcessor', async (t) => {
         const u8 = rgbToChw(out.resized);
         const r = c.images[0];
         t.equal(checksum(u8), r.checksum, `${c.name} checksum`);
-        for (const [ch, y, x, v] of r.samples) maxSampleErr = Math.max(maxSampleErr, Math.abs(u8[ch * 336 * 336 + y * 336 + x] - v));
-        for (const [ch, y, x, v] of r.floatSamples) maxFloatErr = Math.max(maxFloatErr, Math.abs(out.pixels[ch * 336 * 336 + y * 336 + x] - v));
+        for (const [ch, y, x, v] of r.samples)
+            maxSampleErr = Math.max(maxSampleErr, Math.abs(u8[ch * 336 * 336 + y * 336 + x] - v));
+        for (const [ch, y, x, v] of r.floatSamples)
+            maxFloatErr = Math.max(maxFloatErr, Math.abs(out.pixels[ch * 336 * 336 + y * 336 + x] - v));
         const dump = readCacheDump(c.name);
         if (dump) {
             let e = 0;

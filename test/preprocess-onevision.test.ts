@@ -9,7 +9,14 @@ import {
     pyRound,
     selectBestResolution,
 } from '../lib/preprocess/index.js';
-import { checksum, chwToU8, makeImage, readCacheDump, readFixture, type PixelCaseRef } from './fixtures/preprocess/gen.js';
+import {
+    checksum,
+    chwToU8,
+    makeImage,
+    readCacheDump,
+    readFixture,
+    type PixelCaseRef,
+} from './fixtures/preprocess/gen.js';
 
 // Fixtures: scripts/reference/preprocess_reference.py (transformers' own code, PIL backend).
 
@@ -51,13 +58,15 @@ t.test('token counts equal transformers for every reference size', async (t) => 
         const got = [best.width, best.height, plan.tiles.length, plan.tokens.total, plan.tokens.newlines];
         const want = [r.best[0], r.best[1], r.tiles, r.tokens, r.newlines];
         if (got.join() !== want.join()) mismatches.push(`${r.width}x${r.height}: got ${got} want ${want}`);
-        if (r.tokens !== r.processorTokens) mismatches.push(`${r.width}x${r.height}: reference model/processor disagree`);
-        if (plan.tokens.total !== plan.tokens.overview + plan.tokens.grid + plan.tokens.newlines) mismatches.push('sum');
+        if (r.tokens !== r.processorTokens)
+            mismatches.push(`${r.width}x${r.height}: reference model/processor disagree`);
+        if (plan.tokens.total !== plan.tokens.overview + plan.tokens.grid + plan.tokens.newlines)
+            mismatches.push('sum');
     }
     t.same(mismatches, [], `0 mismatches over ${ref.sizes.length} sizes`);
 });
 
-t.test('the issue\'s examples', async (t) => {
+t.test("the issue's examples", async (t) => {
     const a = planOneVision({ width: 1024, height: 768 });
     t.equal(a.tokens.total, 4725);
     t.same(a.grid, { rows: 2, cols: 3 });
@@ -86,7 +95,14 @@ t.test('tiles are cut row by row from the centred, padded picture', async (t) =>
     t.same(p.padded, { w: 1152, h: 384 });
     t.same(p.resized, { w: 896, h: 384 }, 'ceil(777 * 384/333) = 896');
     t.same(p.padOffset, { x: 128, y: 0 });
-    t.same(p.tiles.map((x) => [x.row, x.col, x.x, x.y]), [[0, 0, 0, 0], [0, 1, 384, 0], [0, 2, 768, 0]]);
+    t.same(
+        p.tiles.map((x) => [x.row, x.col, x.x, x.y]),
+        [
+            [0, 0, 0, 0],
+            [0, 1, 384, 0],
+            [0, 2, 768, 0],
+        ],
+    );
     const q = planOneVision({ width: 1, height: 500 });
     t.same(q.padded, { w: 384, h: 768 });
     t.same(q.resized, { w: 2, h: 768 }, 'ceil rule: ceil(1 * 768/500) = 2');
@@ -146,13 +162,22 @@ t.test('packFeatures equals pack_image_features', async (t) => {
                 s += out[r * dim + d];
                 a += Math.abs(out[r * dim + d]);
             }
-            t.ok(Math.abs(s - c.columnSums[d]) < 1e-6 * c.columnAbsSums[d] + 1e-6, `column ${d} sum ${s} vs ${c.columnSums[d]}`);
-            t.ok(Math.abs(a - c.columnAbsSums[d]) < 1e-6 * c.columnAbsSums[d] + 1e-6, `column ${d} |sum| ${a} vs ${c.columnAbsSums[d]}`);
+            t.ok(
+                Math.abs(s - c.columnSums[d]) < 1e-6 * c.columnAbsSums[d] + 1e-6,
+                `column ${d} sum ${s} vs ${c.columnSums[d]}`,
+            );
+            t.ok(
+                Math.abs(a - c.columnAbsSums[d]) < 1e-6 * c.columnAbsSums[d] + 1e-6,
+                `column ${d} |sum| ${a} vs ${c.columnAbsSums[d]}`,
+            );
         }
     }
     t.ok(maxErr < 1e-6, `max |error| over sampled rows ${maxErr}`);
     t.ok(downsampled.length >= 3, `bilinear downsampling exercised by ${downsampled.join(', ')}`);
-    t.throws(() => packFeatures([], new Float32Array(729), new Float32Array(1), planOneVision({ width: 10, height: 10 })), RangeError);
+    t.throws(
+        () => packFeatures([], new Float32Array(729), new Float32Array(1), planOneVision({ width: 10, height: 10 })),
+        RangeError,
+    );
 });
 
 t.test('pixels equal LlavaOnevisionImageProcessor (PIL backend)', async (t) => {
@@ -173,8 +198,10 @@ t.test('pixels equal LlavaOnevisionImageProcessor (PIL backend)', async (t) => {
             const u8 = chwToU8(img, mean, std);
             const r = c.images[i];
             t.equal(checksum(u8), r.checksum, `${c.name} #${i} checksum`);
-            for (const [ch, y, x, v] of r.samples) maxSampleErr = Math.max(maxSampleErr, Math.abs(u8[ch * 384 * 384 + y * 384 + x] - v));
-            for (const [ch, y, x, v] of r.floatSamples) maxFloatErr = Math.max(maxFloatErr, Math.abs(img[ch * 384 * 384 + y * 384 + x] - v));
+            for (const [ch, y, x, v] of r.samples)
+                maxSampleErr = Math.max(maxSampleErr, Math.abs(u8[ch * 384 * 384 + y * 384 + x] - v));
+            for (const [ch, y, x, v] of r.floatSamples)
+                maxFloatErr = Math.max(maxFloatErr, Math.abs(img[ch * 384 * 384 + y * 384 + x] - v));
             if (dump) {
                 const want = dump.subarray(i * u8.length, (i + 1) * u8.length);
                 for (let k = 0; k < u8.length; k++) fullErr = Math.max(fullErr, Math.abs(u8[k] - want[k]));

@@ -9,14 +9,30 @@ import t from 'tap';
 import { writeScanReport } from '../lib/report/index.js';
 
 const CHROMIUM = process.env.LLAVAGUARD_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set LLAVAGUARD_CHROMIUM)`;
+const skip = existsSync(CHROMIUM)
+    ? false
+    : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set LLAVAGUARD_CHROMIUM)`;
 
 const model = { name: 'LlavaGuard-tiny', file: 'tiny.gguf', bytes: 123 };
-const CATS = { hate: 'O1: Hate, Humiliation, Harassment', violence: 'O2: Violence, Harm, or Cruelty', none: 'NA: None applying' };
+const CATS = {
+    hate: 'O1: Hate, Humiliation, Harassment',
+    violence: 'O2: Violence, Harm, or Cruelty',
+    none: 'NA: None applying',
+};
 let seq = 0;
 const verdict = (path: string, unsafe: boolean, category: string, rationale: string, extra: object = {}) => ({
-    path, bytes: 100, sha256: (++seq).toString(16).padStart(64, '0'), key: `k${seq}`, rating: unsafe ? 'Unsafe' : 'Safe', category, rationale, unsafe,
-    timings: { totalMs: 12 }, model, policyHash: 'ab'.repeat(32), ...extra,
+    path,
+    bytes: 100,
+    sha256: (++seq).toString(16).padStart(64, '0'),
+    key: `k${seq}`,
+    rating: unsafe ? 'Unsafe' : 'Safe',
+    category,
+    rationale,
+    unsafe,
+    timings: { totalMs: 12 },
+    model,
+    policyHash: 'ab'.repeat(32),
+    ...extra,
 });
 
 t.test('the report in headless Chromium', { skip }, async (t) => {
@@ -27,8 +43,17 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
     const colors = ['#d33', '#3a3', '#33d', '#da3', '#a3d'];
     const files = ['trip/beach.jpg', 'trip/night.png', 'party.webp', 'crowd.jpg', 'sign.png'];
     for (const [i, f] of files.entries()) {
-        const img = sharp({ create: { width: 300 + i * 40, height: 200 + i * 20, channels: 3, background: colors[i] } })
-            .composite([{ input: Buffer.from(`<svg width="120" height="80"><circle cx="60" cy="40" r="${20 + i * 4}" fill="#fff"/></svg>`), top: 20, left: 20 }]);
+        const img = sharp({
+            create: { width: 300 + i * 40, height: 200 + i * 20, channels: 3, background: colors[i] },
+        }).composite([
+            {
+                input: Buffer.from(
+                    `<svg width="120" height="80"><circle cx="60" cy="40" r="${20 + i * 4}" fill="#fff"/></svg>`,
+                ),
+                top: 20,
+                left: 20,
+            },
+        ]);
         await (f.endsWith('.png') ? img.png() : f.endsWith('.webp') ? img.webp() : img.jpeg()).toFile(join(scan, f));
     }
     const records = [
@@ -37,7 +62,14 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
         verdict('party.webp', true, CATS.hate, 'A crowd holding signs with slurs. <script>alert("xss")</script>'),
         verdict('crowd.jpg', true, CATS.hate, 'Insulting gestures "aimed" at a person & a group.'),
         verdict('sign.png', true, CATS.violence, 'A sign depicting a fight.'),
-        { path: 'broken.jpg', bytes: 40, sha256: 'cd'.repeat(32), key: 'kb', error: 'VipsJpeg: premature end of JPEG image', code: 'CORRUPT' },
+        {
+            path: 'broken.jpg',
+            bytes: 40,
+            sha256: 'cd'.repeat(32),
+            key: 'kb',
+            error: 'VipsJpeg: premature end of JPEG image',
+            code: 'CORRUPT',
+        },
         verdict('trip/night.png', true, CATS.violence, 'A person threatening another with a knife at night.'),
     ];
     // copy of party.webp (a duplicate) and a torn last line
@@ -52,7 +84,16 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
 
     const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+            '--headless',
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+        ],
     });
     t.teardown(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -69,13 +110,20 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
     // into the report folder (and LLAVAGUARD_REPORT_SCREENSHOTS=dir keeps a copy: the test folder is removed)
     const screenshot = async (name: string) => {
         const png = await page.screenshot({ path: join(out, name), fullPage: true });
-        if (process.env.LLAVAGUARD_REPORT_SCREENSHOTS) await writeFile(join(process.env.LLAVAGUARD_REPORT_SCREENSHOTS, name), png);
+        if (process.env.LLAVAGUARD_REPORT_SCREENSHOTS)
+            await writeFile(join(process.env.LLAVAGUARD_REPORT_SCREENSHOTS, name), png);
     };
     await page.goto(pathToFileURL(join(out, 'index.html')).href, { waitUntil: 'load' });
 
     const total = (key: string) => page.locator(`[data-total="${key}"] .n`).innerText();
     t.same(
-        { images: await total('images'), safe: await total('safe'), unsafe: await total('unsafe'), errors: await total('errors'), duplicates: await total('duplicates') },
+        {
+            images: await total('images'),
+            safe: await total('safe'),
+            unsafe: await total('unsafe'),
+            errors: await total('errors'),
+            duplicates: await total('duplicates'),
+        },
         { images: '7', safe: '1', unsafe: '5', errors: '1', duplicates: '1' },
         'the totals are shown',
     );
@@ -89,25 +137,53 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
     t.equal(await cards.count(), 5, 'a card per unsafe image');
     t.equal(await visible().count(), 5);
     t.ok(await page.locator('#filters').isVisible(), 'the script shows the filter');
-    t.match(await page.locator('.card', { hasText: 'party.webp' }).first().locator('.rationale').innerText(), 'slurs. <script>alert("xss")</script>', 'the rationale shows as text');
+    t.match(
+        await page.locator('.card', { hasText: 'party.webp' }).first().locator('.rationale').innerText(),
+        'slurs. <script>alert("xss")</script>',
+        'the rationale shows as text',
+    );
 
     await page.locator('#filters button', { hasText: CATS.hate }).click();
     t.equal(await visible().count(), 3, 'hate: party.webp, its copy, crowd.jpg');
-    t.same(await visible().evaluateAll((els) => els.map((e) => e.getAttribute('data-category'))), [CATS.hate, CATS.hate, CATS.hate]);
+    t.same(await visible().evaluateAll((els) => els.map((e) => e.getAttribute('data-category'))), [
+        CATS.hate,
+        CATS.hate,
+        CATS.hate,
+    ]);
     t.equal(await page.locator('#shown').innerText(), '3');
     t.equal(await page.locator('#filters button', { hasText: CATS.hate }).getAttribute('aria-pressed'), 'true');
     await page.locator('#filters button', { hasText: CATS.violence }).click();
-    t.same((await visible().locator('.path').allInnerTexts()).sort(), ['sign.png', 'trip/night.png'], 'violence: only its cards');
-    t.same((await visible().locator('.rationale').allInnerTexts()).sort(), ['A person threatening another with a knife at night.', 'A sign depicting a fight.'], 'the re-run\'s record of night.png');
+    t.same(
+        (await visible().locator('.path').allInnerTexts()).sort(),
+        ['sign.png', 'trip/night.png'],
+        'violence: only its cards',
+    );
+    t.same(
+        (await visible().locator('.rationale').allInnerTexts()).sort(),
+        ['A person threatening another with a knife at night.', 'A sign depicting a fight.'],
+        "the re-run's record of night.png",
+    );
     await screenshot('screenshot-filtered.png');
     await page.locator('#filters button[data-filter="all"]').click();
     t.equal(await visible().count(), 5, 'all: every card again');
     t.equal(await page.locator('#shown').innerText(), '5');
 
-    const thumbs = await page.locator('#gallery img.thumb').evaluateAll((imgs) =>
-        (imgs as HTMLImageElement[]).map((i) => ({ src: i.getAttribute('src'), complete: i.complete, w: i.naturalWidth, h: i.naturalHeight })));
+    const thumbs = await page
+        .locator('#gallery img.thumb')
+        .evaluateAll((imgs) =>
+            (imgs as HTMLImageElement[]).map((i) => ({
+                src: i.getAttribute('src'),
+                complete: i.complete,
+                w: i.naturalWidth,
+                h: i.naturalHeight,
+            })),
+        );
     t.equal(thumbs.length, 5);
-    for (const th of thumbs) t.ok(th.complete && th.w > 0 && th.h > 0 && Math.max(th.w, th.h) === 160, `thumbnail ${th.src} loaded (${th.w}x${th.h})`);
+    for (const th of thumbs)
+        t.ok(
+            th.complete && th.w > 0 && th.h > 0 && Math.max(th.w, th.h) === 160,
+            `thumbnail ${th.src} loaded (${th.w}x${th.h})`,
+        );
 
     await screenshot('screenshot.png');
     t.same(problems, [], 'no console errors, page errors, failed requests or dialogs');

@@ -22,7 +22,16 @@ const LARGE = 10 * N;
 const MARGIN = 1.2;
 // Sizes repeat with a period dividing N: the images in flight together (read-ahead + parallel slots, ~7) are
 // then the same mixes in both collections, so the large scan's peak is not just the worst of more mixes.
-const SIZES = [[1280, 960], [480, 360], [960, 1280], [640, 480], [1024, 768], [800, 600], [360, 480], [1280, 720]] as const;
+const SIZES = [
+    [1280, 960],
+    [480, 360],
+    [960, 1280],
+    [640, 480],
+    [1024, 768],
+    [800, 600],
+    [360, 480],
+    [1280, 720],
+] as const;
 
 const here = import.meta.dirname;
 const root = await mkdtemp(join(tmpdir(), 'llavaguard-scan-memory-'));
@@ -32,8 +41,12 @@ t.teardown(() => rm(root, { recursive: true, force: true }));
 // works too but adds ~200 MiB of its own to both figures (a looser bound) and takes minutes longer.
 const libDir = join(here, '..', 'lib');
 const distOf = (rel: string) => join(here, '..', 'dist', 'lib', rel.replace(/\.ts$/, '.js'));
-const sources = (readdirSync(libDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
-const distFresh = sources.every((f) => existsSync(distOf(f)) && statSync(distOf(f)).mtimeMs >= statSync(join(libDir, f)).mtimeMs);
+const sources = (readdirSync(libDir, { recursive: true }) as string[]).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.d.ts'),
+);
+const distFresh = sources.every(
+    (f) => existsSync(distOf(f)) && statSync(distOf(f)).mtimeMs >= statSync(join(libDir, f)).mtimeMs,
+);
 const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
 const libModule = distFresh || tsLoader.length === 0 ? distOf('index.ts') : join(libDir, 'index.ts');
 
@@ -47,7 +60,9 @@ async function makeCollections() {
         const [width, height] = SIZES[i % SIZES.length]!;
         const img = patternImage(width, height, i);
         const name = `img${String(i).padStart(4, '0')}.jpg`;
-        await sharp(Buffer.from(img.data), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toFile(join(large, name));
+        await sharp(Buffer.from(img.data), { raw: { width, height, channels: 3 } })
+            .jpeg({ quality: 90 })
+            .toFile(join(large, name));
         if (i < N) await link(join(large, name), join(small, name));
     }
     return { small, large };
@@ -64,10 +79,18 @@ interface ChildReport {
 function scanInChild(spec: object): Promise<ChildReport> {
     // without tap's NODE_OPTIONS: its process-info hook would be measured too (~20 MiB more, and more in a longer run)
     const { NODE_OPTIONS: _tapHooks, ...env } = process.env;
-    const child = spawn(process.execPath, [...(libModule.endsWith('.ts') ? tsLoader : []), join(here, 'helpers', 'scan-rss-child.mjs'), JSON.stringify(spec)], {
-        env: { ...env, LLAVAGUARD_LIB: libModule, LLAVAGUARD_THREADS: '1', TS_NODE_TRANSPILE_ONLY: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+        process.execPath,
+        [
+            ...(libModule.endsWith('.ts') ? tsLoader : []),
+            join(here, 'helpers', 'scan-rss-child.mjs'),
+            JSON.stringify(spec),
+        ],
+        {
+            env: { ...env, LLAVAGUARD_LIB: libModule, LLAVAGUARD_THREADS: '1', TS_NODE_TRANSPILE_ONLY: '1' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+        },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -76,7 +99,8 @@ function scanInChild(spec: object): Promise<ChildReport> {
         child.on('error', reject);
         child.on('exit', (code, signal) => {
             const line = stdout.split('\n').find((l) => l.startsWith('SCAN_RSS '));
-            if (code !== 0 || !line) reject(new Error(`scan child exited with ${code ?? signal}:\n${stderr.slice(-4000)}`));
+            if (code !== 0 || !line)
+                reject(new Error(`scan child exited with ${code ?? signal}:\n${stderr.slice(-4000)}`));
             else resolve(JSON.parse(line.slice('SCAN_RSS '.length)) as ChildReport);
         });
     });
@@ -84,30 +108,42 @@ function scanInChild(spec: object): Promise<ChildReport> {
 
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 
-t.test(`peak RSS of a scan of a 10x larger collection (${LARGE} vs ${N} images) stays within 20% of the small one`, async (t) => {
-    t.comment(`children run ${libModule}`);
-    const { small, large } = await makeCollections();
-    const policyFile = join(root, 'policy.json');
-    // one category keeps the prompt ~1k tokens (the full policy is ~3.6k): the test is about memory, not speed
-    await Policy.default('v1.2').remove('O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9').save(policyFile);
-    const pair = await cachedTestModel('onevision');
-    // the same everything but the folder: model, two sequence slots (so the parallel window is exercised), read-ahead
-    const spec = (source: string, output: string) => ({
-        model: pair.model,
-        mmproj: pair.mmproj,
-        sequences: 2,
-        policy: policyFile,
-        source,
-        output,
-        options: { seed: 7, maxRationaleChars: 10, maxTokens: 60, parallel: 2, prefetch: 4 },
-    });
+t.test(
+    `peak RSS of a scan of a 10x larger collection (${LARGE} vs ${N} images) stays within 20% of the small one`,
+    async (t) => {
+        t.comment(`children run ${libModule}`);
+        const { small, large } = await makeCollections();
+        const policyFile = join(root, 'policy.json');
+        // one category keeps the prompt ~1k tokens (the full policy is ~3.6k): the test is about memory, not speed
+        await Policy.default('v1.2').remove('O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9').save(policyFile);
+        const pair = await cachedTestModel('onevision');
+        // the same everything but the folder: model, two sequence slots (so the parallel window is exercised), read-ahead
+        const spec = (source: string, output: string) => ({
+            model: pair.model,
+            mmproj: pair.mmproj,
+            sequences: 2,
+            policy: policyFile,
+            source,
+            output,
+            options: { seed: 7, maxRationaleChars: 10, maxTokens: 60, parallel: 2, prefetch: 4 },
+        });
 
-    const a = await scanInChild(spec(small, join(root, 'small.jsonl')));
-    const b = await scanInChild(spec(large, join(root, 'large.jsonl')));
-    for (const [r, n] of [[a, N], [b, LARGE]] as const) {
-        t.match(r, { records: n, summary: { total: n, assessed: n, errors: 0 } }, `${n} images: each assessed, no errors`);
-    }
-    t.comment(`peak RSS: ${N} images ${mib(a.peakKiB)} MiB, ${LARGE} images ${mib(b.peakKiB)} MiB (ratio ${(b.peakKiB / a.peakKiB).toFixed(3)})`);
-    t.comment(`after loading the model (before the scan): ${mib(a.loadedKiB)} MiB and ${mib(b.loadedKiB)} MiB`);
-    t.ok(b.peakKiB <= MARGIN * a.peakKiB, `${mib(b.peakKiB)} MiB <= ${MARGIN} x ${mib(a.peakKiB)} MiB`);
-});
+        const a = await scanInChild(spec(small, join(root, 'small.jsonl')));
+        const b = await scanInChild(spec(large, join(root, 'large.jsonl')));
+        for (const [r, n] of [
+            [a, N],
+            [b, LARGE],
+        ] as const) {
+            t.match(
+                r,
+                { records: n, summary: { total: n, assessed: n, errors: 0 } },
+                `${n} images: each assessed, no errors`,
+            );
+        }
+        t.comment(
+            `peak RSS: ${N} images ${mib(a.peakKiB)} MiB, ${LARGE} images ${mib(b.peakKiB)} MiB (ratio ${(b.peakKiB / a.peakKiB).toFixed(3)})`,
+        );
+        t.comment(`after loading the model (before the scan): ${mib(a.loadedKiB)} MiB and ${mib(b.loadedKiB)} MiB`);
+        t.ok(b.peakKiB <= MARGIN * a.peakKiB, `${mib(b.peakKiB)} MiB <= ${MARGIN} x ${mib(a.peakKiB)} MiB`);
+    },
+);

@@ -231,7 +231,12 @@ export interface NativeAddon {
     loadModel(options: NativeLoadModelOptions, onProgress?: (progress: number) => void): Promise<NativeModel>;
     systemInfo(): NativeSystemInfo;
     /** llama.cpp's quantizer (llama_model_quantize), off the event loop. */
-    quantize(options: { input: string; output: string; type: 'q4_k_m' | 'q5_k_m' | 'q8_0' | 'q4_0' | 'f16'; threads?: number }): Promise<void>;
+    quantize(options: {
+        input: string;
+        output: string;
+        type: 'q4_k_m' | 'q5_k_m' | 'q8_0' | 'q4_0' | 'f16';
+        threads?: number;
+    }): Promise<void>;
     /** Median ms per case of `repeats` timed runs after a warm-up, on the CPU backend, off the event loop. */
     probeAttention(options: { cases: AttentionProbeCase[]; threads?: number; repeats?: number }): Promise<number[]>;
     AbortHandle: new () => NativeAbortHandle;

@@ -4,72 +4,72 @@
 export type ChatFormatId = 'llava15-vicuna-system' | 'llava15-vicuna' | 'llava16-chatml' | 'onevision-qwen';
 
 export interface RenderOptions {
-  /** Placeholder for the image; the native layer (mtmd) uses "<__media__>". */
-  readonly imageMarker?: string;
+    /** Placeholder for the image; the native layer (mtmd) uses "<__media__>". */
+    readonly imageMarker?: string;
 }
 
 export interface ChatFormat {
-  readonly id: ChatFormatId;
-  readonly description: string;
-  /**
-   * Whether the tokenizer must prepend BOS before the rendered text. LLaMA/SentencePiece models
-   * (Vicuna) start with "<s>"; ChatML (Yi) and Qwen2 prompts carry no BOS. The rendered text never
-   * contains BOS itself.
-   */
-  readonly addBos: boolean;
-  /** Text that ends the assistant turn; generation stops there (besides the model's EOG tokens). */
-  readonly stopStrings: readonly string[];
-  /**
-   * What the training text put between the rendered prompt (which ends with the assistant's role) and the
-   * answer: Vicuna's "ASSISTANT: " has a space, ChatML's "assistant\n" nothing. The answer's tokens are those
-   * of prompt + this + answer after the prompt's own.
-   */
-  readonly answerSeparator: string;
-  render(policyText: string, options?: RenderOptions): string;
+    readonly id: ChatFormatId;
+    readonly description: string;
+    /**
+     * Whether the tokenizer must prepend BOS before the rendered text. LLaMA/SentencePiece models
+     * (Vicuna) start with "<s>"; ChatML (Yi) and Qwen2 prompts carry no BOS. The rendered text never
+     * contains BOS itself.
+     */
+    readonly addBos: boolean;
+    /** Text that ends the assistant turn; generation stops there (besides the model's EOG tokens). */
+    readonly stopStrings: readonly string[];
+    /**
+     * What the training text put between the rendered prompt (which ends with the assistant's role) and the
+     * answer: Vicuna's "ASSISTANT: " has a space, ChatML's "assistant\n" nothing. The answer's tokens are those
+     * of prompt + this + answer after the prompt's own.
+     */
+    readonly answerSeparator: string;
+    render(policyText: string, options?: RenderOptions): string;
 }
 
 export const DEFAULT_IMAGE_MARKER = '<image>';
 export const MTMD_MEDIA_MARKER = '<__media__>';
 
 const VICUNA_SYSTEM =
-  "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
+    "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
 
 // Mirrors Python's str.strip(), which the training code applied to the policy.
 const strip = (s: string) => s.replace(/^\s+|\s+$/g, '');
 
 const userContent = (policyText: string, options?: RenderOptions) =>
-  `${options?.imageMarker ?? DEFAULT_IMAGE_MARKER}\n${strip(policyText)}`;
+    `${options?.imageMarker ?? DEFAULT_IMAGE_MARKER}\n${strip(policyText)}`;
 
 function define(f: Omit<ChatFormat, 'render'>, layout: (content: string) => string): ChatFormat {
-  return Object.freeze({
-    ...f,
-    stopStrings: Object.freeze([...f.stopStrings]),
-    render: (policyText: string, options?: RenderOptions) => layout(userContent(policyText, options)),
-  });
+    return Object.freeze({
+        ...f,
+        stopStrings: Object.freeze([...f.stopStrings]),
+        render: (policyText: string, options?: RenderOptions) => layout(userContent(policyText, options)),
+    });
 }
 
 /** LLaVA-1.5 "v1" conversation (conv_vicuna_v1), as LlavaGuard v1.0/v1.1 7B/13B were trained. */
 export const LLAVA15_VICUNA_SYSTEM = define(
-  {
-    id: 'llava15-vicuna-system',
-    description: 'LLaVA-1.5 / Vicuna with its system sentence (v1.0, v1.1 7B/13B as trained)',
-    addBos: true,
-    stopStrings: ['</s>'],
-    answerSeparator: ' ',
-  },
-  (content) => `${VICUNA_SYSTEM} USER: ${content} ASSISTANT:`,
+    {
+        id: 'llava15-vicuna-system',
+        description: 'LLaVA-1.5 / Vicuna with its system sentence (v1.0, v1.1 7B/13B as trained)',
+        addBos: true,
+        stopStrings: ['</s>'],
+        answerSeparator: ' ',
+    },
+    (content) => `${VICUNA_SYSTEM} USER: ${content} ASSISTANT:`,
 );
 
 /** What the -hf repos' chat template renders: no system sentence. */
 export const LLAVA15_VICUNA = define(
-  {
-    id: 'llava15-vicuna',
-    description: 'LLaVA-1.5 / Vicuna without system sentence (the -hf chat template)',
-    addBos: true,
-    stopStrings: ['</s>'],
-    answerSeparator: ' ',
-  },
-  (content) => `USER: ${content} ASSISTANT:`,
+    {
+        id: 'llava15-vicuna',
+        description: 'LLaVA-1.5 / Vicuna without system sentence (the -hf chat template)',
+        addBos: true,
+        stopStrings: ['</s>'],
+        answerSeparator: ' ',
+    },
+    (content) => `USER: ${content} ASSISTANT:`,
 );
 
 /**
@@ -81,40 +81,41 @@ export const LLAVA15_VICUNA = define(
  * which put "\n" there); we keep the layout the weights were trained on.
  */
 export const LLAVA16_CHATML = define(
-  {
-    id: 'llava16-chatml',
-    description: 'LLaVA-1.6 34B / Yi, LLaVA conv_chatml_direct (v1.0 34B)',
-    addBos: false,
-    stopStrings: ['<|im_end|>'],
-    answerSeparator: '',
-  },
-  (content) => `<|im_start|>system\nAnswer the questions.<|im_end|><|im_start|>user\n${content}<|im_end|><|im_start|>assistant\n`,
+    {
+        id: 'llava16-chatml',
+        description: 'LLaVA-1.6 34B / Yi, LLaVA conv_chatml_direct (v1.0 34B)',
+        addBos: false,
+        stopStrings: ['<|im_end|>'],
+        answerSeparator: '',
+    },
+    (content) =>
+        `<|im_start|>system\nAnswer the questions.<|im_end|><|im_start|>user\n${content}<|im_end|><|im_start|>assistant\n`,
 );
 
 /** LLaVA-OneVision (Qwen2) ChatML with Qwen's default system prompt (v1.2). */
 export const ONEVISION_QWEN = define(
-  {
-    id: 'onevision-qwen',
-    description: 'LLaVA-OneVision / Qwen2 ChatML (v1.2 0.5B/7B OV)',
-    addBos: false,
-    stopStrings: ['<|im_end|>', '<|endoftext|>'],
-    answerSeparator: '',
-  },
-  (content) =>
-    `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n${content}<|im_end|>\n<|im_start|>assistant\n`,
+    {
+        id: 'onevision-qwen',
+        description: 'LLaVA-OneVision / Qwen2 ChatML (v1.2 0.5B/7B OV)',
+        addBos: false,
+        stopStrings: ['<|im_end|>', '<|endoftext|>'],
+        answerSeparator: '',
+    },
+    (content) =>
+        `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n${content}<|im_end|>\n<|im_start|>assistant\n`,
 );
 
 export const CHAT_FORMATS: Readonly<Record<ChatFormatId, ChatFormat>> = Object.freeze({
-  'llava15-vicuna-system': LLAVA15_VICUNA_SYSTEM,
-  'llava15-vicuna': LLAVA15_VICUNA,
-  'llava16-chatml': LLAVA16_CHATML,
-  'onevision-qwen': ONEVISION_QWEN,
+    'llava15-vicuna-system': LLAVA15_VICUNA_SYSTEM,
+    'llava15-vicuna': LLAVA15_VICUNA,
+    'llava16-chatml': LLAVA16_CHATML,
+    'onevision-qwen': ONEVISION_QWEN,
 });
 
 export const CHAT_FORMAT_IDS = Object.freeze(Object.keys(CHAT_FORMATS) as ChatFormatId[]);
 
 export function getChatFormat(id: string): ChatFormat {
-  const f = (CHAT_FORMATS as Record<string, ChatFormat | undefined>)[id];
-  if (!f) throw new RangeError(`unknown chat format "${id}": expected one of ${CHAT_FORMAT_IDS.join('|')}`);
-  return f;
+    const f = (CHAT_FORMATS as Record<string, ChatFormat | undefined>)[id];
+    if (!f) throw new RangeError(`unknown chat format "${id}": expected one of ${CHAT_FORMAT_IDS.join('|')}`);
+    return f;
 }

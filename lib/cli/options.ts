@@ -3,7 +3,8 @@ import { InvalidArgumentError } from 'commander';
 export function parseInteger(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
     return (value: string): number => {
         const n = Number(value);
-        if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+        if (!Number.isInteger(n) || n < min || n > max)
+            throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
         return n;
     };
 }
@@ -11,19 +12,27 @@ export function parseInteger(name: string, min: number, max = Number.MAX_SAFE_IN
 export function parseNumber(name: string, min: number, max: number) {
     return (value: string): number => {
         const n = Number(value);
-        if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
+        if (!Number.isFinite(n) || n < min || n > max)
+            throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
         return n;
     };
 }
 
-export const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+export const collect = (value: string, previous: string[] = []) => [
+    ...previous,
+    ...value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+];
 
 export const IMAGE_PIPELINE_MODES = ['faithful', 'fast', 'llama.cpp'] as const;
 
 /** A commander parser for a flag that takes one of `values`. */
 export function parseChoice<T extends string>(flag: string, values: readonly T[]) {
     return (value: string): T => {
-        if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}`);
+        if (!(values as readonly string[]).includes(value))
+            throw new InvalidArgumentError(`${flag} must be one of ${values.join(', ')}`);
         return value as T;
     };
 }
@@ -33,7 +42,7 @@ export const parseImagePipeline = parseChoice('--image-pipeline', IMAGE_PIPELINE
 
 export const IMAGE_PIPELINE_HELP =
     "how images reach the model: faithful (as in training: OneVision's anyres_max_9 layout, LLaVA-1.5 padding; default), " +
-    'fast (OneVision overview only, 729 tokens), llama.cpp (mtmd\'s own tiling)';
+    "fast (OneVision overview only, 729 tokens), llama.cpp (mtmd's own tiling)";
 
 export const FLASH_ATTENTION_MODES = ['on', 'off', 'auto'] as const;
 

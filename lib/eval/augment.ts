@@ -46,14 +46,19 @@ export interface AugmentedSample<S extends EvalSample = EvalSample> {
 }
 
 /** The originals, each followed by its variants (in the order v2, v3, v4, v5). */
-export function augment<S extends EvalSample>(samples: readonly S[], options: AugmentOptions = {}): AugmentedSample<S>[] {
+export function augment<S extends EvalSample>(
+    samples: readonly S[],
+    options: AugmentOptions = {},
+): AugmentedSample<S>[] {
     const mode = options.mode ?? 'paper';
-    if (mode !== 'none' && mode !== 'paper') throw new RangeError(`unknown augmentation mode "${String(mode)}": expected none|paper`);
+    if (mode !== 'none' && mode !== 'paper')
+        throw new RangeError(`unknown augmentation mode "${String(mode)}": expected none|paper`);
     const seed = options.seed ?? 0;
     const base = options.basePolicy ?? Policy.default('v1.2');
     const kinds = new Set<ExceptionKind>(options.kinds ?? ['v2', 'v4']);
     for (const k of kinds) {
-        if (!['v2', 'v3', 'v4', 'v5'].includes(k)) throw new RangeError(`unknown variant kind "${k}": expected v2|v3|v4|v5`);
+        if (!['v2', 'v3', 'v4', 'v5'].includes(k))
+            throw new RangeError(`unknown variant kind "${k}": expected v2|v3|v4|v5`);
     }
     const ids = base.categories.map((c) => c.id);
     const cache = new Map<string, Policy>();
@@ -71,7 +76,12 @@ export function augment<S extends EvalSample>(samples: readonly S[], options: Au
 
     const out: AugmentedSample<S>[] = [];
     for (const s of samples) {
-        const variant = (kind: SampleKind, expected: Rating, allowed: readonly string[], sensitive: readonly string[]) =>
+        const variant = (
+            kind: SampleKind,
+            expected: Rating,
+            allowed: readonly string[],
+            sensitive: readonly string[],
+        ) =>
             out.push(
                 Object.freeze({
                     id: kind === 'original' ? s.id : `${s.id}#${kind}`,

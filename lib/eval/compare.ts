@@ -22,8 +22,15 @@ export interface Comparison {
     rows: ComparisonRow[];
 }
 
-export function compareMetrics(a: EvalMetrics, b: EvalMetrics, options: { labels?: [string, string] } = {}): Comparison {
-    for (const [m, side] of [[a, 'A'], [b, 'B']] as const) {
+export function compareMetrics(
+    a: EvalMetrics,
+    b: EvalMetrics,
+    options: { labels?: [string, string] } = {},
+): Comparison {
+    for (const [m, side] of [
+        [a, 'A'],
+        [b, 'B'],
+    ] as const) {
         if (m?.format !== METRICS_FORMAT) throw new TypeError(`metrics ${side} is not a ${METRICS_FORMAT} object`);
     }
     const rows: ComparisonRow[] = [];
@@ -31,7 +38,14 @@ export function compareMetrics(a: EvalMetrics, b: EvalMetrics, options: { labels
         const va = fa?.value ?? null;
         const vb = fb?.value ?? null;
         const overlap = fa?.ci && fb?.ci ? fa.ci.low <= fb.ci.high && fb.ci.low <= fa.ci.high : null;
-        rows.push({ key, label, a: fa ?? null, b: fb ?? null, diff: va !== null && vb !== null ? vb - va : null, overlap });
+        rows.push({
+            key,
+            label,
+            a: fa ?? null,
+            b: fb ?? null,
+            diff: va !== null && vb !== null ? vb - va : null,
+            overlap,
+        });
     };
     for (const name of FIGURE_NAMES) add(name, FIGURE_LABELS[name], a.figures[name], b.figures[name]);
     const kinds = ['original', 'v2', 'v3', 'v4', 'v5'] as const;
@@ -44,7 +58,8 @@ export function compareMetrics(a: EvalMetrics, b: EvalMetrics, options: { labels
     for (const c of cats) add(`recall:${c}`, `Recall ${c}`, a.perCategory[c], b.perCategory[c]);
     const sa = a.bySeverity ?? {};
     const sb = b.bySeverity ?? {};
-    for (const x of [...new Set([...Object.keys(sa), ...Object.keys(sb)])]) add(`severity:${x}`, `Accuracy ${x}`, sa[x], sb[x]);
+    for (const x of [...new Set([...Object.keys(sa), ...Object.keys(sb)])])
+        add(`severity:${x}`, `Accuracy ${x}`, sa[x], sb[x]);
     return { labels: options.labels ?? ['A', 'B'], rows };
 }
 
@@ -74,7 +89,11 @@ export function formatComparison(cmp: Comparison, options: { digits?: number } =
     ]);
     const all = [header, ...body];
     const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-    const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    const line = (row: string[]) =>
+        row
+            .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+            .join('  ')
+            .trimEnd();
     return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
 }
 

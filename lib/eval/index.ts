@@ -11,7 +11,14 @@ export {
     type ParseManifestOptions,
     type Score,
 } from './manifest.js';
-export { SAMPLE_KINDS, augment, type AugmentOptions, type AugmentedSample, type ExceptionKind, type SampleKind } from './augment.js';
+export {
+    SAMPLE_KINDS,
+    augment,
+    type AugmentOptions,
+    type AugmentedSample,
+    type ExceptionKind,
+    type SampleKind,
+} from './augment.js';
 export {
     FIGURE_NAMES,
     METRICS_FORMAT,
@@ -28,5 +35,13 @@ export {
 } from './metrics.js';
 export { FIGURE_LABELS, escapeHtml, renderReport, type ReportOptions, type ReportRecord } from './report-html.js';
 export { compareMetrics, formatComparison, loadMetrics, type Comparison, type ComparisonRow } from './compare.js';
-export { outcomeOf, readRecords, runEval, type EvalGuard, type EvalRecord, type EvalRun, type RunEvalOptions } from './run.js';
+export {
+    outcomeOf,
+    readRecords,
+    runEval,
+    type EvalGuard,
+    type EvalRecord,
+    type EvalRun,
+    type RunEvalOptions,
+} from './run.js';
 export { hashSeed, mulberry32 } from './random.js';

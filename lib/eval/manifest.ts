@@ -53,9 +53,13 @@ export class EvalManifestError extends Error {
     override readonly name = 'EvalManifestError';
     readonly issues: readonly ManifestIssue[];
     constructor(source: string, issues: readonly ManifestIssue[]) {
-        const shown = issues.slice(0, 20).map((i) => `  ${source}:${i.line}${i.field ? ` field "${i.field}"` : ''}: ${i.message}`);
+        const shown = issues
+            .slice(0, 20)
+            .map((i) => `  ${source}:${i.line}${i.field ? ` field "${i.field}"` : ''}: ${i.message}`);
         const more = issues.length > 20 ? [`  ... and ${issues.length - 20} more`] : [];
-        super(`invalid evaluation manifest ${source} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${[...shown, ...more].join('\n')}`);
+        super(
+            `invalid evaluation manifest ${source} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${[...shown, ...more].join('\n')}`,
+        );
         this.issues = Object.freeze([...issues]);
     }
 }
@@ -74,22 +78,30 @@ export interface ParseManifestOptions {
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const trimmed = (v: unknown) => (typeof v === 'string' ? v.trim() : v);
 
-const rowSchema = z
-    .object({
-        id: z.preprocess(emptyToUndefined, z.union([z.string(), z.number()], { error: 'expected a string' }).optional()),
+const rowSchema = z.object(
+    {
+        id: z.preprocess(
+            emptyToUndefined,
+            z.union([z.string(), z.number()], { error: 'expected a string' }).optional(),
+        ),
         path: z.preprocess(emptyToUndefined, z.string({ error: 'expected a string' }).optional()),
         image: z.preprocess(emptyToUndefined, z.string({ error: 'expected a string' }).optional()),
         rating: z.preprocess(
             (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
             z.enum(['safe', 'unsafe'], { error: 'expected "Safe" or "Unsafe"' }),
         ),
-        category: z.preprocess(emptyToUndefined, z.string({ error: 'expected a category string or id (a string)' }).optional()),
+        category: z.preprocess(
+            emptyToUndefined,
+            z.string({ error: 'expected a category string or id (a string)' }).optional(),
+        ),
         score: z.preprocess(
             (v) => emptyToUndefined(trimmed(v)),
             z.enum(SCORES, { error: `expected one of ${SCORES.join(' | ')}` }).optional(),
         ),
         split: z.preprocess(emptyToUndefined, z.string({ error: 'expected a string' }).optional()),
-    }, { error: 'expected a JSON object' });
+    },
+    { error: 'expected a JSON object' },
+);
 
 /** Parses manifest text. Throws EvalManifestError listing every problem with its line and field. */
 export function parseManifest(text: string, options: ParseManifestOptions = {}): EvalSample[] {
@@ -108,7 +120,11 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
         const parsed = rowSchema.safeParse(value);
         if (!parsed.success) {
             for (const issue of parsed.error.issues) {
-                issues.push({ line, field: issue.path.length ? issue.path.map(String).join('.') : null, message: issue.message });
+                issues.push({
+                    line,
+                    field: issue.path.length ? issue.path.map(String).join('.') : null,
+                    message: issue.message,
+                });
             }
             continue;
         }
@@ -134,13 +150,21 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
             category = found;
         }
         if (rating === 'Unsafe' && category === NONE_APPLYING) {
-            issues.push({ line, field: 'category', message: 'an Unsafe sample needs a category other than "NA: None applying"' });
+            issues.push({
+                line,
+                field: 'category',
+                message: 'an Unsafe sample needs a category other than "NA: None applying"',
+            });
             continue;
         }
         const id = row.id !== undefined ? String(row.id) : path;
         const first = seen.get(id);
         if (first !== undefined) {
-            issues.push({ line, field: row.id !== undefined ? 'id' : 'path', message: `duplicate sample id "${id}" (first on line ${first})` });
+            issues.push({
+                line,
+                field: row.id !== undefined ? 'id' : 'path',
+                message: `duplicate sample id "${id}" (first on line ${first})`,
+            });
             continue;
         }
         seen.set(id, line);
@@ -158,12 +182,19 @@ export function parseManifest(text: string, options: ParseManifestOptions = {}):
             }),
         );
     }
-    if (issues.length > 0) throw new EvalManifestError(source, [...issues].sort((a, b) => a.line - b.line));
+    if (issues.length > 0)
+        throw new EvalManifestError(
+            source,
+            [...issues].sort((a, b) => a.line - b.line),
+        );
     return samples;
 }
 
 /** Reads and parses a manifest file; relative image paths resolve against its folder. */
-export async function loadManifest(path: string, options: Omit<ParseManifestOptions, 'source'> = {}): Promise<EvalSample[]> {
+export async function loadManifest(
+    path: string,
+    options: Omit<ParseManifestOptions, 'source'> = {},
+): Promise<EvalSample[]> {
     const text = await readFile(path, 'utf8');
     return parseManifest(text, { ...options, source: path, baseDir: options.baseDir ?? dirname(resolve(path)) });
 }
@@ -222,7 +253,11 @@ function csvRows(text: string, issues: ManifestIssue[]): Row[] {
     }
     return records.map((r) => {
         if (r.fields.length > names.length) {
-            issues.push({ line: r.line, field: null, message: `${r.fields.length} fields but the header has ${names.length}` });
+            issues.push({
+                line: r.line,
+                field: null,
+                message: `${r.fields.length} fields but the header has ${names.length}`,
+            });
         }
         const value: Record<string, string> = {};
         names.forEach((n, i) => {

@@ -177,9 +177,11 @@ export function computeMetrics(records: readonly Outcome[], options: MetricsOpti
     const level = options.level ?? 0.95;
     const invalid = options.invalid ?? 'wrong';
     if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);
-    if (!Number.isInteger(resamples) || resamples < 0) throw new RangeError(`resamples must be a whole number >= 0, got ${resamples}`);
+    if (!Number.isInteger(resamples) || resamples < 0)
+        throw new RangeError(`resamples must be a whole number >= 0, got ${resamples}`);
     records.forEach((r, i) => {
-        if (r.expected !== 'Safe' && r.expected !== 'Unsafe') throw new TypeError(`record ${r.id ?? i}: expected must be Safe or Unsafe`);
+        if (r.expected !== 'Safe' && r.expected !== 'Unsafe')
+            throw new TypeError(`record ${r.id ?? i}: expected must be Safe or Unsafe`);
         if (r.predicted !== null && r.predicted !== 'Safe' && r.predicted !== 'Unsafe') {
             throw new TypeError(`record ${r.id ?? i}: predicted must be Safe, Unsafe or null`);
         }
@@ -252,7 +254,12 @@ export function computeMetrics(records: readonly Outcome[], options: MetricsOpti
 
 const KIND_ORDER: readonly SampleKind[] = ['original', 'v2', 'v3', 'v4', 'v5'];
 // The LlavaGuard annotation scale, most severe first (the same strings as the manifest's SCORES).
-const SEVERITY_ORDER: readonly string[] = ['Highly Inappropriate', 'Moderately Inappropriate', 'Barely Acceptable', 'Generally Acceptable'];
+const SEVERITY_ORDER: readonly string[] = [
+    'Highly Inappropriate',
+    'Moderately Inappropriate',
+    'Barely Acceptable',
+    'Generally Acceptable',
+];
 
 function prepare(records: readonly Outcome[], invalid: 'wrong' | 'exclude'): Prepared {
     const categorySet = new Set<string>();
@@ -264,7 +271,10 @@ function prepare(records: readonly Outcome[], invalid: 'wrong' | 'exclude'): Pre
     const categories = [...categorySet].sort(compareCategories);
     const sevSet = new Set<string>();
     for (const r of records) if (r.severity && (r.kind ?? 'original') === 'original') sevSet.add(r.severity);
-    const severities = [...SEVERITY_ORDER.filter((x) => sevSet.has(x)), ...[...sevSet].filter((x) => !SEVERITY_ORDER.includes(x)).sort()];
+    const severities = [
+        ...SEVERITY_ORDER.filter((x) => sevSet.has(x)),
+        ...[...sevSet].filter((x) => !SEVERITY_ORDER.includes(x)).sort(),
+    ];
     const sevIndex = new Map(severities.map((x, i) => [x, i]));
     const sevOf = new Int32Array(records.length).fill(-1);
     const kinds = KIND_ORDER.filter((k) => kindSet.has(k));
@@ -429,7 +439,9 @@ function confusionOf(prep: Prepared): EvalMetrics['confusion'] {
 }
 
 function rocTable(records: readonly Outcome[], thresholds?: readonly number[]): ThresholdRow[] | null {
-    const scored = records.filter((r): r is Outcome & { score: number } => typeof r.score === 'number' && Number.isFinite(r.score));
+    const scored = records.filter(
+        (r): r is Outcome & { score: number } => typeof r.score === 'number' && Number.isFinite(r.score),
+    );
     const P = scored.filter((r) => r.expected === 'Unsafe').length;
     const N = scored.length - P;
     if (P === 0 || N === 0) return null;
@@ -445,7 +457,16 @@ function rocTable(records: readonly Outcome[], thresholds?: readonly number[]): 
         for (const r of scored) {
             if (r.score >= threshold) r.expected === 'Unsafe' ? tp++ : fp++;
         }
-        return { threshold, tp, fp, tn: N - fp, fn: P - tp, tpr: tp / P, fpr: fp / N, precision: tp + fp > 0 ? tp / (tp + fp) : null };
+        return {
+            threshold,
+            tp,
+            fp,
+            tn: N - fp,
+            fn: P - tp,
+            tpr: tp / P,
+            fpr: fp / N,
+            precision: tp + fp > 0 ? tp / (tp + fp) : null,
+        };
     });
 }
 

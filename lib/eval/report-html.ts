@@ -52,7 +52,8 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 
 const DATA_IMAGE = /^data:image\/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 
-const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(digits)}%`);
+const pct = (v: number | null | undefined, digits = 1) =>
+    v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(digits)}%`;
 const count = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
 export function renderReport(metrics: EvalMetrics, options: ReportOptions = {}): string {
@@ -96,9 +97,10 @@ svg text{font:12px system-ui,sans-serif}
 function header(title: string, m: EvalMetrics, meta?: Readonly<Record<string, string>>): string {
     const lines = Object.entries(meta ?? {}).map(([k, v]) => `<div><b>${escapeHtml(k)}:</b> ${escapeHtml(v)}</div>`);
     const b = m.bootstrap;
-    const boot = b.resamples > 0
-        ? `${b.resamples} bootstrap resamples (${escapeHtml(b.unit)}s, seed ${b.seed}), ${Math.round(b.level * 100)}% percentile intervals`
-        : 'no bootstrap intervals';
+    const boot =
+        b.resamples > 0
+            ? `${b.resamples} bootstrap resamples (${escapeHtml(b.unit)}s, seed ${b.seed}), ${Math.round(b.level * 100)}% percentile intervals`
+            : 'no bootstrap intervals';
     return `<h1>${escapeHtml(title)}</h1>
 <div class="meta">${lines.join('')}<div>${m.n} records; unparseable outputs counted as ${m.invalid === 'wrong' ? 'wrong' : 'excluded'}; ${boot}.</div></div>`;
 }
@@ -117,9 +119,10 @@ function metricTable(m: EvalMetrics): string {
 
 function confusion(m: EvalMetrics): string {
     const c = m.confusion;
-    const note = c.unparseable.unsafe + c.unparseable.safe > 0
-        ? `<p>Unparseable: ${c.unparseable.unsafe} expected Unsafe, ${c.unparseable.safe} expected Safe (${m.invalid === 'wrong' ? 'counted in FN / FP' : 'left out of the matrix'}).</p>`
-        : '';
+    const note =
+        c.unparseable.unsafe + c.unparseable.safe > 0
+            ? `<p>Unparseable: ${c.unparseable.unsafe} expected Unsafe, ${c.unparseable.safe} expected Safe (${m.invalid === 'wrong' ? 'counted in FN / FP' : 'left out of the matrix'}).</p>`
+            : '';
     return `<section id="confusion"><h2>Confusion matrix (Unsafe = positive)</h2>
 <table><thead><tr><th></th><th>Predicted Unsafe</th><th>Predicted Safe</th></tr></thead><tbody>
 <tr><th>Expected Unsafe</th><td class="num">TP ${c.tp}</td><td class="num">FN ${c.fn}</td></tr>
@@ -170,7 +173,10 @@ function categoryBars(m: EvalMetrics): string {
 <text x="${x(1) + 8}" y="${y + 13}">${pct(f.value)} (${count(f.num)}/${count(f.den)})</text>`;
     });
     const axis = [0, 0.25, 0.5, 0.75, 1]
-        .map((v) => `<line x1="${x(v)}" x2="${x(v)}" y1="6" y2="${h - 18}" stroke="#ddd"/><text x="${x(v)}" y="${h - 4}" text-anchor="middle">${v * 100}%</text>`)
+        .map(
+            (v) =>
+                `<line x1="${x(v)}" x2="${x(v)}" y1="6" y2="${h - 18}" stroke="#ddd"/><text x="${x(v)}" y="${h - 4}" text-anchor="middle">${v * 100}%</text>`,
+        )
         .join('');
     return `<section id="categories"><h2>Recall by true category (unsafe samples)</h2>
 <svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 120}" height="${h}" role="img" aria-label="recall by category">${axis}${bars.join('\n')}</svg></section>`;
@@ -185,10 +191,16 @@ function rocCurve(m: EvalMetrics): string {
     const points = [{ fpr: 0, tpr: 0 }, ...rows, { fpr: 1, tpr: 1 }].map((p) => `${px(p.fpr)},${py(p.tpr)}`).join(' ');
     const auc = m.figures.auc;
     const dots = rows
-        .map((r) => `<circle cx="${px(r.fpr)}" cy="${py(r.tpr)}" r="2.5" fill="#4a7fb5"><title>${escapeHtml(`score >= ${r.threshold}: TPR ${pct(r.tpr)}, FPR ${pct(r.fpr)}`)}</title></circle>`)
+        .map(
+            (r) =>
+                `<circle cx="${px(r.fpr)}" cy="${py(r.tpr)}" r="2.5" fill="#4a7fb5"><title>${escapeHtml(`score >= ${r.threshold}: TPR ${pct(r.tpr)}, FPR ${pct(r.fpr)}`)}</title></circle>`,
+        )
         .join('');
     const table = rows
-        .map((r) => `<tr><td class="num">${escapeHtml(r.threshold)}</td><td class="num">${pct(r.tpr)}</td><td class="num">${pct(r.fpr)}</td><td class="num">${pct(r.precision)}</td><td class="num">${r.tp}/${r.fp}/${r.tn}/${r.fn}</td></tr>`)
+        .map(
+            (r) =>
+                `<tr><td class="num">${escapeHtml(r.threshold)}</td><td class="num">${pct(r.tpr)}</td><td class="num">${pct(r.fpr)}</td><td class="num">${pct(r.precision)}</td><td class="num">${r.tp}/${r.fp}/${r.tn}/${r.fn}</td></tr>`,
+        )
         .join('\n');
     return `<section id="roc"><h2>ROC curve (AUC ${pct(auc.value)}${auc.ci ? `, ${pct(auc.ci.low)} – ${pct(auc.ci.high)}` : ''})</h2>
 <svg xmlns="http://www.w3.org/2000/svg" width="${size + 2 * pad}" height="${size + 2 * pad}" role="img" aria-label="ROC curve">
@@ -208,7 +220,8 @@ function misclassified(records: readonly ReportRecord[], max: number): string {
     const shown = wrong.slice(0, max);
     const more = wrong.length > shown.length ? `<p>${wrong.length - shown.length} more not shown.</p>` : '';
     const rows = shown.map((r) => {
-        const thumb = r.thumb && DATA_IMAGE.test(r.thumb) ? `<img class="thumb" alt="" src="${escapeHtml(r.thumb)}">` : '';
+        const thumb =
+            r.thumb && DATA_IMAGE.test(r.thumb) ? `<img class="thumb" alt="" src="${escapeHtml(r.thumb)}">` : '';
         const predicted = r.predicted === null ? `<span class="bad">unparseable</span>` : escapeHtml(r.predicted);
         const why = r.error ? `<span class="bad">${escapeHtml(r.error)}</span>` : escapeHtml(r.rationale ?? '');
         return `<tr><td>${thumb}</td><td>${escapeHtml(r.id)}${r.image ? `<div class="muted">${escapeHtml(r.image)}</div>` : ''}</td><td>${escapeHtml(r.kind ?? 'original')}</td>

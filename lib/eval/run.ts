@@ -109,9 +109,14 @@ export async function readRecords(path: string): Promise<EvalRecord[]> {
         .map((l) => JSON.parse(l) as EvalRecord);
 }
 
-export async function runEval(guard: EvalGuard, manifest: string | readonly EvalSample[], options: RunEvalOptions): Promise<EvalRun> {
+export async function runEval(
+    guard: EvalGuard,
+    manifest: string | readonly EvalSample[],
+    options: RunEvalOptions,
+): Promise<EvalRun> {
     if (!options?.out) throw new TypeError('runEval needs options.out (the output folder)');
-    if (options.score && typeof guard.score !== 'function') throw new TypeError('options.score needs a guard with score() (LlavaGuard.score)');
+    if (options.score && typeof guard.score !== 'function')
+        throw new TypeError('options.score needs a guard with score() (LlavaGuard.score)');
     const seed = options.seed ?? 0;
     const basePolicy = options.basePolicy ?? guard.defaultPolicy ?? Policy.default('v1.2');
     let samples = typeof manifest === 'string' ? await loadManifest(manifest, { policy: basePolicy }) : [...manifest];
@@ -144,7 +149,12 @@ export async function runEval(guard: EvalGuard, manifest: string | readonly Eval
             let error: unknown = bytes.error;
             if (bytes.data) {
                 try {
-                    assessment = await guard.assess(bytes.data, { ...options.assess, policy: item.policy, seed, signal: options.signal });
+                    assessment = await guard.assess(bytes.data, {
+                        ...options.assess,
+                        policy: item.policy,
+                        seed,
+                        signal: options.signal,
+                    });
                 } catch (err) {
                     if (options.signal?.aborted || (err as Error)?.name === 'AbortError') throw err;
                     error = err;
@@ -153,7 +163,8 @@ export async function runEval(guard: EvalGuard, manifest: string | readonly Eval
             let score: number | null | undefined;
             if (options.score && bytes.data) {
                 try {
-                    score = (await guard.score!(bytes.data, { policy: item.policy, signal: options.signal })).unsafeProbability;
+                    score = (await guard.score!(bytes.data, { policy: item.policy, signal: options.signal }))
+                        .unsafeProbability;
                 } catch (err) {
                     if (options.signal?.aborted || (err as Error)?.name === 'AbortError') throw err;
                     score = null;
@@ -187,13 +198,20 @@ export async function runEval(guard: EvalGuard, manifest: string | readonly Eval
         await handle.close();
     }
 
-    const metrics = computeMetrics(records.map(outcomeOf), { seed, resamples: options.resamples, invalid: options.invalid });
+    const metrics = computeMetrics(records.map(outcomeOf), {
+        seed,
+        resamples: options.resamples,
+        invalid: options.invalid,
+    });
     await writeFile(files.metrics, `${JSON.stringify(metrics, null, 2)}\n`);
     const meta: Record<string, string> = {
         model: guard.modelInfo?.name ?? 'unknown',
         manifest: typeof manifest === 'string' ? manifest : `${samples.length} samples`,
         'base policy': `${basePolicy.version} ${basePolicy.hash}`,
-        augmentation: options.augment === 'paper' ? `paper (${(options.kinds ?? ['v2', 'v4']).join(', ')}), seed ${seed}` : 'none',
+        augmentation:
+            options.augment === 'paper'
+                ? `paper (${(options.kinds ?? ['v2', 'v4']).join(', ')}), seed ${seed}`
+                : 'none',
     };
     if (options.split !== undefined) meta.split = options.split;
     const thumbs = options.thumbnails ? await thumbnailsOf(records, samples) : new Map<string, string>();
@@ -210,15 +228,26 @@ const MAX_THUMBS = 500;
 
 // Thumbnails for the samples the report lists (misclassified ones); an image that cannot be
 // decoded simply gets none.
-async function thumbnailsOf(records: readonly EvalRecord[], samples: readonly EvalSample[]): Promise<Map<string, string>> {
+async function thumbnailsOf(
+    records: readonly EvalRecord[],
+    samples: readonly EvalSample[],
+): Promise<Map<string, string>> {
     const imageOf = new Map(samples.map((s) => [s.id, s.image]));
-    const wanted = [...new Set(records.filter((r) => r.predicted !== r.expected).map((r) => r.sample))].slice(0, MAX_THUMBS);
+    const wanted = [...new Set(records.filter((r) => r.predicted !== r.expected).map((r) => r.sample))].slice(
+        0,
+        MAX_THUMBS,
+    );
     const thumbs = new Map<string, string>();
     for (const id of wanted) {
         const path = imageOf.get(id);
         if (!path) continue;
         try {
-            const jpeg = await sharp(path).rotate().resize(96, 96, { fit: 'inside' }).flatten({ background: '#ffffff' }).jpeg({ quality: 70 }).toBuffer();
+            const jpeg = await sharp(path)
+                .rotate()
+                .resize(96, 96, { fit: 'inside' })
+                .flatten({ background: '#ffffff' })
+                .jpeg({ quality: 70 })
+                .toBuffer();
             thumbs.set(id, `data:image/jpeg;base64,${jpeg.toString('base64')}`);
         } catch {
             // no thumbnail

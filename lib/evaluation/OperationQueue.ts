@@ -13,12 +13,14 @@ export class OperationQueue {
     run<T>(operation: () => Promise<T>): Promise<T> {
         this.#pending++;
         const result = this.#tail.then(operation, operation);
-        this.#tail = result.then(
-            () => undefined,
-            () => undefined,
-        ).finally(() => {
-            this.#pending--;
-        });
+        this.#tail = result
+            .then(
+                () => undefined,
+                () => undefined,
+            )
+            .finally(() => {
+                this.#pending--;
+            });
         return result;
     }
 

@@ -16,7 +16,12 @@ import { AbortError, ClosedError } from './errors.js';
 import { OperationQueue } from './OperationQueue.js';
 import { TokenTextDecoder } from './TokenTextDecoder.js';
 import type { VisionModel } from './VisionModel.js';
-import { measureFlashAttention, resolveFlashAttention, textWorkload, type FlashAttentionChoice } from './flash-attention-choice.js';
+import {
+    measureFlashAttention,
+    resolveFlashAttention,
+    textWorkload,
+    type FlashAttentionChoice,
+} from './flash-attention-choice.js';
 
 /** The assessment the flash-attention probe prices: default v1.2 policy + one 729-token tile, a short verdict. */
 const PROBE_PROMPT_TOKENS = 1857;
@@ -174,8 +179,14 @@ export class VisionContext {
         const gpu = model.info.gpuBackend !== 'cpu';
         const shape = model.textAttention;
         const quantizedCache = options.cacheType !== undefined && options.cacheType.startsWith('q');
-        const ubatchSize = options.ubatchSize ?? (gpu ? undefined : Math.min(CPU_UBATCH, perSequence * sequences, options.batchSize ?? CPU_UBATCH));
-        const work = { promptTokens: Math.min(PROBE_PROMPT_TOKENS, perSequence), generatedTokens: PROBE_GENERATED_TOKENS, ubatch: ubatchSize ?? Math.min(512, perSequence * sequences) };
+        const ubatchSize =
+            options.ubatchSize ??
+            (gpu ? undefined : Math.min(CPU_UBATCH, perSequence * sequences, options.batchSize ?? CPU_UBATCH));
+        const work = {
+            promptTokens: Math.min(PROBE_PROMPT_TOKENS, perSequence),
+            generatedTokens: PROBE_GENERATED_TOKENS,
+            ubatch: ubatchSize ?? Math.min(512, perSequence * sequences),
+        };
         const flashAttention: FlashAttentionChoice =
             quantizedCache && options.flashAttention === undefined
                 ? { value: 'auto', source: 'default' }
@@ -261,9 +272,9 @@ export class VisionContext {
      * Streams one generation: yields `{ type: 'token' }` events as tokens come, then `{ type: 'done' }`.
      * Breaking out of the loop aborts the generation.
      */
-    async *stream(options: Omit<GenerateOptions, 'onToken'>): AsyncGenerator<
-        { type: 'token'; token: number; text: string } | { type: 'done'; result: GenerateResult }
-    > {
+    async *stream(
+        options: Omit<GenerateOptions, 'onToken'>,
+    ): AsyncGenerator<{ type: 'token'; token: number; text: string } | { type: 'done'; result: GenerateResult }> {
         const controller = new AbortController();
         const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
         const pending: Array<{ token: number; text: string }> = [];
@@ -414,7 +425,14 @@ function draftsArray(drafts: readonly string[]): string[] {
 
 function toNativePrompt(p: Prompt) {
     if (!p || typeof p !== 'object') throw new TypeError('prompt must be an object { text, images } or { tokens }');
-    return { text: p.text, images: p.images, embeddings: p.embeddings, tokens: p.tokens, addSpecial: p.addSpecial ?? false, parseSpecial: true };
+    return {
+        text: p.text,
+        images: p.images,
+        embeddings: p.embeddings,
+        tokens: p.tokens,
+        addSpecial: p.addSpecial ?? false,
+        parseSpecial: true,
+    };
 }
 
 function toResult(r: NativeGenerateResult, text: string, totalMs: number): GenerateResult {

@@ -70,7 +70,12 @@ export class VisionModel {
     readonly textAttention: AttentionShape | undefined;
     readonly #contexts = new Set<VisionContext>();
 
-    private constructor(native: NativeModel, model: GgufHeader, mmproj: GgufHeader | undefined, mmprojFlashAttention: FlashAttentionChoice | undefined) {
+    private constructor(
+        native: NativeModel,
+        model: GgufHeader,
+        mmproj: GgufHeader | undefined,
+        mmprojFlashAttention: FlashAttentionChoice | undefined,
+    ) {
         this.#native = native;
         this.textAttention = textAttentionShape(model);
         this.mmprojFlashAttention = mmprojFlashAttention;
@@ -94,7 +99,14 @@ export class VisionModel {
             ? await resolveFlashAttention(
                   options.mmprojFlashAttention,
                   gpu && mmprojUseGpu,
-                  tower && (() => measureFlashAttention(addon, tower.shape, visionWorkload(tower.shape, tower.patches), mmprojThreads)),
+                  tower &&
+                      (() =>
+                          measureFlashAttention(
+                              addon,
+                              tower.shape,
+                              visionWorkload(tower.shape, tower.patches),
+                              mmprojThreads,
+                          )),
               )
             : undefined;
         try {

@@ -35,7 +35,10 @@ export interface WeightedCase {
 }
 
 /** The text model's attention work in one assessment: the prompt in ubatches, then the decode steps at depth. */
-export function textWorkload(shape: AttentionShape, work: { promptTokens: number; generatedTokens: number; ubatch: number }): WeightedCase[] {
+export function textWorkload(
+    shape: AttentionShape,
+    work: { promptTokens: number; generatedTokens: number; ubatch: number },
+): WeightedCase[] {
     const base = { headDim: shape.headDim, heads: shape.heads, kvHeads: shape.kvHeads, layout: 'kv-cache' as const };
     const cases: WeightedCase[] = [];
     // At most 16 prefill cases (smaller ubatches are priced as larger pieces: attention cost is about queries x keys either way).
@@ -45,14 +48,29 @@ export function textWorkload(shape: AttentionShape, work: { promptTokens: number
         cases.push({ probe: { ...base, queries, keys: done + queries }, times: 1 });
     }
     if (work.generatedTokens > 0) {
-        cases.push({ probe: { ...base, queries: 1, keys: work.promptTokens + (work.generatedTokens >> 1) }, times: work.generatedTokens });
+        cases.push({
+            probe: { ...base, queries: 1, keys: work.promptTokens + (work.generatedTokens >> 1) },
+            times: work.generatedTokens,
+        });
     }
     return cases;
 }
 
 /** The vision tower's attention work for one tile. */
 export function visionWorkload(shape: AttentionShape, patches: number): WeightedCase[] {
-    return [{ probe: { headDim: shape.headDim, heads: shape.heads, kvHeads: shape.heads, queries: patches, keys: patches, layout: 'vision' }, times: 1 }];
+    return [
+        {
+            probe: {
+                headDim: shape.headDim,
+                heads: shape.heads,
+                kvHeads: shape.heads,
+                queries: patches,
+                keys: patches,
+                layout: 'vision',
+            },
+            times: 1,
+        },
+    ];
 }
 
 /**
@@ -70,7 +88,12 @@ const MIN_SAVING_MS = 50;
 const cache = new Map<string, Promise<FlashAttentionChoice>>();
 
 /** Times the workload both ways (once per process for the same shapes and threads) and picks. */
-export function measureFlashAttention(addon: NativeAddon, shape: AttentionShape, workload: WeightedCase[], threads: number): Promise<FlashAttentionChoice> {
+export function measureFlashAttention(
+    addon: NativeAddon,
+    shape: AttentionShape,
+    workload: WeightedCase[],
+    threads: number,
+): Promise<FlashAttentionChoice> {
     const key = JSON.stringify({ shape, workload, threads });
     let choice = cache.get(key);
     if (!choice) {
@@ -81,8 +104,16 @@ export function measureFlashAttention(addon: NativeAddon, shape: AttentionShape,
     return choice;
 }
 
-async function probe(addon: NativeAddon, shape: AttentionShape, workload: WeightedCase[], threads: number): Promise<FlashAttentionChoice> {
-    const cases = workload.flatMap((w) => [{ ...w.probe, flashAttention: true }, { ...w.probe, flashAttention: false }]);
+async function probe(
+    addon: NativeAddon,
+    shape: AttentionShape,
+    workload: WeightedCase[],
+    threads: number,
+): Promise<FlashAttentionChoice> {
+    const cases = workload.flatMap((w) => [
+        { ...w.probe, flashAttention: true },
+        { ...w.probe, flashAttention: false },
+    ]);
     const ms = await addon.probeAttention({ cases, threads, repeats: 2 });
     let msWith = 0;
     let msWithout = 0;

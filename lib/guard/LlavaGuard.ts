@@ -3,14 +3,32 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
 import { VisionModel } from '../evaluation/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { VERDICT_CLOSE_WITHOUT_RATIONALE, VERDICT_PREFIX, buildVerdictGrammar, buildVerdictTokenGrammar, jsonStringContent, parseVerdict, verdictDrafts, type LayoutTokenizer } from '../verdict/index.js';
+import {
+    VERDICT_CLOSE_WITHOUT_RATIONALE,
+    VERDICT_PREFIX,
+    buildVerdictGrammar,
+    buildVerdictTokenGrammar,
+    jsonStringContent,
+    parseVerdict,
+    verdictDrafts,
+    type LayoutTokenizer,
+} from '../verdict/index.js';
 import { AbortError } from '../evaluation/errors.js';
 import { OptionScorer } from './option-scorer.js';
 import { answerTokenizer } from './answer-tokenizer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';
 import { loadImage } from '../image/index.js';
 import { ImagePipeline, type PreparedImage } from '../pipeline/index.js';
-import type { AssessEvent, Assessment, AssessmentModelInfo, AssessOptions, ImageInput, LlavaGuardLoadOptions, ScoreOptions, ScoreResult } from './types.js';
+import type {
+    AssessEvent,
+    Assessment,
+    AssessmentModelInfo,
+    AssessOptions,
+    ImageInput,
+    LlavaGuardLoadOptions,
+    ScoreOptions,
+    ScoreResult,
+} from './types.js';
 import type { Rating } from '../verdict/types.js';
 
 /** Reference generation settings (SGLang in the LlavaGuard repository). */
@@ -34,7 +52,12 @@ export class LlavaGuard {
     readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
 
-    private constructor(model: VisionModel, context: VisionContext, selection: ChatFormatSelection, pipeline: ImagePipeline) {
+    private constructor(
+        model: VisionModel,
+        context: VisionContext,
+        selection: ChatFormatSelection,
+        pipeline: ImagePipeline,
+    ) {
         this.#model = model;
         this.#context = context;
         this.#selection = selection;
@@ -119,7 +142,10 @@ export class LlavaGuard {
         const policy = this.#policyOf(options.policy);
         const prepared = await this.#prepare(image, options.signal);
         const request = this.#generateRequest(policy, options);
-        const r = await this.#batcher.generate({ ...request, prompt: this.#promptWith(this.#promptFor(policy), prepared) });
+        const r = await this.#batcher.generate({
+            ...request,
+            prompt: this.#promptWith(this.#promptFor(policy), prepared),
+        });
         return this.#toAssessment(r, policy, options, started, prepared);
     }
 
@@ -130,10 +156,16 @@ export class LlavaGuard {
         const prepared = await this.#prepare(image, options.signal);
         let raw = '';
         let ratingSent = false;
-        const stream = this.#context.stream({ ...this.#generateRequest(policy, options), prompt: this.#promptWith(this.#promptFor(policy), prepared) });
+        const stream = this.#context.stream({
+            ...this.#generateRequest(policy, options),
+            prompt: this.#promptWith(this.#promptFor(policy), prepared),
+        });
         for await (const event of stream) {
             if (event.type === 'done') {
-                yield { type: 'verdict', assessment: this.#toAssessment(event.result, policy, options, started, prepared) };
+                yield {
+                    type: 'verdict',
+                    assessment: this.#toAssessment(event.result, policy, options, started, prepared),
+                };
                 continue;
             }
             raw += event.text;
@@ -157,16 +189,27 @@ export class LlavaGuard {
         const prepared = await this.#prepare(image, options.signal);
         const text = this.#promptFor(policy);
         return this.#context.exclusive(async (direct) => {
-            const prefill = await direct.evaluate({ prompt: this.#promptWith(text, prepared), logits: true, signal: options.signal });
+            const prefill = await direct.evaluate({
+                prompt: this.#promptWith(text, prepared),
+                logits: true,
+                signal: options.signal,
+            });
             const scoreStart = performance.now();
             const scorer = new OptionScorer(direct, this.#answerTokenizer(policy), 0, prefill.nPast, prefill.logits!);
             const [safe, unsafe] = await scorer.score(VERDICT_PREFIX, ['Safe"', 'Unsafe"'], options.signal);
             const rating: Rating = unsafe! > safe! ? 'Unsafe' : 'Safe';
             const categories = policy.categoryStrings;
             const before = `${VERDICT_PREFIX}${rating}",\n    "category": "`;
-            const probs = await scorer.score(before, categories.map((c) => `${jsonStringContent(c)}"`), options.signal);
+            const probs = await scorer.score(
+                before,
+                categories.map((c) => `${jsonStringContent(c)}"`),
+                options.signal,
+            );
             const categoryProbabilities = Object.fromEntries(categories.map((c, i) => [c, probs[i]!]));
-            const best = categories.reduce((a, c, i) => (probs[i]! > categoryProbabilities[a]! ? c : a), categories[0]!);
+            const best = categories.reduce(
+                (a, c, i) => (probs[i]! > categoryProbabilities[a]! ? c : a),
+                categories[0]!,
+            );
             const now = performance.now();
             return {
                 unsafeProbability: unsafe!,
@@ -176,7 +219,12 @@ export class LlavaGuard {
                 category: best,
                 policyHash: policy.hash,
                 model: this.modelInfo,
-                timings: { imageMs: prefill.imageMs + prepared.encodeMs, promptMs: prefill.promptMs, scoreMs: now - scoreStart, totalMs: now - started },
+                timings: {
+                    imageMs: prefill.imageMs + prepared.encodeMs,
+                    promptMs: prefill.promptMs,
+                    scoreMs: now - scoreStart,
+                    totalMs: now - started,
+                },
                 tokens: { prompt: prefill.promptTokens, image: prefill.imageTokens },
                 imagePipeline: prepared.pipeline,
                 forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
@@ -189,8 +237,13 @@ export class LlavaGuard {
      * the other sequence slots (KV copy), and each policy is evaluated and answered after that prefix.
      * Results are in the order of `policies`.
      */
-    async assessPolicies(image: ImageInput, policies: readonly Policy[], options: Omit<AssessOptions, 'policy'> = {}): Promise<Assessment[]> {
-        if (!Array.isArray(policies) || policies.length === 0) throw new TypeError('assessPolicies needs a non-empty array of policies');
+    async assessPolicies(
+        image: ImageInput,
+        policies: readonly Policy[],
+        options: Omit<AssessOptions, 'policy'> = {},
+    ): Promise<Assessment[]> {
+        if (!Array.isArray(policies) || policies.length === 0)
+            throw new TypeError('assessPolicies needs a non-empty array of policies');
         const started = performance.now();
         const list = policies.map((p) => this.#policyOf(p));
         const prepared = await this.#prepare(image, options.signal);
@@ -198,10 +251,14 @@ export class LlavaGuard {
         const prompts = list.map((p) => this.#promptFor(p));
         const cut = prompts[0]!.indexOf(marker) + marker.length;
         const prefixText = prompts[0]!.slice(0, cut);
-        if (prompts.some((p) => p.slice(0, cut) !== prefixText)) throw new Error('assessPolicies: the prompts do not share the image prefix');
+        if (prompts.some((p) => p.slice(0, cut) !== prefixText))
+            throw new Error('assessPolicies: the prompts do not share the image prefix');
         const slots = this.#context.info.sequences;
         return this.#context.exclusive(async (direct) => {
-            const prefix = await direct.evaluate({ prompt: this.#promptWith(prefixText, prepared), signal: options.signal });
+            const prefix = await direct.evaluate({
+                prompt: this.#promptWith(prefixText, prepared),
+                signal: options.signal,
+            });
             const results: Assessment[] = [];
             for (let start = 0; start < list.length; start += slots) {
                 const chunk = list.slice(start, start + slots);
@@ -251,7 +308,13 @@ export class LlavaGuard {
         };
     }
 
-    #toAssessment(r: GenerateResult, policy: Policy, options: Omit<AssessOptions, 'policy'>, started: number, prepared: PreparedImage): Assessment {
+    #toAssessment(
+        r: GenerateResult,
+        policy: Policy,
+        options: Omit<AssessOptions, 'policy'>,
+        started: number,
+        prepared: PreparedImage,
+    ): Assessment {
         if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
         // Without a rationale the grammar ends after the category: close the JSON as the model would.
         const closeJson = (options.grammar ?? true) && options.rationale === false && r.stopReason === 'eog';
@@ -291,7 +354,12 @@ export class LlavaGuard {
     }
 
     #promptWith(text: string, prepared: PreparedImage) {
-        return { text, images: prepared.images, embeddings: prepared.embeddings, addSpecial: this.#selection.format.addBos };
+        return {
+            text,
+            images: prepared.images,
+            embeddings: prepared.embeddings,
+            addSpecial: this.#selection.format.addBos,
+        };
     }
 
     #promptFor(policy: Policy): string {
@@ -304,7 +372,11 @@ export class LlavaGuard {
         if (!tokenizer) {
             const prompt = this.#promptFor(policy);
             const marker = this.#model.info.mediaMarker;
-            tokenizer = answerTokenizer(this.#model, prompt.slice(prompt.lastIndexOf(marker) + marker.length), this.#selection.format.answerSeparator);
+            tokenizer = answerTokenizer(
+                this.#model,
+                prompt.slice(prompt.lastIndexOf(marker) + marker.length),
+                this.#selection.format.answerSeparator,
+            );
             this.#answerTokenizers.set(policy.hash, tokenizer);
         }
         return tokenizer;
@@ -322,13 +394,15 @@ export class LlavaGuard {
 
     #grammarFor(policy: Policy, options: Omit<AssessOptions, 'policy'>): string {
         const { maxRationaleChars, rationale = true, layoutTokens = 'canonical' } = options;
-        if (layoutTokens !== 'canonical' && layoutTokens !== 'any') throw new TypeError(`layoutTokens must be 'canonical' or 'any', got ${String(layoutTokens)}`);
+        if (layoutTokens !== 'canonical' && layoutTokens !== 'any')
+            throw new TypeError(`layoutTokens must be 'canonical' or 'any', got ${String(layoutTokens)}`);
         const key = `${policy.hash}:${maxRationaleChars ?? ''}:${rationale}:${layoutTokens}`;
         let grammar = this.#grammars.get(key);
         if (!grammar) {
-            grammar = layoutTokens === 'canonical'
-                ? buildVerdictTokenGrammar(policy, this.#answerTokenizer(policy), { maxRationaleChars, rationale })
-                : buildVerdictGrammar(policy, { maxRationaleChars, rationale });
+            grammar =
+                layoutTokens === 'canonical'
+                    ? buildVerdictTokenGrammar(policy, this.#answerTokenizer(policy), { maxRationaleChars, rationale })
+                    : buildVerdictGrammar(policy, { maxRationaleChars, rationale });
             this.#grammars.set(key, grammar);
         }
         return grammar;

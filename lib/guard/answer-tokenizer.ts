@@ -23,7 +23,9 @@ export function answerTokenizer(model: TokenizerOf, promptTail: string, separato
         if (!tokens) {
             const all = tokenize(promptTail + separator + answer);
             const boundary = all.length > prompt.length && prompt.every((t, i) => all[i] === t);
-            tokens = boundary ? all.slice(prompt.length) : Array.from(model.tokenize(answer, { addSpecial: false, parseSpecial: false }));
+            tokens = boundary
+                ? all.slice(prompt.length)
+                : Array.from(model.tokenize(answer, { addSpecial: false, parseSpecial: false }));
             known.set(answer, tokens);
         }
         return tokens;

@@ -43,7 +43,11 @@ export class AssessmentBatcher {
                 } catch (error) {
                     // One bad request must not fail the others: retry them one by one.
                     if (batch.length === 1) batch[0]!.reject(error);
-                    else for (const p of batch) await direct.generateMany([{ ...p.request, sequence: 0 }]).then(([r]) => p.resolve(r!), p.reject);
+                    else
+                        for (const p of batch)
+                            await direct
+                                .generateMany([{ ...p.request, sequence: 0 }])
+                                .then(([r]) => p.resolve(r!), p.reject);
                 }
                 this.#schedule();
             })

@@ -22,7 +22,13 @@ export class OptionScorer {
     forwardPasses = 0;
 
     /** `promptLogits`: the logits after the prompt, which ends at position `promptEnd` of `sequence`. */
-    constructor(ctx: DirectContext, tokenize: LayoutTokenizer, sequence: number, promptEnd: number, promptLogits: Float32Array) {
+    constructor(
+        ctx: DirectContext,
+        tokenize: LayoutTokenizer,
+        sequence: number,
+        promptEnd: number,
+        promptLogits: Float32Array,
+    ) {
         this.#ctx = ctx;
         this.#tokenize = tokenize;
         this.#sequence = sequence;
@@ -36,7 +42,14 @@ export class OptionScorer {
         const common = commonPrefixLength(tokenized);
         const logits = await this.#extendTo(tokenized[0]!.slice(0, common), signal);
         const probs = new Array<number>(options.length).fill(0);
-        await this.#walk(common, tokenized.map((t, i) => ({ index: i, tokens: t })), logits, 1, probs, signal);
+        await this.#walk(
+            common,
+            tokenized.map((t, i) => ({ index: i, tokens: t })),
+            logits,
+            1,
+            probs,
+            signal,
+        );
         const sum = probs.reduce((a, b) => a + b, 0);
         return probs.map((p) => (sum > 0 ? p / sum : 1 / options.length));
     }

@@ -18,7 +18,11 @@ export interface ImageEncoder {
     encodeImages(images: NativeImage[], options?: { signal?: AbortSignal }): Promise<NativeEncodedImage[]>;
 }
 
-const asNative = (img: { data: Uint8Array; width: number; height: number }): NativeImage => ({ data: img.data, width: img.width, height: img.height });
+const asNative = (img: { data: Uint8Array; width: number; height: number }): NativeImage => ({
+    data: img.data,
+    width: img.width,
+    height: img.height,
+});
 
 /** The image pipeline of one model, chosen from its metadata: pixels as in training, then tokens for a prompt. */
 export class ImagePipeline {
@@ -37,7 +41,10 @@ export class ImagePipeline {
             throw new TypeError(`imagePipeline must be 'faithful', 'fast' or 'llama.cpp', got ${JSON.stringify(mode)}`);
         }
         const choice = selectImagePipeline(model.vision, mode);
-        const newline = choice.name === 'onevision-anyres' ? await readImageNewline(model.info.mmprojPath, model.info.nEmbd) : undefined;
+        const newline =
+            choice.name === 'onevision-anyres'
+                ? await readImageNewline(model.info.mmprojPath, model.info.nEmbd)
+                : undefined;
         return new ImagePipeline(model, choice, newline);
     }
 
@@ -75,7 +82,10 @@ export class ImagePipeline {
             return perTile + Math.ceil(1.21 * c.maxNumPatches * perTile) + maxRows + 1;
         }
         if (this.name !== 'llama.cpp') return perTile;
-        const maxTiles = v.gridPinpoints.reduce((m, [w, h]) => Math.max(m, Math.ceil(w / v.imageSize) * Math.ceil(h / v.imageSize)), 0);
+        const maxTiles = v.gridPinpoints.reduce(
+            (m, [w, h]) => Math.max(m, Math.ceil(w / v.imageSize) * Math.ceil(h / v.imageSize)),
+            0,
+        );
         return (perTile + 1) * (maxTiles + 1);
     }
 
@@ -90,21 +100,34 @@ export class ImagePipeline {
             }
             case 'onevision-fast': {
                 const s = this.choice.onevision!.imageSize;
-                return { pipeline: 'onevision-fast', imageTokens: perTile, images: [asNative(resizeBicubicPil(rgb, s, s))], encodeMs: 0 };
+                return {
+                    pipeline: 'onevision-fast',
+                    imageTokens: perTile,
+                    images: [asNative(resizeBicubicPil(rgb, s, s))],
+                    encodeMs: 0,
+                };
             }
             case 'onevision-anyres':
                 return this.#prepareAnyres(rgb, encoder, perTile, signal);
         }
     }
 
-    async #prepareAnyres(rgb: RgbImage, encoder: ImageEncoder, perTile: number, signal: AbortSignal | undefined): Promise<PreparedImage> {
+    async #prepareAnyres(
+        rgb: RgbImage,
+        encoder: ImageEncoder,
+        perTile: number,
+        signal: AbortSignal | undefined,
+    ): Promise<PreparedImage> {
         const config = this.choice.onevision!;
         const plan = planOneVision({ width: rgb.width, height: rgb.height }, config);
         const { resized, overview } = oneVisionResizedImages(rgb, plan, config);
-        const tiles = plan.tiles.map((t) => windowToRgb(resized, t.x - plan.padOffset.x, t.y - plan.padOffset.y, t.size));
+        const tiles = plan.tiles.map((t) =>
+            windowToRgb(resized, t.x - plan.padOffset.x, t.y - plan.padOffset.y, t.size),
+        );
         const encoded = await encoder.encodeImages([overview, ...tiles].map(asNative), { signal });
         for (const e of encoded) {
-            if (e.nTokens !== perTile) throw new Error(`the vision encoder made ${e.nTokens} embeddings of a tile; ${perTile} expected`);
+            if (e.nTokens !== perTile)
+                throw new Error(`the vision encoder made ${e.nTokens} embeddings of a tile; ${perTile} expected`);
         }
         const data = packFeatures(
             encoded.slice(1).map((e) => e.embeddings),

@@ -9,7 +9,8 @@ export async function readImageNewline(mmprojPath: string, width: number): Promi
     const tensor = header.tensors.find((t) => t.name === IMAGE_NEWLINE_TENSOR);
     if (!tensor) throw new Error(`mmproj '${mmprojPath}' has no ${IMAGE_NEWLINE_TENSOR} tensor`);
     const n = tensor.dims.reduce((a, b) => a * b, 1);
-    if (n !== width) throw new Error(`${IMAGE_NEWLINE_TENSOR} has ${n} values; the text model's input width is ${width}`);
+    if (n !== width)
+        throw new Error(`${IMAGE_NEWLINE_TENSOR} has ${n} values; the text model's input width is ${width}`);
     const bytes = await readTensorData(mmprojPath, tensor);
     if (tensor.type === GgmlType.F32) return decodeF32(bytes);
     if (tensor.type === GgmlType.F16) return decodeF16(bytes);

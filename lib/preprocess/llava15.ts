@@ -42,7 +42,10 @@ export const LLAVA15_CONFIG: Llava15Config = Object.freeze({
  * pasted at `(side - short) // 2` — an odd margin leaves the extra pixel at
  * the bottom/right.
  */
-export function expandToSquare(rgb: RgbImage, color: readonly [number, number, number]): { image: RgbImage; offset: { x: number; y: number } } {
+export function expandToSquare(
+    rgb: RgbImage,
+    color: readonly [number, number, number],
+): { image: RgbImage; offset: { x: number; y: number } } {
     const { width: w, height: h } = rgb;
     if (w === h) return { image: rgb, offset: { x: 0, y: 0 } };
     const side = Math.max(w, h);

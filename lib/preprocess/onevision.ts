@@ -142,7 +142,12 @@ function checkSize(width: number, height: number): void {
  * was originally `origH x origW`: the rows (or columns) that held padding are
  * cropped, `padding` from each side, `new = int(round(orig * scale, 7))`.
  */
-function unpadRect(origW: number, origH: number, curW: number, curH: number): { top: number; left: number; h: number; w: number } {
+function unpadRect(
+    origW: number,
+    origH: number,
+    curW: number,
+    curH: number,
+): { top: number; left: number; h: number; w: number } {
     const originalAspect = origW / origH;
     const currentAspect = curW / curH;
     if (originalAspect > currentAspect) {
@@ -301,7 +306,11 @@ export function windowToRgb(img: RgbImage, x0: number, y0: number, size: number)
  * The resized (not yet padded) picture and the overview, as 8-bit RGB —
  * the exact bytes transformers' PIL backend holds before rescaling.
  */
-export function oneVisionResizedImages(rgb: RgbImage, plan: OneVisionPlan, config: OneVisionConfig = ONEVISION_CONFIG): { resized: RgbImage; overview: RgbImage } {
+export function oneVisionResizedImages(
+    rgb: RgbImage,
+    plan: OneVisionPlan,
+    config: OneVisionConfig = ONEVISION_CONFIG,
+): { resized: RgbImage; overview: RgbImage } {
     return {
         resized: resizeBicubicPil(rgb, plan.resized.w, plan.resized.h),
         overview: resizeBicubicPil(rgb, config.imageSize, config.imageSize),
@@ -314,7 +323,9 @@ export function preprocessOneVision(rgb: RgbImage, config: OneVisionConfig = ONE
     const plan = planOneVision({ width: rgb.width, height: rgb.height }, config);
     const tables = normTables(config.imageMean, config.imageStd, config.rescaleFactor);
     const { resized, overview } = oneVisionResizedImages(rgb, plan, config);
-    const tiles = plan.tiles.map((t) => windowToChw(resized, t.x - plan.padOffset.x, t.y - plan.padOffset.y, t.size, tables));
+    const tiles = plan.tiles.map((t) =>
+        windowToChw(resized, t.x - plan.padOffset.x, t.y - plan.padOffset.y, t.size, tables),
+    );
     return { overview: windowToChw(overview, 0, 0, config.imageSize, tables), tiles, plan };
 }
 
@@ -324,7 +335,14 @@ export function preprocessOneVision(rgb: RgbImage, config: OneVisionConfig = ONE
  * centres, source index clamped at 0, no antialiasing. Index math in float32
  * as PyTorch's CPU kernel does it for float tensors.
  */
-export function bilinearResizeHWC(src: Float32Array, ih: number, iw: number, dim: number, oh: number, ow: number): Float32Array {
+export function bilinearResizeHWC(
+    src: Float32Array,
+    ih: number,
+    iw: number,
+    dim: number,
+    oh: number,
+    ow: number,
+): Float32Array {
     const out = new Float32Array(oh * ow * dim);
     const axis = (inSize: number, outSize: number) => {
         const scale = Math.fround(inSize / outSize);
@@ -362,7 +380,8 @@ export function bilinearResizeHWC(src: Float32Array, ih: number, iw: number, dim
             const p11 = (r1 + c1) * dim;
             const o = (y * ow + x) * dim;
             for (let k = 0; k < dim; k++) {
-                out[o + k] = h0 * (w0 * src[p00 + k] + w1 * src[p01 + k]) + h1 * (w0 * src[p10 + k] + w1 * src[p11 + k]);
+                out[o + k] =
+                    h0 * (w0 * src[p00 + k] + w1 * src[p01 + k]) + h1 * (w0 * src[p10 + k] + w1 * src[p11 + k]);
             }
         }
     }
@@ -392,9 +411,11 @@ export function packFeatures(
         ? (t) => [tileFeatures[t], 0]
         : (t) => [tileFeatures as Float32Array, t * perTile * dim];
     if (Array.isArray(tileFeatures)) {
-        if (tileFeatures.length !== nTiles) throw new RangeError(`${tileFeatures.length} tile feature arrays, plan has ${nTiles} tiles`);
+        if (tileFeatures.length !== nTiles)
+            throw new RangeError(`${tileFeatures.length} tile feature arrays, plan has ${nTiles} tiles`);
         for (const f of tileFeatures) {
-            if (f.length !== perTile * dim) throw new RangeError(`tile features: ${f.length} values, expected ${perTile}x${dim}`);
+            if (f.length !== perTile * dim)
+                throw new RangeError(`tile features: ${f.length} values, expected ${perTile}x${dim}`);
         }
     } else if (tileFeatures.length !== nTiles * perTile * dim) {
         throw new RangeError(`tile features: ${tileFeatures.length} values, expected ${nTiles}x${perTile}x${dim}`);

@@ -66,9 +66,8 @@ function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
             let v = 0;
             if (x < xmax) v = ww !== 0 ? k[x] / ww : k[x];
             // (int)(±0.5 + v * (1 << PRECISION_BITS)), C truncation
-            kk[xx * ksize + x] = v < 0
-                ? Math.trunc(-0.5 + v * (1 << PRECISION_BITS))
-                : Math.trunc(0.5 + v * (1 << PRECISION_BITS));
+            kk[xx * ksize + x] =
+                v < 0 ? Math.trunc(-0.5 + v * (1 << PRECISION_BITS)) : Math.trunc(0.5 + v * (1 << PRECISION_BITS));
         }
         bounds[xx * 2] = xmin;
         bounds[xx * 2 + 1] = xmax;

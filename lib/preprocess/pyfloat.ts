@@ -14,7 +14,7 @@ export function pyFloorDiv(a: number, b: number): number {
     let mod = a % b; // C fmod: exact
     let div = (a - mod) / b;
     if (mod !== 0) {
-        if ((b < 0) !== (mod < 0)) {
+        if (b < 0 !== mod < 0) {
             mod += b;
             div -= 1;
         }

@@ -11,5 +11,8 @@ export function escapeHtml(value: unknown): string {
 
 /** A relative path as a URL reference: each segment percent-encoded ('/' separated). */
 export function pathToHref(relativePath: string): string {
-    return relativePath.split(sep === '\\' ? /[\\/]/ : '/').map(encodeURIComponent).join('/');
+    return relativePath
+        .split(sep === '\\' ? /[\\/]/ : '/')
+        .map(encodeURIComponent)
+        .join('/');
 }

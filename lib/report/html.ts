@@ -98,11 +98,15 @@ ${box('images', 'images')}${box('safe', 'Safe')}${box('unsafe', 'Unsafe')}${box(
 }
 
 function chart(categories: readonly CategoryCount[]): string {
-    if (!categories.length) return '<section id="categories"><h2>By category</h2><p class="empty">No verdicts.</p></section>';
+    if (!categories.length)
+        return '<section id="categories"><h2>By category</h2><p class="empty">No verdicts.</p></section>';
     const rowH = 26;
     const barH = 16;
     const maxChars = 42;
-    const labelW = Math.min(340, Math.max(90, Math.max(...categories.map((c) => Math.min(c.category.length, maxChars))) * 7 + 16));
+    const labelW = Math.min(
+        340,
+        Math.max(90, Math.max(...categories.map((c) => Math.min(c.category.length, maxChars))) * 7 + 16),
+    );
     const countW = 130;
     const barW = 460;
     const width = labelW + barW + countW;
@@ -114,15 +118,27 @@ function chart(categories: readonly CategoryCount[]): string {
         const label = c.category.length > maxChars ? `${c.category.slice(0, maxChars - 1)}…` : c.category;
         const safeW = scale(c.safe);
         const unsafeW = scale(c.unsafe);
-        const counts = c.unsafe && c.safe ? `${c.safe + c.unsafe} (${c.unsafe} unsafe)` : c.unsafe ? `${c.unsafe} unsafe` : `${c.safe} safe`;
-        return `<g class="row" data-category="${escapeHtml(c.category)}"><title>${escapeHtml(c.category)}: ${c.safe} safe, ${c.unsafe} unsafe</title>` +
+        const counts =
+            c.unsafe && c.safe
+                ? `${c.safe + c.unsafe} (${c.unsafe} unsafe)`
+                : c.unsafe
+                  ? `${c.unsafe} unsafe`
+                  : `${c.safe} safe`;
+        return (
+            `<g class="row" data-category="${escapeHtml(c.category)}"><title>${escapeHtml(c.category)}: ${c.safe} safe, ${c.unsafe} unsafe</title>` +
             `<text class="label" x="${labelW - 8}" y="${y + barH / 2}" text-anchor="end" dominant-baseline="central">${escapeHtml(label)}</text>` +
-            (safeW > 0 ? `<rect class="safe" x="${labelW}" y="${y}" width="${safeW.toFixed(1)}" height="${barH}"/>` : '') +
-            (unsafeW > 0 ? `<rect class="unsafe" x="${(labelW + safeW).toFixed(1)}" y="${y}" width="${unsafeW.toFixed(1)}" height="${barH}"/>` : '') +
-            `<text class="count" x="${(labelW + safeW + unsafeW + 6).toFixed(1)}" y="${y + barH / 2}" dominant-baseline="central">${counts}</text></g>`;
+            (safeW > 0
+                ? `<rect class="safe" x="${labelW}" y="${y}" width="${safeW.toFixed(1)}" height="${barH}"/>`
+                : '') +
+            (unsafeW > 0
+                ? `<rect class="unsafe" x="${(labelW + safeW).toFixed(1)}" y="${y}" width="${unsafeW.toFixed(1)}" height="${barH}"/>`
+                : '') +
+            `<text class="count" x="${(labelW + safeW + unsafeW + 6).toFixed(1)}" y="${y + barH / 2}" dominant-baseline="central">${counts}</text></g>`
+        );
     });
     const legendY = categories.length * rowH + 14;
-    const legend = `<g class="legend"><rect class="safe" x="${labelW}" y="${legendY}" width="12" height="12"/><text x="${labelW + 16}" y="${legendY + 6}" dominant-baseline="central">Safe</text>` +
+    const legend =
+        `<g class="legend"><rect class="safe" x="${labelW}" y="${legendY}" width="12" height="12"/><text x="${labelW + 16}" y="${legendY + 6}" dominant-baseline="central">Safe</text>` +
         `<rect class="unsafe" x="${labelW + 70}" y="${legendY}" width="12" height="12"/><text x="${labelW + 86}" y="${legendY + 6}" dominant-baseline="central">Unsafe</text></g>`;
     return `<section id="categories"><h2>By category</h2>
 <svg class="chart" role="img" aria-label="Images by category, safe and unsafe" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
@@ -136,10 +152,14 @@ function gallery(items: readonly GalleryItem[], omitted: number): string {
     for (const it of items) counts.set(it.category, (counts.get(it.category) ?? 0) + 1);
     const buttons = [
         `<button type="button" data-filter="all" aria-pressed="true">All <span class="c">${items.length}</span></button>`,
-        ...[...counts].map(([cat, n]) => `<button type="button" data-filter="category" data-category="${escapeHtml(cat)}" aria-pressed="false">${escapeHtml(cat)} <span class="c">${n}</span></button>`),
+        ...[...counts].map(
+            ([cat, n]) =>
+                `<button type="button" data-filter="category" data-category="${escapeHtml(cat)}" aria-pressed="false">${escapeHtml(cat)} <span class="c">${n}</span></button>`,
+        ),
     ];
     const cards = items.map((it, i) => card(it, i));
-    const more = omitted > 0 ? `<p class="omitted">${omitted} more unsafe images are not shown (gallery limit).</p>` : '';
+    const more =
+        omitted > 0 ? `<p class="omitted">${omitted} more unsafe images are not shown (gallery limit).</p>` : '';
     const none = items.length || omitted ? '' : '<p class="empty">No unsafe images.</p>';
     return `<section id="unsafe"><h2>Unsafe images <span class="shown-of">(<span id="shown">${items.length}</span> of ${items.length + omitted} shown)</span></h2>
 ${items.length ? `<nav id="filters" aria-label="Filter by category" hidden>${buttons.join('')}</nav>` : none}
@@ -156,7 +176,10 @@ function card(it: GalleryItem, index: number): string {
         ? `<img class="thumb" src="${escapeHtml(it.thumb)}" alt="${escapeHtml(it.path)}"${size}${loading} decoding="async">`
         : `<div class="nothumb" title="${escapeHtml(it.thumbError ?? '')}">no preview</div>`;
     if (it.href) picture = `<a href="${escapeHtml(it.href)}" target="_blank" rel="noopener noreferrer">${picture}</a>`;
-    const dup = it.duplicateOf !== undefined ? `<div class="dup">same image as <span class="mono">${escapeHtml(it.duplicateOf)}</span></div>` : '';
+    const dup =
+        it.duplicateOf !== undefined
+            ? `<div class="dup">same image as <span class="mono">${escapeHtml(it.duplicateOf)}</span></div>`
+            : '';
     return `<figure class="card" data-category="${escapeHtml(it.category)}">
 <div class="pic">${picture}</div>
 <figcaption><div class="path mono" title="${escapeHtml(it.path)}">${escapeHtml(it.path)}</div>
@@ -167,7 +190,10 @@ ${dup}<p class="rationale">${it.rationale === null ? '<em>no rationale</em>' : e
 
 function errorTable(errors: readonly ErrorItem[]): string {
     if (!errors.length) return '<section id="errors"><h2>Errors</h2><p class="empty">No errors.</p></section>';
-    const rows = errors.map((e) => `<tr><td class="mono">${escapeHtml(e.path)}</td><td class="mono">${escapeHtml(e.code ?? '')}</td><td>${escapeHtml(e.error)}</td><td class="mono">${escapeHtml(e.duplicateOf ?? '')}</td></tr>`);
+    const rows = errors.map(
+        (e) =>
+            `<tr><td class="mono">${escapeHtml(e.path)}</td><td class="mono">${escapeHtml(e.code ?? '')}</td><td>${escapeHtml(e.error)}</td><td class="mono">${escapeHtml(e.duplicateOf ?? '')}</td></tr>`,
+    );
     return `<section id="errors"><h2>Errors <span class="c">${errors.length}</span></h2>
 <table><thead><tr><th>path</th><th>code</th><th>error</th><th>same image as</th></tr></thead>
 <tbody>

@@ -42,7 +42,8 @@ export interface ScanReportResult {
 
 export async function writeScanReport(resultsPath: string, options: ScanReportOptions): Promise<ScanReportResult> {
     const thumbSize = options.thumbSize ?? 160;
-    if (!Number.isInteger(thumbSize) || thumbSize < 16 || thumbSize > 2048) throw new RangeError('thumbSize must be an integer from 16 to 2048');
+    if (!Number.isInteger(thumbSize) || thumbSize < 16 || thumbSize > 2048)
+        throw new RangeError('thumbSize must be an integer from 16 to 2048');
     const out = resolve(options.out);
     const root = resolve(options.images ?? dirname(resolve(resultsPath)));
     const { records, ...results } = await readScanResults(resultsPath);
@@ -50,14 +51,21 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
 
     const unsafe = records
         .filter((r): r is ScanVerdictRecord => isVerdict(r) && isUnsafe(r))
-        .sort((a, b) => compareNames(categoryOf(a.category), categoryOf(b.category)) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+        .sort(
+            (a, b) =>
+                compareNames(categoryOf(a.category), categoryOf(b.category)) ||
+                (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+        );
     const limit = options.maxGallery ?? Infinity;
     const shown = unsafe.slice(0, Math.max(0, limit));
 
     const thumbsDir = join(out, 'thumbs');
     await mkdir(thumbsDir, { recursive: true });
     // one thumbnail per content: duplicates share theirs, made from the first of their files that reads
-    const jobs = new Map<string, { sources: string[]; result?: (Thumbnail & { source: string }) | { error: string } }>();
+    const jobs = new Map<
+        string,
+        { sources: string[]; result?: (Thumbnail & { source: string }) | { error: string } }
+    >();
     const nameOf = new Map<ScanVerdictRecord, string>();
     for (const r of shown) {
         const source = resolve(root, r.path);
@@ -94,7 +102,13 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
     const gallery: GalleryItem[] = await mapLimit(shown, 8, async (r) => {
         const name = nameOf.get(r)!;
         const { result } = jobs.get(name)!;
-        const item: GalleryItem = { path: r.path, rating: r.rating, category: categoryOf(r.category), rationale: r.rationale ?? null, duplicateOf: r.duplicateOf };
+        const item: GalleryItem = {
+            path: r.path,
+            rating: r.rating,
+            category: categoryOf(r.category),
+            rationale: r.rationale ?? null,
+            duplicateOf: r.duplicateOf,
+        };
         if (result && !('error' in result)) {
             // the link goes to this record's own file, or to the one its thumbnail came from when that is gone
             const own = resolve(root, r.path);
@@ -118,16 +132,21 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
         generated: (options.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z'),
     };
     if (models.length) meta[models.length > 1 ? 'models' : 'model'] = models.join(', ');
-    if (policies.length) meta[policies.length > 1 ? 'policies' : 'policy'] = policies.map((h) => h.slice(0, 12)).join(', ');
+    if (policies.length)
+        meta[policies.length > 1 ? 'policies' : 'policy'] = policies.map((h) => h.slice(0, 12)).join(', ');
     if (results.superseded) meta['re-run records'] = `${results.superseded} superseded by newer ones`;
 
     const notes: string[] = [];
-    if (results.tornLastLine) notes.push('The last line of the results file was cut off (an interrupted scan?) and is left out.');
+    if (results.tornLastLine)
+        notes.push('The last line of the results file was cut off (an interrupted scan?) and is left out.');
     if (results.badLines) notes.push(`${results.badLines} lines of the results file are not JSON and are left out.`);
     if (models.length > 1) notes.push('The results come from more than one model.');
     if (policies.length > 1) notes.push('The results come from more than one policy.');
     const noThumb = gallery.filter((g) => !g.thumb).length;
-    if (noThumb) notes.push(`${noThumb} unsafe images could not be read for a thumbnail (missing under ${root}, or unreadable).`);
+    if (noThumb)
+        notes.push(
+            `${noThumb} unsafe images could not be read for a thumbnail (missing under ${root}, or unreadable).`,
+        );
 
     const html = renderScanReport({
         title: options.title,
@@ -143,7 +162,15 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
     const tmp = `${index}.${process.pid}.tmp`;
     await writeFile(tmp, html);
     await rename(tmp, index);
-    return { index, totals, categories, gallery: shown.length, galleryOmitted: unsafe.length - shown.length, thumbnails, results };
+    return {
+        index,
+        totals,
+        categories,
+        gallery: shown.length,
+        galleryOmitted: unsafe.length - shown.length,
+        thumbnails,
+        results,
+    };
 }
 
 function hrefFrom(out: string, file: string): string {
@@ -151,6 +178,10 @@ function hrefFrom(out: string, file: string): string {
     return isAbsolute(rel) ? pathToFileURL(file).href : pathToHref(rel);
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+    access(file).then(
+        () => true,
+        () => false,
+    );
 
 const distinct = (values: string[]) => [...new Set(values.filter(Boolean))];

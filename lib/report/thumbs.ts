@@ -16,7 +16,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** The thumbnail's file name: the image's sha256 when the record has one, else a hash of its location. */
 export function thumbnailName(sha256: string | undefined, source: string): string {
-    const id = sha256 && SHA256_HEX.test(sha256) ? sha256 : createHash('sha256').update(`path\0${source}`).digest('hex');
+    const id =
+        sha256 && SHA256_HEX.test(sha256) ? sha256 : createHash('sha256').update(`path\0${source}`).digest('hex');
     return `${id}.jpg`;
 }
 
@@ -26,13 +27,23 @@ export function thumbnailName(sha256: string | undefined, source: string): strin
  * `dest` of the right size is kept (and one of any size when the source can no longer be read).
  */
 export async function makeThumbnail(source: string, dest: string, size: number, reuse = true): Promise<Thumbnail> {
-    const existing = reuse ? await sharp(dest).metadata().catch(() => undefined) : undefined;
-    const have = existing?.format === 'jpeg' && existing.width && existing.height ? { width: existing.width, height: existing.height } : undefined;
+    const existing = reuse
+        ? await sharp(dest)
+              .metadata()
+              .catch(() => undefined)
+        : undefined;
+    const have =
+        existing?.format === 'jpeg' && existing.width && existing.height
+            ? { width: existing.width, height: existing.height }
+            : undefined;
     if (have) {
         // the longer side of a 'fit: inside' thumbnail is min(size, the source's longer side)
-        const m = await sharp(source).metadata().catch(() => undefined);
+        const m = await sharp(source)
+            .metadata()
+            .catch(() => undefined);
         if (!m?.width || !m.height) return { ...have, reused: true, sourceMissing: true };
-        if (Math.max(have.width, have.height) === Math.min(size, Math.max(m.width, m.pageHeight ?? m.height))) return { ...have, reused: true };
+        if (Math.max(have.width, have.height) === Math.min(size, Math.max(m.width, m.pageHeight ?? m.height)))
+            return { ...have, reused: true };
     }
     const tmp = `${dest}.${process.pid}.tmp`;
     try {

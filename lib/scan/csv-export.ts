@@ -2,7 +2,21 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { isRecord, isVerdict, type ScanRecord } from './records.js';
 
-export const CSV_COLUMNS = ['path', 'rating', 'category', 'rationale', 'unsafe', 'error', 'code', 'duplicateOf', 'bytes', 'sha256', 'policyHash', 'model', 'totalMs'] as const;
+export const CSV_COLUMNS = [
+    'path',
+    'rating',
+    'category',
+    'rationale',
+    'unsafe',
+    'error',
+    'code',
+    'duplicateOf',
+    'bytes',
+    'sha256',
+    'policyHash',
+    'model',
+    'totalMs',
+] as const;
 
 export function recordsToCsv(records: Iterable<ScanRecord>): string {
     const rows = [CSV_COLUMNS.join(',')];
@@ -10,8 +24,19 @@ export function recordsToCsv(records: Iterable<ScanRecord>): string {
         const v = isVerdict(r) ? r : undefined;
         const e = isVerdict(r) ? undefined : r;
         const cells = [
-            r.path, v?.rating, spreadsheetSafe(v?.category), spreadsheetSafe(v?.rationale), v?.unsafe, spreadsheetSafe(e?.error), e?.code,
-            r.duplicateOf, r.bytes, r.sha256, v?.policyHash, v?.model.file, v?.timings.totalMs.toFixed(0),
+            r.path,
+            v?.rating,
+            spreadsheetSafe(v?.category),
+            spreadsheetSafe(v?.rationale),
+            v?.unsafe,
+            spreadsheetSafe(e?.error),
+            e?.code,
+            r.duplicateOf,
+            r.bytes,
+            r.sha256,
+            v?.policyHash,
+            v?.model.file,
+            v?.timings.totalMs.toFixed(0),
         ];
         rows.push(cells.map(csvCell).join(','));
     }

@@ -1,6 +1,14 @@
 // Scanning a collection: sources, records, the crash-safe writer and the engine.
 export { scanImages, type ScanGuard, type ScanOptions, type ScanSummary } from './scan.js';
-export { listImages, parseShard, shardOf, type ListOptions, type ScanEntry, type ScanSource, type Shard } from './sources.js';
+export {
+    listImages,
+    parseShard,
+    shardOf,
+    type ListOptions,
+    type ScanEntry,
+    type ScanSource,
+    type Shard,
+} from './sources.js';
 export { ManifestError, pathsFromCsv, pathsFromJsonl } from './manifest.js';
 export { sniffImageFormat } from './sniff.js';
 export {

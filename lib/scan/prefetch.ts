@@ -2,7 +2,11 @@
 // works on the current one, so I/O and decoding overlap inference without memory growing.
 
 /** Yields `prepare(item)` for each item, in input order, with at most `depth` preparations ahead of the consumer. */
-export async function* prefetch<T, R>(items: Iterable<T>, depth: number, prepare: (item: T) => Promise<R>): AsyncGenerator<R, void, undefined> {
+export async function* prefetch<T, R>(
+    items: Iterable<T>,
+    depth: number,
+    prepare: (item: T) => Promise<R>,
+): AsyncGenerator<R, void, undefined> {
     if (!(Number.isInteger(depth) && depth >= 1)) throw new RangeError('prefetch depth must be an integer ≥ 1');
     const it = items[Symbol.iterator]();
     const queue: Promise<R>[] = [];

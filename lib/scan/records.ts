@@ -50,7 +50,9 @@ export const isVerdict = (r: ScanRecord): r is ScanVerdictRecord => !('error' in
 /** The done-key of an image: sha256 of its content, the model identity and the policy hash. */
 export function recordKey(sha256: string, model: ModelIdentity, policyHash: string): string {
     const pipeline = model.imagePipeline ? `\0${model.imagePipeline}` : '';
-    return createHash('sha256').update(`${sha256}\0${model.file}\0${model.bytes}\0${policyHash}${pipeline}`).digest('hex');
+    return createHash('sha256')
+        .update(`${sha256}\0${model.file}\0${model.bytes}\0${policyHash}${pipeline}`)
+        .digest('hex');
 }
 
 export function verdictRecord(
@@ -73,13 +75,23 @@ export function verdictRecord(
     };
 }
 
-export function errorRecord(image: { path: string; bytes?: number; sha256?: string; key?: string }, error: unknown): ScanErrorRecord {
+export function errorRecord(
+    image: { path: string; bytes?: number; sha256?: string; key?: string },
+    error: unknown,
+): ScanErrorRecord {
     const e = error as { message?: string; code?: unknown; name?: string; input?: string };
     let message = String(e?.message ?? error);
     // ImageDecodeError names its input ("Buffer (123 bytes)"); the record's path says it better
     if (e?.name === 'ImageDecodeError' && e.input) message = message.replace(`Cannot load image from ${e.input}: `, '');
     const code = typeof e?.code === 'string' ? e.code : e?.name;
-    return { path: image.path, bytes: image.bytes, sha256: image.sha256, key: image.key, error: message, ...(code ? { code } : {}) };
+    return {
+        path: image.path,
+        bytes: image.bytes,
+        sha256: image.sha256,
+        key: image.key,
+        error: message,
+        ...(code ? { code } : {}),
+    };
 }
 
 /** A later image with the same content gets the first one's record, under its own path. */
@@ -90,5 +102,10 @@ export function duplicateRecord(first: ScanRecord, path: string): ScanRecord {
 /** Whether a parsed JSON line looks like a record of ours (resume ignores anything else). */
 export function isRecord(value: unknown): value is ScanRecord {
     const v = value as Partial<ScanVerdictRecord & ScanErrorRecord> | null;
-    return typeof v === 'object' && v !== null && typeof v.path === 'string' && (typeof v.error === 'string' || typeof v.key === 'string');
+    return (
+        typeof v === 'object' &&
+        v !== null &&
+        typeof v.path === 'string' &&
+        (typeof v.error === 'string' || typeof v.key === 'string')
+    );
 }

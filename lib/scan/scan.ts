@@ -10,7 +10,16 @@ import type { RgbImage } from '../image/types.js';
 import type { Policy } from '../policy/index.js';
 import { JsonlWriter, readExistingLines } from './jsonl-writer.js';
 import { prefetch } from './prefetch.js';
-import { duplicateRecord, errorRecord, isRecord, isVerdict, recordKey, verdictRecord, type ModelIdentity, type ScanRecord } from './records.js';
+import {
+    duplicateRecord,
+    errorRecord,
+    isRecord,
+    isVerdict,
+    recordKey,
+    verdictRecord,
+    type ModelIdentity,
+    type ScanRecord,
+} from './records.js';
 import { listImages, type ScanEntry, type ScanSource, type Shard } from './sources.js';
 
 /** What the scan needs of a guard (a LlavaGuard, or a stand-in in tests). */
@@ -75,7 +84,15 @@ export interface ScanSummary {
 type Prepared =
     | { entry: ScanEntry; action: 'readError'; error: unknown }
     | { entry: ScanEntry; action: 'skip'; previous: ScanRecord }
-    | { entry: ScanEntry; action: 'duplicate' | 'assess'; bytes: number; sha256: string; key: string; rgb?: RgbImage; error?: unknown };
+    | {
+          entry: ScanEntry;
+          action: 'duplicate' | 'assess';
+          bytes: number;
+          sha256: string;
+          key: string;
+          rgb?: RgbImage;
+          error?: unknown;
+      };
 
 /**
  * Rates every image of `source`, yielding each record once it is written. The generator's
@@ -100,8 +117,18 @@ export async function* scanImages(
         ? (source as readonly ScanEntry[])
         : await listImages(source as ScanSource, { limit: options.limit, shard: options.shard, stdin: options.stdin });
     const summary: ScanSummary = {
-        total: entries.length, done: 0, assessed: 0, safe: 0, unsafe: 0, errors: 0, duplicates: 0, skipped: 0,
-        droppedBytes: 0, aborted: false, categories: {}, elapsedMs: 0,
+        total: entries.length,
+        done: 0,
+        assessed: 0,
+        safe: 0,
+        unsafe: 0,
+        errors: 0,
+        duplicates: 0,
+        skipped: 0,
+        droppedBytes: 0,
+        aborted: false,
+        categories: {},
+        elapsedMs: 0,
     };
 
     // key -> first record with that content; "path\0key" -> record already in the output
@@ -123,7 +150,10 @@ export async function* scanImages(
     const scheduled = new Set<string>();
     // reads and hashes run ahead concurrently; the skip/duplicate/assess decisions are taken in order
     let turn: Promise<unknown> = Promise.resolve();
-    const decide = async (entry: ScanEntry, read: Promise<{ buf: Buffer; sha256: string }>): Promise<Prepared & { buf?: Buffer }> => {
+    const decide = async (
+        entry: ScanEntry,
+        read: Promise<{ buf: Buffer; sha256: string }>,
+    ): Promise<Prepared & { buf?: Buffer }> => {
         let content: { buf: Buffer; sha256: string };
         try {
             content = await read;
@@ -139,7 +169,10 @@ export async function* scanImages(
         return { ...base, action: 'assess', buf: content.buf };
     };
     const prepare = async (entry: ScanEntry): Promise<Prepared> => {
-        const read = readFile(entry.file).then((buf) => ({ buf, sha256: createHash('sha256').update(buf).digest('hex') }));
+        const read = readFile(entry.file).then((buf) => ({
+            buf,
+            sha256: createHash('sha256').update(buf).digest('hex'),
+        }));
         read.catch(() => {});
         const decision = turn.then(() => decide(entry, read));
         turn = decision.catch(() => {});
@@ -169,14 +202,19 @@ export async function* scanImages(
         if (item.action !== 'assess' || item.error !== undefined) return { item };
         const rgb = item.rgb!;
         summary.assessed++;
-        const verdict = guard.assess(sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } }), {
-            policy,
-            seed: options.seed,
-            temperature: options.temperature,
-            maxTokens: options.maxTokens,
-            maxRationaleChars: options.maxRationaleChars,
-            signal,
-        });
+        const verdict = guard.assess(
+            sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), {
+                raw: { width: rgb.width, height: rgb.height, channels: 3 },
+            }),
+            {
+                policy,
+                seed: options.seed,
+                temperature: options.temperature,
+                maxTokens: options.maxTokens,
+                maxRationaleChars: options.maxRationaleChars,
+                signal,
+            },
+        );
         verdict.catch(() => {});
         return { item, verdict };
     };
@@ -199,7 +237,10 @@ export async function* scanImages(
         } else {
             const meta = { ...image, bytes: item.bytes, sha256: item.sha256, key: item.key };
             try {
-                record = item.error !== undefined ? errorRecord(meta, item.error) : verdictRecord(meta, await verdict!, model);
+                record =
+                    item.error !== undefined
+                        ? errorRecord(meta, item.error)
+                        : verdictRecord(meta, await verdict!, model);
             } catch (error) {
                 if (signal?.aborted) throw error;
                 record = errorRecord(meta, error);

@@ -17,10 +17,32 @@ export function sniffImageFormat(head: Uint8Array): string | null {
     if (head.length >= 12 && ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') return 'webp';
     if (head.length >= 4 && (ascii(head, 0, 4) === 'II*\0' || ascii(head, 0, 4) === 'MM\0*')) return 'tiff';
     // "BM" alone is common in text; the four reserved header bytes must also be zero
-    if (head.length >= 14 && head[0] === 0x42 && head[1] === 0x4d && head[6] === 0 && head[7] === 0 && head[8] === 0 && head[9] === 0) return 'bmp';
+    if (
+        head.length >= 14 &&
+        head[0] === 0x42 &&
+        head[1] === 0x4d &&
+        head[6] === 0 &&
+        head[7] === 0 &&
+        head[8] === 0 &&
+        head[9] === 0
+    )
+        return 'bmp';
     if (head.length >= 12 && ascii(head, 4, 8) === 'ftyp' && FTYP_BRANDS.has(ascii(head, 8, 12))) return 'heif';
     return null;
 }
 
 /** Extensions that mark a file as meant to be an image when its content cannot be read. */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.gif', '.webp', '.tif', '.tiff', '.bmp', '.avif', '.heic', '.heif']);
+export const IMAGE_EXTENSIONS = new Set([
+    '.jpg',
+    '.jpeg',
+    '.jpe',
+    '.png',
+    '.gif',
+    '.webp',
+    '.tif',
+    '.tiff',
+    '.bmp',
+    '.avif',
+    '.heic',
+    '.heif',
+]);

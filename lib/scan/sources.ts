@@ -40,10 +40,13 @@ export interface ListOptions {
 export async function listImages(source: ScanSource, options: ListOptions = {}): Promise<ScanEntry[]> {
     const { shard, limit } = options;
     if (shard) checkShard(shard);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError('limit must be an integer ≥ 0');
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0))
+        throw new RangeError('limit must be an integer ≥ 0');
     let entries = await entriesOf(source, options);
     // same path listed twice (a manifest) is one image
-    entries = [...new Map(entries.map((e) => [e.path, e])).values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    entries = [...new Map(entries.map((e) => [e.path, e])).values()].sort((a, b) =>
+        a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+    );
     if (shard) entries = entries.filter((e) => shardOf(e.path, shard.count) === shard.index);
     return limit === undefined ? entries : entries.slice(0, limit);
 }
@@ -106,7 +109,9 @@ async function readLines(stream: NodeJS.ReadableStream): Promise<string[]> {
 async function fromFolder(root: string): Promise<ScanEntry[]> {
     const files = await walk(root);
     const kept = await mapLimit(files, 16, async (file) => ((await looksLikeImage(file)) ? file : null));
-    return kept.filter((f): f is string => f !== null).map((file) => ({ path: relative(root, file).split(sep).join('/'), file }));
+    return kept
+        .filter((f): f is string => f !== null)
+        .map((file) => ({ path: relative(root, file).split(sep).join('/'), file }));
 }
 
 /** Regular files under `dir`, recursively. Symlinked files are followed; symlinked folders are not (no cycles). */

@@ -7,14 +7,14 @@ import { verdictLayouts } from './grammar.js';
 import type { CategorySource } from './types.js';
 
 export interface VerdictDraftOptions {
-  /** Whether the verdict has a rationale field (default true), as in buildVerdictGrammar. */
-  readonly rationale?: boolean;
+    /** Whether the verdict has a rationale field (default true), as in buildVerdictGrammar. */
+    readonly rationale?: boolean;
 }
 
 export function verdictDrafts(categories: CategorySource, options: VerdictDraftOptions = {}): string[] {
-  const rationale = options.rationale ?? true;
-  const drafts = verdictLayouts(categories, rationale);
-  // The rationale is free text; only its closing quote is known, and what follows it.
-  if (rationale) drafts.push('"\n}');
-  return drafts;
+    const rationale = options.rationale ?? true;
+    const drafts = verdictLayouts(categories, rationale);
+    // The rationale is free text; only its closing quote is known, and what follows it.
+    if (rationale) drafts.push('"\n}');
+    return drafts;
 }

@@ -8,61 +8,72 @@
 // jump-forward of SGLang's compressed FSM, which the LlavaGuard reference runs on). The rationale stays free text.
 // llama.cpp's own constrained decoding with this grammar gives the same tokens; only the fixed text's spelling
 // is narrowed, never its characters.
-import { checkedCategories, gbnfLiteral, rationaleRules, verdictLayouts, type VerdictGrammarOptions } from './grammar.js';
+import {
+    checkedCategories,
+    gbnfLiteral,
+    rationaleRules,
+    verdictLayouts,
+    type VerdictGrammarOptions,
+} from './grammar.js';
 import type { CategorySource } from './types.js';
 
 /** The model's tokenizer: text to token ids, without BOS and without parsing special tokens. */
 export type LayoutTokenizer = (text: string) => ArrayLike<number>;
 
 interface TrieNode {
-  readonly children: Map<number, TrieNode>;
-  end: boolean;
+    readonly children: Map<number, TrieNode>;
+    end: boolean;
 }
 
-export function buildVerdictTokenGrammar(categories: CategorySource, tokenize: LayoutTokenizer, options: VerdictGrammarOptions = {}): string {
-  if (typeof tokenize !== 'function') throw new TypeError('buildVerdictTokenGrammar needs the model tokenizer');
-  const { rationale = true, maxRationaleChars } = options;
-  checkedCategories('buildVerdictTokenGrammar', categories, maxRationaleChars);
-  const root: TrieNode = { children: new Map(), end: false };
-  for (const text of verdictLayouts(categories, rationale)) {
-    const ids = Array.from(tokenize(text));
-    if (ids.length === 0 || !ids.every((t) => Number.isInteger(t) && t >= 0)) {
-      throw new RangeError(`the tokenizer gave no valid tokens for ${JSON.stringify(text)}`);
+export function buildVerdictTokenGrammar(
+    categories: CategorySource,
+    tokenize: LayoutTokenizer,
+    options: VerdictGrammarOptions = {},
+): string {
+    if (typeof tokenize !== 'function') throw new TypeError('buildVerdictTokenGrammar needs the model tokenizer');
+    const { rationale = true, maxRationaleChars } = options;
+    checkedCategories('buildVerdictTokenGrammar', categories, maxRationaleChars);
+    const root: TrieNode = { children: new Map(), end: false };
+    for (const text of verdictLayouts(categories, rationale)) {
+        const ids = Array.from(tokenize(text));
+        if (ids.length === 0 || !ids.every((t) => Number.isInteger(t) && t >= 0)) {
+            throw new RangeError(`the tokenizer gave no valid tokens for ${JSON.stringify(text)}`);
+        }
+        let node = root;
+        for (const t of ids) {
+            let next = node.children.get(t);
+            if (!next) node.children.set(t, (next = { children: new Map(), end: false }));
+            node = next;
+        }
+        node.end = true;
     }
-    let node = root;
-    for (const t of ids) {
-      let next = node.children.get(t);
-      if (!next) node.children.set(t, (next = { children: new Map(), end: false }));
-      node = next;
-    }
-    node.end = true;
-  }
 
-  const rules: string[] = [];
-  const tail = rationale ? 'rationale-field' : '';
-  // One rule per node where the answers part; a chain of single continuations stays inline.
-  const ruleOf = (node: TrieNode): string => {
-    const name = `layout-${rules.length}`;
-    rules.push('');
-    const index = rules.length - 1;
-    const alternatives: string[] = [];
-    if (node.end) alternatives.push(tail || '""');
-    for (const [token, child] of node.children) {
-      const seq = [`<[${token}]>`];
-      let n = child;
-      while (!n.end && n.children.size === 1) {
-        const [[t, c]] = n.children;
-        seq.push(`<[${t}]>`);
-        n = c!;
-      }
-      if (n.children.size > 0) seq.push(ruleOf(n));
-      else if (tail) seq.push(tail);
-      alternatives.push(seq.join(' '));
-    }
-    rules[index] = `${name} ::= ${alternatives.join(' | ')}`;
-    return name;
-  };
-  const lines = [`root ::= ${ruleOf(root)}`, ...rules];
-  if (rationale) lines.push(`rationale-field ::= rationale ${gbnfLiteral('"\n}')}`, ...rationaleRules(maxRationaleChars));
-  return `${lines.join('\n')}\n`;
+    const rules: string[] = [];
+    const tail = rationale ? 'rationale-field' : '';
+    // One rule per node where the answers part; a chain of single continuations stays inline.
+    const ruleOf = (node: TrieNode): string => {
+        const name = `layout-${rules.length}`;
+        rules.push('');
+        const index = rules.length - 1;
+        const alternatives: string[] = [];
+        if (node.end) alternatives.push(tail || '""');
+        for (const [token, child] of node.children) {
+            const seq = [`<[${token}]>`];
+            let n = child;
+            while (!n.end && n.children.size === 1) {
+                const [[t, c]] = n.children;
+                seq.push(`<[${t}]>`);
+                n = c!;
+            }
+            if (n.children.size > 0) seq.push(ruleOf(n));
+            else if (tail) seq.push(tail);
+            alternatives.push(seq.join(' '));
+        }
+        rules[index] = `${name} ::= ${alternatives.join(' | ')}`;
+        return name;
+    };
+    const lines = [`root ::= ${ruleOf(root)}`, ...rules];
+    if (rationale)
+        lines.push(`rationale-field ::= rationale ${gbnfLiteral('"\n}')}`, ...rationaleRules(maxRationaleChars));
+    return `${lines.join('\n')}\n`;
 }

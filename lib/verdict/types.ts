@@ -3,11 +3,11 @@ export type Rating = 'Safe' | 'Unsafe';
 export const RATINGS: readonly Rating[] = Object.freeze(['Safe', 'Unsafe']);
 
 export interface Verdict {
-  readonly rating: Rating;
-  /** One of the policy's category strings, or the model's raw answer when it matched none. */
-  readonly category: string | null;
-  readonly rationale: string | null;
-  readonly unsafe: boolean;
+    readonly rating: Rating;
+    /** One of the policy's category strings, or the model's raw answer when it matched none. */
+    readonly category: string | null;
+    readonly rationale: string | null;
+    readonly unsafe: boolean;
 }
 
 /**
@@ -17,13 +17,13 @@ export interface Verdict {
 export type ParseMethod = 'json' | 'repaired' | 'fallback';
 
 export interface ParsedVerdict extends Verdict {
-  readonly parsedBy: ParseMethod;
-  /** False when category is null or a raw answer outside the policy's category strings. */
-  readonly categoryKnown: boolean;
+    readonly parsedBy: ParseMethod;
+    /** False when category is null or a raw answer outside the policy's category strings. */
+    readonly categoryKnown: boolean;
 }
 
 /** Anything that lists the strings a model may answer in "category" (a Policy does). */
 export type CategorySource = readonly string[] | { readonly categoryStrings: readonly string[] };
 
 export const categoryStringsOf = (source: CategorySource): readonly string[] =>
-  Array.isArray(source) ? source : (source as { categoryStrings: readonly string[] }).categoryStrings;
+    Array.isArray(source) ? source : (source as { categoryStrings: readonly string[] }).categoryStrings;

@@ -9,17 +9,18 @@
 namespace lg {
 
 void AddonContext::Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "AddonContext", {
-        InstanceMethod<&AddonContext::Info>("info"),
-        InstanceMethod<&AddonContext::Evaluate>("evaluate"),
-        InstanceMethod<&AddonContext::Generate>("generate"),
-        InstanceMethod<&AddonContext::EncodeImages>("encodeImages"),
-        InstanceMethod<&AddonContext::ClearSequence>("clearSequence"),
-        InstanceMethod<&AddonContext::CopySequence>("copySequence"),
-        InstanceMethod<&AddonContext::SequenceLength>("sequenceLength"),
-        InstanceMethod<&AddonContext::Close>("close"),
-        InstanceAccessor<&AddonContext::IsClosed>("closed"),
-    });
+    Napi::Function fn = DefineClass(env, "AddonContext",
+                                    {
+                                        InstanceMethod<&AddonContext::Info>("info"),
+                                        InstanceMethod<&AddonContext::Evaluate>("evaluate"),
+                                        InstanceMethod<&AddonContext::Generate>("generate"),
+                                        InstanceMethod<&AddonContext::EncodeImages>("encodeImages"),
+                                        InstanceMethod<&AddonContext::ClearSequence>("clearSequence"),
+                                        InstanceMethod<&AddonContext::CopySequence>("copySequence"),
+                                        InstanceMethod<&AddonContext::SequenceLength>("sequenceLength"),
+                                        InstanceMethod<&AddonContext::Close>("close"),
+                                        InstanceAccessor<&AddonContext::IsClosed>("closed"),
+                                    });
     GetAddonData(env).context_ctor = Napi::Persistent(fn);
     exports.Set("AddonContext", fn);
 }
@@ -32,7 +33,8 @@ Napi::Object AddonContext::NewInstance(Napi::Env env, std::shared_ptr<ContextRes
 
 AddonContext::AddonContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonContext>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) {
-        throw Napi::TypeError::New(info.Env(), "AddonContext cannot be constructed directly: use model.createContext()");
+        throw Napi::TypeError::New(info.Env(),
+                                   "AddonContext cannot be constructed directly: use model.createContext()");
     }
 }
 
@@ -45,8 +47,8 @@ llama_seq_id AddonContext::RequireSequence(Napi::Env env, const Napi::Value& v) 
     if (!v.IsNumber()) throw Napi::TypeError::New(env, "sequence must be a number");
     const double d = v.As<Napi::Number>().DoubleValue();
     if (d < 0 || d >= resources_->n_seq || static_cast<double>(static_cast<int32_t>(d)) != d) {
-        throw Napi::RangeError::New(env, "sequence " + std::to_string(d) + " is outside 0.." +
-                                             std::to_string(resources_->n_seq - 1));
+        throw Napi::RangeError::New(
+            env, "sequence " + std::to_string(d) + " is outside 0.." + std::to_string(resources_->n_seq - 1));
     }
     return static_cast<llama_seq_id>(d);
 }

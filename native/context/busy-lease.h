@@ -15,7 +15,8 @@ class BusyLease {
         if (res_->closing.load()) throw Napi::Error::New(env, "the context is closed");
         if (res_->busy.exchange(true)) {
             res_.reset();
-            throw Napi::Error::New(env, "the context is busy with another operation (calls on one context must be queued)");
+            throw Napi::Error::New(env,
+                                   "the context is busy with another operation (calls on one context must be queued)");
         }
     }
     ~BusyLease() { Release(); }

@@ -17,7 +17,8 @@ ggml_type ParseCacheType(const Napi::Object& opts, const char* key) {
     if (v == "bf16") return GGML_TYPE_BF16;
     if (v == "q8_0") return GGML_TYPE_Q8_0;
     if (v == "q4_0") return GGML_TYPE_Q4_0;
-    ThrowType(opts.Env(), std::string("option '") + key + "' must be one of f16, f32, bf16, q8_0, q4_0 (got '" + v + "')");
+    ThrowType(opts.Env(),
+              std::string("option '") + key + "' must be one of f16, f32, bf16, q8_0, q4_0 (got '" + v + "')");
 }
 
 }  // namespace
@@ -54,8 +55,11 @@ Napi::Value CreateContextWorker::Start(const Napi::CallbackInfo& info, std::shar
     return promise;
 }
 
-CreateContextWorker::CreateContextWorker(Napi::Env env, std::shared_ptr<ModelResources> model, llama_context_params params)
-    : ComputeWorker(env, "llavaguard.createContext"), res_(std::make_shared<ContextResources>()), params_(params),
+CreateContextWorker::CreateContextWorker(Napi::Env env, std::shared_ptr<ModelResources> model,
+                                         llama_context_params params)
+    : ComputeWorker(env, "llavaguard.createContext"),
+      res_(std::make_shared<ContextResources>()),
+      params_(params),
       deferred_(Napi::Promise::Deferred::New(env)) {
     res_->model = std::move(model);
     res_->n_seq = params.n_seq_max;
@@ -69,7 +73,11 @@ void CreateContextWorker::Compute() {
     if (!res_->ctx) SetError(WithLogDetail("failed to create a context"));
 }
 
-void CreateContextWorker::OnOK() { deferred_.Resolve(AddonContext::NewInstance(Env(), std::move(res_))); }
-void CreateContextWorker::OnError(const Napi::Error& error) { deferred_.Reject(error.Value()); }
+void CreateContextWorker::OnOK() {
+    deferred_.Resolve(AddonContext::NewInstance(Env(), std::move(res_)));
+}
+void CreateContextWorker::OnError(const Napi::Error& error) {
+    deferred_.Reject(error.Value());
+}
 
 }  // namespace lg

@@ -13,7 +13,8 @@ namespace lg {
 class CreateContextWorker : public ComputeWorker {
  public:
     // model.createContext(options) -> Promise<AddonContext>
-    static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ModelResources> model, Napi::Value model_obj);
+    static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ModelResources> model,
+                             Napi::Value model_obj);
     void OnOK() override;
     void OnError(const Napi::Error& error) override;
 

@@ -12,7 +12,8 @@ namespace lg {
 Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res) {
     Napi::Env env = info.Env();
     Napi::Object req = RequireObject(info, 0, "encodeImages request");
-    if (!res->model->mtmd) throw Napi::Error::New(env, "this model was loaded without an mmproj: it cannot take images");
+    if (!res->model->mtmd)
+        throw Napi::Error::New(env, "this model was loaded without an mmproj: it cannot take images");
     Napi::Value images = req.Get("images");
     if (!images.IsArray()) ThrowType(env, "option 'images' must be an array");
     auto arr = images.As<Napi::Array>();
@@ -66,7 +67,8 @@ bool EncodeImagesWorker::EncodeOne(size_t i) {
     }
     Encoded& e = out_[i];
     e.n_tokens = static_cast<int32_t>(mtmd_input_chunk_get_n_tokens(image));
-    const size_t n = static_cast<size_t>(e.n_tokens) * static_cast<size_t>(llama_model_n_embd_inp(lease_->model->model.get()));
+    const size_t n =
+        static_cast<size_t>(e.n_tokens) * static_cast<size_t>(llama_model_n_embd_inp(lease_->model->model.get()));
     const float* embd = mtmd_get_output_embd(mctx);
     e.embd.assign(embd, embd + n);
     e.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -100,6 +102,8 @@ Napi::Value EncodeImagesWorker::Result(Napi::Env env) {
     return result;
 }
 
-bool EncodeImagesWorker::Aborted() const { return aborted_; }
+bool EncodeImagesWorker::Aborted() const {
+    return aborted_;
+}
 
 }  // namespace lg

@@ -63,6 +63,8 @@ Napi::Value EvaluateWorker::Result(Napi::Env env) {
     return out;
 }
 
-bool EvaluateWorker::Aborted() const { return result_.aborted; }
+bool EvaluateWorker::Aborted() const {
+    return result_.aborted;
+}
 
 }  // namespace lg

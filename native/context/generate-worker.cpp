@@ -14,11 +14,16 @@ namespace {
 
 const char* StopReasonName(StopReason r) {
     switch (r) {
-        case StopReason::kEog: return "eog";
-        case StopReason::kMaxTokens: return "maxTokens";
-        case StopReason::kAbort: return "abort";
-        case StopReason::kContextFull: return "contextFull";
-        case StopReason::kError: return "error";
+        case StopReason::kEog:
+            return "eog";
+        case StopReason::kMaxTokens:
+            return "maxTokens";
+        case StopReason::kAbort:
+            return "abort";
+        case StopReason::kContextFull:
+            return "contextFull";
+        case StopReason::kError:
+            return "error";
     }
     return "error";
 }
@@ -181,7 +186,8 @@ void GenerateWorker::ProposeDraft(size_t i, size_t room) {
     GenerateRequest& r = requests_[i];
     GenerateOutcome& out = outcomes_[i];
     if (!r.drafts || !r.sampler->Speculates() || out.draft_budget.Limit() == 0) return;
-    const size_t left = static_cast<size_t>(r.max_tokens) - std::min(static_cast<size_t>(r.max_tokens), out.tokens.size());
+    const size_t left =
+        static_cast<size_t>(r.max_tokens) - std::min(static_cast<size_t>(r.max_tokens), out.tokens.size());
     const auto t0 = std::chrono::steady_clock::now();
     out.draft = r.drafts->Propose(out.text, std::min({room, left, out.draft_budget.Limit()}));
     out.draft.resize(r.sampler->GrammarAllowedPrefix(out.draft));
@@ -277,7 +283,8 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
             const llama_pos room = n_ctx_seq - out.n_past - static_cast<llama_pos>(out.pending.size());
             if (static_cast<llama_pos>(out.draft.size()) > room) out.draft.resize(static_cast<size_t>(room));
             for (size_t k = 0; k < out.pending.size(); k++) {
-                batch.add(out.pending[k], out.n_past + static_cast<llama_pos>(k), requests_[i].seq, k + 1 == out.pending.size());
+                batch.add(out.pending[k], out.n_past + static_cast<llama_pos>(k), requests_[i].seq,
+                          k + 1 == out.pending.size());
             }
             in_batch.push_back(i);
             logits_at.push_back(batch.size() - 1);
@@ -291,7 +298,8 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
         if (ret != 0) {
             for (size_t i : in_batch) {
                 outcomes_[i].stop = ret == 2 ? StopReason::kAbort : StopReason::kError;
-                outcomes_[i].error = ret == 2 ? "aborted" : WithLogDetail("llama_decode failed with code " + std::to_string(ret));
+                outcomes_[i].error =
+                    ret == 2 ? "aborted" : WithLogDetail("llama_decode failed with code " + std::to_string(ret));
             }
             break;
         }

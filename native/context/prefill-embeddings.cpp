@@ -23,7 +23,7 @@ PrefillResult PrefillEmbeddings(ContextResources& res, llama_seq_id seq, llama_p
         const std::string piece = prompt.text.substr(start, at == std::string::npos ? std::string::npos : at - start);
         pieces.emplace_back();
         if (!TokenizeText(res.model->vocab, piece, prompt.add_special && pieces.size() == 1, prompt.parse_special,
-                      pieces.back())) {
+                          pieces.back())) {
             out.error = "tokenization failed";
             return out;
         }

@@ -22,7 +22,8 @@ PrefillResult Prefill(ContextResources& res, llama_seq_id seq, llama_pos n_past,
 
     if (!prompt.tokens.empty() || !res.model->mtmd) {
         std::vector<llama_token> tokens = prompt.tokens;
-        if (tokens.empty() && !TokenizeText(res.model->vocab, prompt.text, prompt.add_special, prompt.parse_special, tokens)) {
+        if (tokens.empty() &&
+            !TokenizeText(res.model->vocab, prompt.text, prompt.add_special, prompt.parse_special, tokens)) {
             out.error = "tokenization failed";
             return out;
         }
@@ -31,8 +32,9 @@ PrefillResult Prefill(ContextResources& res, llama_seq_id seq, llama_pos n_past,
             return out;
         }
         if (n_past + static_cast<llama_pos>(tokens.size()) > n_ctx_seq) {
-            out.error = "the prompt (" + std::to_string(tokens.size()) + " tokens at position " + std::to_string(n_past) +
-                        ") does not fit the sequence's context of " + std::to_string(n_ctx_seq) + " tokens";
+            out.error = "the prompt (" + std::to_string(tokens.size()) + " tokens at position " +
+                        std::to_string(n_past) + ") does not fit the sequence's context of " +
+                        std::to_string(n_ctx_seq) + " tokens";
             return out;
         }
         out.n_tokens = static_cast<int32_t>(tokens.size());

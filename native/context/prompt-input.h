@@ -24,7 +24,7 @@ struct PromptInput {
     bool add_special = false;
     bool parse_special = true;
     std::vector<BitmapPtr> bitmaps;
-    std::vector<llama_token> tokens;  // used instead of text when non-empty
+    std::vector<llama_token> tokens;         // used instead of text when non-empty
     std::vector<EmbeddingInput> embeddings;  // instead of bitmaps: one per media marker
     bool HasText() const { return !text.empty() || !bitmaps.empty() || !embeddings.empty(); }
 };

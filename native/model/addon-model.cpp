@@ -11,16 +11,17 @@
 namespace lg {
 
 void AddonModel::Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "AddonModel", {
-        InstanceMethod<&AddonModel::Info>("info"),
-        InstanceMethod<&AddonModel::Tokenize>("tokenize"),
-        InstanceMethod<&AddonModel::Detokenize>("detokenize"),
-        InstanceMethod<&AddonModel::TokenToPiece>("tokenToPiece"),
-        InstanceMethod<&AddonModel::IsEog>("isEog"),
-        InstanceMethod<&AddonModel::CreateContext>("createContext"),
-        InstanceMethod<&AddonModel::Close>("close"),
-        InstanceAccessor<&AddonModel::IsClosed>("closed"),
-    });
+    Napi::Function fn = DefineClass(env, "AddonModel",
+                                    {
+                                        InstanceMethod<&AddonModel::Info>("info"),
+                                        InstanceMethod<&AddonModel::Tokenize>("tokenize"),
+                                        InstanceMethod<&AddonModel::Detokenize>("detokenize"),
+                                        InstanceMethod<&AddonModel::TokenToPiece>("tokenToPiece"),
+                                        InstanceMethod<&AddonModel::IsEog>("isEog"),
+                                        InstanceMethod<&AddonModel::CreateContext>("createContext"),
+                                        InstanceMethod<&AddonModel::Close>("close"),
+                                        InstanceAccessor<&AddonModel::IsClosed>("closed"),
+                                    });
     GetAddonData(env).model_ctor = Napi::Persistent(fn);
     exports.Set("AddonModel", fn);
 }

@@ -39,7 +39,8 @@ Napi::Value LoadModelWorker::Start(const Napi::CallbackInfo& info) {
 }
 
 LoadModelWorker::LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress)
-    : ComputeWorker(env, "llavaguard.loadModel"), options_(std::move(options)),
+    : ComputeWorker(env, "llavaguard.loadModel"),
+      options_(std::move(options)),
       deferred_(Napi::Promise::Deferred::New(env)) {
     if (!on_progress.IsEmpty()) {
         progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "llavaguard.loadProgress", 0, 1);
@@ -53,9 +54,8 @@ bool LoadModelWorker::OnProgress(float progress, void* self_ptr) {
     // Reported in whole percents: llama.cpp calls this once per tensor.
     const int percent = static_cast<int>(progress * 100.0f);
     if (percent == self->last_reported_.exchange(percent)) return true;
-    self->progress_.NonBlockingCall([percent](Napi::Env env, Napi::Function fn) {
-        fn.Call({Napi::Number::New(env, percent / 100.0)});
-    });
+    self->progress_.NonBlockingCall(
+        [percent](Napi::Env env, Napi::Function fn) { fn.Call({Napi::Number::New(env, percent / 100.0)}); });
     return true;
 }
 

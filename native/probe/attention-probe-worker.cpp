@@ -49,8 +49,12 @@ Napi::Value AttentionProbeWorker::Start(const Napi::CallbackInfo& info) {
     return p;
 }
 
-AttentionProbeWorker::AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads, int32_t repeats)
-    : ComputeWorker(env, "llavaguard.probeAttention"), cases_(std::move(cases)), threads_(threads), repeats_(repeats),
+AttentionProbeWorker::AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads,
+                                           int32_t repeats)
+    : ComputeWorker(env, "llavaguard.probeAttention"),
+      cases_(std::move(cases)),
+      threads_(threads),
+      repeats_(repeats),
       deferred_(Napi::Promise::Deferred::New(env)) {}
 
 void AttentionProbeWorker::Compute() {
@@ -70,6 +74,8 @@ void AttentionProbeWorker::OnOK() {
     deferred_.Resolve(out);
 }
 
-void AttentionProbeWorker::OnError(const Napi::Error& error) { deferred_.Reject(error.Value()); }
+void AttentionProbeWorker::OnError(const Napi::Error& error) {
+    deferred_.Reject(error.Value());
+}
 
 }  // namespace lg

@@ -1,4 +1,5 @@
-// probeAttention({ cases, threads, repeats }) -> Promise<number[]>: ms per case (attention-probe.h), off the event loop.
+// probeAttention({ cases, threads, repeats }) -> Promise<number[]>: ms per case (attention-probe.h), off the event
+// loop.
 #pragma once
 #include <napi.h>
 

@@ -13,9 +13,15 @@
 namespace lg {
 namespace {
 
-struct GgmlContextDeleter { void operator()(ggml_context* p) const { ggml_free(p); } };
-struct BackendDeleter { void operator()(ggml_backend* p) const { ggml_backend_free(p); } };
-struct GallocrDeleter { void operator()(ggml_gallocr* p) const { ggml_gallocr_free(p); } };
+struct GgmlContextDeleter {
+    void operator()(ggml_context* p) const { ggml_free(p); }
+};
+struct BackendDeleter {
+    void operator()(ggml_backend* p) const { ggml_backend_free(p); }
+};
+struct GallocrDeleter {
+    void operator()(ggml_gallocr* p) const { ggml_gallocr_free(p); }
+};
 
 // Largest intermediate we let a probe allocate (the F32 KQ matrix without flash attention).
 constexpr double kMaxProbeBytes = 1024.0 * 1024 * 1024;
@@ -27,7 +33,8 @@ struct Inputs {
     ggml_tensor* mask = nullptr;
 };
 
-// llm_graph_context::build_attn_mha over a KV-cache view (V transposed without flash attention, as the cache stores it).
+// llm_graph_context::build_attn_mha over a KV-cache view (V transposed without flash attention, as the cache stores
+// it).
 ggml_tensor* BuildTextAttention(ggml_context* ctx, const AttentionCase& c, Inputs& in) {
     const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
     in.q = ggml_new_tensor_3d(ctx, GGML_TYPE_F32, c.head_dim, c.heads, c.queries);
@@ -112,7 +119,9 @@ void FillCausalMask(ggml_tensor* m, const AttentionCase& c) {
 void SetThreads(ggml_backend_t backend, int32_t threads) {
     ggml_backend_dev_t dev = ggml_backend_get_device(backend);
     ggml_backend_reg_t reg = dev ? ggml_backend_dev_backend_reg(dev) : nullptr;
-    auto* set = reg ? reinterpret_cast<ggml_backend_set_n_threads_t>(ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads")) : nullptr;
+    auto* set = reg ? reinterpret_cast<ggml_backend_set_n_threads_t>(
+                          ggml_backend_reg_get_proc_address(reg, "ggml_backend_set_n_threads"))
+                    : nullptr;
     if (set) set(backend, threads);
 }
 
@@ -137,7 +146,8 @@ double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, s
         *error = why;
         return 0;
     }
-    std::unique_ptr<ggml_backend, BackendDeleter> backend(ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr));
+    std::unique_ptr<ggml_backend, BackendDeleter> backend(
+        ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr));
     if (!backend) {
         *error = "no CPU backend";
         return 0;
@@ -157,7 +167,8 @@ double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, s
     ggml_set_output(out);
     ggml_cgraph* gf = ggml_new_graph(ctx.get());
     ggml_build_forward_expand(gf, out);
-    std::unique_ptr<ggml_gallocr, GallocrDeleter> alloc(ggml_gallocr_new(ggml_backend_get_default_buffer_type(backend.get())));
+    std::unique_ptr<ggml_gallocr, GallocrDeleter> alloc(
+        ggml_gallocr_new(ggml_backend_get_default_buffer_type(backend.get())));
     if (!alloc || !ggml_gallocr_alloc_graph(alloc.get(), gf)) {
         *error = "cannot allocate the probe's graph";
         return 0;

@@ -5,10 +5,11 @@
 namespace lg {
 
 void AbortHandle::Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "AbortHandle", {
-        InstanceMethod<&AbortHandle::Abort>("abort"),
-        InstanceAccessor<&AbortHandle::IsAborted>("aborted"),
-    });
+    Napi::Function fn = DefineClass(env, "AbortHandle",
+                                    {
+                                        InstanceMethod<&AbortHandle::Abort>("abort"),
+                                        InstanceAccessor<&AbortHandle::IsAborted>("aborted"),
+                                    });
     GetAddonData(env).abort_ctor = Napi::Persistent(fn);
     exports.Set("AbortHandle", fn);
 }

@@ -25,8 +25,10 @@ class DraftBudget {
 
     explicit DraftBudget(const DraftRecord& record) {
         if (record.proposed < kEnoughEvidence) return;
-        if (record.confirmed * 4 < record.proposed) limit_ = 0;
-        else if (record.confirmed * 2 >= record.proposed) limit_ = kMax;
+        if (record.confirmed * 4 < record.proposed)
+            limit_ = 0;
+        else if (record.confirmed * 2 >= record.proposed)
+            limit_ = kMax;
     }
 
     size_t Limit() const { return limit_; }

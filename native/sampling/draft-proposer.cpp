@@ -18,7 +18,8 @@ DraftProposer::DraftProposer(const llama_vocab* vocab, const std::vector<std::st
             ends.push_back(spelled.size());
         }
         // SentencePiece tokenizers put a space in front of the text: the first token then covers it.
-        const bool space_prefixed = spelled.size() == d.size() + 1 && spelled[0] == ' ' && spelled.compare(1, d.size(), d) == 0;
+        const bool space_prefixed =
+            spelled.size() == d.size() + 1 && spelled[0] == ' ' && spelled.compare(1, d.size(), d) == 0;
         if (!tokens.empty() && (space_prefixed || spelled == d)) {
             for (size_t& end : ends) end -= space_prefixed ? 1 : 0;
             e.tokens = std::move(tokens);

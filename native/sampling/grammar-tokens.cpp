@@ -33,7 +33,8 @@ std::optional<std::vector<llama_token>> GrammarTokenIds(const std::string& gbnf)
                 j++;
             }
             // Malformed or out of range: llama.cpp's parser rejects the grammar, nothing to add.
-            if (j == i + 2 || j + 1 >= n || gbnf[j] != ']' || gbnf[j + 1] != '>' || value > INT32_MAX) return std::nullopt;
+            if (j == i + 2 || j + 1 >= n || gbnf[j] != ']' || gbnf[j + 1] != '>' || value > INT32_MAX)
+                return std::nullopt;
             ids.push_back(static_cast<llama_token>(value));
             i = j + 2;
         } else {

@@ -41,7 +41,8 @@ std::unique_ptr<SequenceSampler> BuildSampler(Napi::Env env, const llama_vocab* 
     }
     const int32_t top_k = config.temperature <= 0.0f ? 1 : config.top_k;
     return std::make_unique<SequenceSampler>(vocab, std::move(grammar), std::move(rest), top_k, config.jump_forward,
-                                             config.reference_sampler, std::move(index), GrammarTokenIds(config.grammar));
+                                             config.reference_sampler, std::move(index),
+                                             GrammarTokenIds(config.grammar));
 }
 
 }  // namespace lg

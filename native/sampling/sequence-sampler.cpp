@@ -75,17 +75,19 @@ void SequenceSampler::SetAllowed(const llama_token_data_array& arr) {
 
 void SequenceSampler::FilterAllowed() {
     if (allowed_valid_) {
-        cand_.erase(std::remove_if(cand_.begin(), cand_.end(),
-                                   [this](const llama_token_data& c) { return !allowed_mask_[static_cast<size_t>(c.id)]; }),
-                    cand_.end());
+        cand_.erase(
+            std::remove_if(cand_.begin(), cand_.end(),
+                           [this](const llama_token_data& c) { return !allowed_mask_[static_cast<size_t>(c.id)]; }),
+            cand_.end());
         return;
     }
     // The grammar sampler marks rejected candidates -inf; the real logits are put back by the caller.
     for (auto& c : cand_) c.logit = 0.0f;
     llama_token_data_array arr{cand_.data(), cand_.size(), -1, false};
     llama_sampler_apply(grammar_.get(), &arr);
-    cand_.erase(std::remove_if(cand_.begin(), cand_.end(), [](const llama_token_data& c) { return std::isinf(c.logit); }),
-                cand_.end());
+    cand_.erase(
+        std::remove_if(cand_.begin(), cand_.end(), [](const llama_token_data& c) { return std::isinf(c.logit); }),
+        cand_.end());
 }
 
 int SequenceSampler::ProbeAllowed(llama_token* only) {
@@ -192,13 +194,16 @@ void SequenceSampler::ComputeAllowedProbed() {
 }
 
 void SequenceSampler::ComputeAllowedAfterProbe(int found, llama_token only) {
-    if (found <= 1 && index_ && grammar_tokens_) ComputeAllowedFromProbe(found, only);
-    else ComputeAllowed();
+    if (found <= 1 && index_ && grammar_tokens_)
+        ComputeAllowedFromProbe(found, only);
+    else
+        ComputeAllowed();
 }
 
 bool SequenceSampler::OnlyEndAllowed() const {
     if (!allowed_valid_ || allowed_.empty()) return false;
-    return std::all_of(allowed_.begin(), allowed_.end(), [this](llama_token t) { return llama_vocab_is_eog(vocab_, t); });
+    return std::all_of(allowed_.begin(), allowed_.end(),
+                       [this](llama_token t) { return llama_vocab_is_eog(vocab_, t); });
 }
 
 llama_token SequenceSampler::NextForced() {

@@ -35,8 +35,12 @@ Napi::Value QuantizeWorker::Start(const Napi::CallbackInfo& info) {
 }
 
 QuantizeWorker::QuantizeWorker(Napi::Env env, std::string input, std::string output, llama_ftype ftype, int32_t threads)
-    : Napi::AsyncWorker(env, "llavaguard.quantize"), input_(std::move(input)), output_(std::move(output)), ftype_(ftype),
-      threads_(threads), deferred_(Napi::Promise::Deferred::New(env)) {}
+    : Napi::AsyncWorker(env, "llavaguard.quantize"),
+      input_(std::move(input)),
+      output_(std::move(output)),
+      ftype_(ftype),
+      threads_(threads),
+      deferred_(Napi::Promise::Deferred::New(env)) {}
 
 void QuantizeWorker::Execute() {
     BeginLogScope();
@@ -54,7 +58,11 @@ void QuantizeWorker::Execute() {
     }
 }
 
-void QuantizeWorker::OnOK() { deferred_.Resolve(Env().Undefined()); }
-void QuantizeWorker::OnError(const Napi::Error& error) { deferred_.Reject(error.Value()); }
+void QuantizeWorker::OnOK() {
+    deferred_.Resolve(Env().Undefined());
+}
+void QuantizeWorker::OnError(const Napi::Error& error) {
+    deferred_.Reject(error.Value());
+}
 
 }  // namespace lg

@@ -10,6 +10,8 @@ struct AddonData {
     Napi::FunctionReference abort_ctor;
 };
 
-inline AddonData& GetAddonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+inline AddonData& GetAddonData(Napi::Env env) {
+    return *env.GetInstanceData<AddonData>();
+}
 
 }  // namespace lg

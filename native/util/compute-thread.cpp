@@ -77,6 +77,8 @@ class ComputeThread {
 
 }  // namespace
 
-void RunOnComputeThread(const std::function<void()>& job) { ComputeThread::Get().Run(job); }
+void RunOnComputeThread(const std::function<void()>& job) {
+    ComputeThread::Get().Run(job);
+}
 
 }  // namespace lg

@@ -13,7 +13,9 @@ class ComputeWorker : public Napi::AsyncWorker {
     virtual void Compute() = 0;
 
  private:
-    void Execute() final { RunOnComputeThread([this] { Compute(); }); }
+    void Execute() final {
+        RunOnComputeThread([this] { Compute(); });
+    }
 };
 
 }  // namespace lg

@@ -7,12 +7,24 @@
 
 namespace lg {
 
-struct ModelDeleter { void operator()(llama_model* p) const { llama_model_free(p); } };
-struct ContextDeleter { void operator()(llama_context* p) const { llama_free(p); } };
-struct MtmdDeleter { void operator()(mtmd_context* p) const { mtmd_free(p); } };
-struct BitmapDeleter { void operator()(mtmd_bitmap* p) const { mtmd_bitmap_free(p); } };
-struct ChunksDeleter { void operator()(mtmd_input_chunks* p) const { mtmd_input_chunks_free(p); } };
-struct SamplerDeleter { void operator()(llama_sampler* p) const { llama_sampler_free(p); } };
+struct ModelDeleter {
+    void operator()(llama_model* p) const { llama_model_free(p); }
+};
+struct ContextDeleter {
+    void operator()(llama_context* p) const { llama_free(p); }
+};
+struct MtmdDeleter {
+    void operator()(mtmd_context* p) const { mtmd_free(p); }
+};
+struct BitmapDeleter {
+    void operator()(mtmd_bitmap* p) const { mtmd_bitmap_free(p); }
+};
+struct ChunksDeleter {
+    void operator()(mtmd_input_chunks* p) const { mtmd_input_chunks_free(p); }
+};
+struct SamplerDeleter {
+    void operator()(llama_sampler* p) const { llama_sampler_free(p); }
+};
 
 using ModelPtr = std::unique_ptr<llama_model, ModelDeleter>;
 using ContextPtr = std::unique_ptr<llama_context, ContextDeleter>;
@@ -24,7 +36,8 @@ using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
 // llama_batch is a struct of malloc'ed arrays, not a pointer.
 class Batch {
  public:
-    Batch(int32_t capacity, int32_t n_seq_max) : batch_(llama_batch_init(capacity, 0, n_seq_max)), capacity_(capacity) {}
+    Batch(int32_t capacity, int32_t n_seq_max)
+        : batch_(llama_batch_init(capacity, 0, n_seq_max)), capacity_(capacity) {}
     ~Batch() { llama_batch_free(batch_); }
     Batch(const Batch&) = delete;
     Batch& operator=(const Batch&) = delete;

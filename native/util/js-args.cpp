@@ -4,8 +4,12 @@
 
 namespace lg {
 
-void ThrowRange(Napi::Env env, const std::string& message) { throw Napi::RangeError::New(env, message); }
-void ThrowType(Napi::Env env, const std::string& message) { throw Napi::TypeError::New(env, message); }
+void ThrowRange(Napi::Env env, const std::string& message) {
+    throw Napi::RangeError::New(env, message);
+}
+void ThrowType(Napi::Env env, const std::string& message) {
+    throw Napi::TypeError::New(env, message);
+}
 
 Napi::Object RequireObject(const Napi::CallbackInfo& info, size_t index, const char* what) {
     if (info.Length() <= index || !info[index].IsObject()) {
@@ -27,18 +31,21 @@ std::string OptionalString(const Napi::Object& obj, const char* key, const std::
     return v.As<Napi::String>().Utf8Value();
 }
 
-std::vector<std::string> OptionalStringArray(const Napi::Object& obj, const char* key, size_t max_items, size_t max_bytes) {
+std::vector<std::string> OptionalStringArray(const Napi::Object& obj, const char* key, size_t max_items,
+                                             size_t max_bytes) {
     Napi::Value v = obj.Get(key);
     if (v.IsUndefined() || v.IsNull()) return {};
     if (!v.IsArray()) ThrowType(obj.Env(), std::string("option '") + key + "' must be an array of strings");
     auto arr = v.As<Napi::Array>();
     if (arr.Length() > max_items) {
-        ThrowRange(obj.Env(), std::string("option '") + key + "' takes at most " + std::to_string(max_items) + " strings");
+        ThrowRange(obj.Env(),
+                   std::string("option '") + key + "' takes at most " + std::to_string(max_items) + " strings");
     }
     std::vector<std::string> out;
     for (uint32_t i = 0; i < arr.Length(); i++) {
         Napi::Value item = arr.Get(i);
-        if (!item.IsString()) ThrowType(obj.Env(), std::string("option '") + key + "[" + std::to_string(i) + "]' must be a string");
+        if (!item.IsString())
+            ThrowType(obj.Env(), std::string("option '") + key + "[" + std::to_string(i) + "]' must be a string");
         out.push_back(item.As<Napi::String>().Utf8Value());
         if (out.back().size() > max_bytes) {
             ThrowRange(obj.Env(), std::string("option '") + key + "[" + std::to_string(i) + "]' is longer than " +
@@ -54,8 +61,8 @@ double OptionalNumber(const Napi::Object& obj, const char* key, double fallback,
     if (!v.IsNumber()) ThrowType(obj.Env(), std::string("option '") + key + "' must be a number");
     const double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || d < min || d > max) {
-        ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) +
-                                  " and " + std::to_string(max) + " (got " + std::to_string(d) + ")");
+        ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) + " and " +
+                                  std::to_string(max) + " (got " + std::to_string(d) + ")");
     }
     return d;
 }
@@ -69,8 +76,8 @@ int64_t OptionalInt(const Napi::Object& obj, const char* key, int64_t fallback, 
         ThrowType(obj.Env(), std::string("option '") + key + "' must be an integer");
     }
     if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-        ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) +
-                                  " and " + std::to_string(max) + " (got " + std::to_string(static_cast<int64_t>(d)) + ")");
+        ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) + " and " +
+                                  std::to_string(max) + " (got " + std::to_string(static_cast<int64_t>(d)) + ")");
     }
     return static_cast<int64_t>(d);
 }

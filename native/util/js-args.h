@@ -13,7 +13,8 @@ Napi::Object RequireObject(const Napi::CallbackInfo& info, size_t index, const c
 std::string RequireString(const Napi::Object& obj, const char* key);
 std::string OptionalString(const Napi::Object& obj, const char* key, const std::string& fallback);
 // An array of at most max_items strings of at most max_bytes UTF-8 bytes each; empty when absent.
-std::vector<std::string> OptionalStringArray(const Napi::Object& obj, const char* key, size_t max_items, size_t max_bytes);
+std::vector<std::string> OptionalStringArray(const Napi::Object& obj, const char* key, size_t max_items,
+                                             size_t max_bytes);
 int64_t OptionalInt(const Napi::Object& obj, const char* key, int64_t fallback, int64_t min, int64_t max);
 double OptionalNumber(const Napi::Object& obj, const char* key, double fallback, double min, double max);
 bool OptionalBool(const Napi::Object& obj, const char* key, bool fallback);

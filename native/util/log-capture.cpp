@@ -41,10 +41,11 @@ void InstallLogCapture() {
     // LLAVAGUARD_LOG=debug|info|warn|error prints llama.cpp's own log from that level up.
     if (const char* env = std::getenv("LLAVAGUARD_LOG")) {
         std::string v(env);
-        g_print_level = v == "debug" ? GGML_LOG_LEVEL_DEBUG
-                      : v == "info"  ? GGML_LOG_LEVEL_INFO
-                      : v == "warn"  ? GGML_LOG_LEVEL_WARN
-                      : v == "error" ? GGML_LOG_LEVEL_ERROR : -1;
+        g_print_level = v == "debug"   ? GGML_LOG_LEVEL_DEBUG
+                        : v == "info"  ? GGML_LOG_LEVEL_INFO
+                        : v == "warn"  ? GGML_LOG_LEVEL_WARN
+                        : v == "error" ? GGML_LOG_LEVEL_ERROR
+                                       : -1;
     }
     llama_log_set(OnLog, nullptr);
     mtmd_log_set(OnLog, nullptr);

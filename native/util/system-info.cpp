@@ -20,7 +20,9 @@ Napi::Value SystemInfo(const Napi::CallbackInfo& info) {
         d.Set("name", ggml_backend_dev_name(dev));
         d.Set("description", ggml_backend_dev_description(dev));
         const auto type = ggml_backend_dev_type(dev);
-        d.Set("type", type == GGML_BACKEND_DEVICE_TYPE_CPU ? "cpu" : type == GGML_BACKEND_DEVICE_TYPE_GPU ? "gpu" : "other");
+        d.Set("type", type == GGML_BACKEND_DEVICE_TYPE_CPU   ? "cpu"
+                      : type == GGML_BACKEND_DEVICE_TYPE_GPU ? "gpu"
+                                                             : "other");
         d.Set("memoryFree", static_cast<double>(free));
         d.Set("memoryTotal", static_cast<double>(total));
         devices.Set(static_cast<uint32_t>(i), d);

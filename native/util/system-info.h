@@ -4,4 +4,4 @@
 namespace lg {
 // { backend, llamaSystemInfo, devices: [{ name, description, type, memoryFree, memoryTotal }] }
 Napi::Value SystemInfo(const Napi::CallbackInfo& info);
-}
+}  // namespace lg

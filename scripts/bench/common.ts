@@ -11,26 +11,26 @@ export const repoRoot = path.resolve(benchDir, '../..');
 
 /** The settings every section shares (from overhead.ts's command line). */
 export interface BenchSettings {
-  threads: number;
-  ctx: number;
-  batch: number;
-  ubatch: number;
-  temp: number;
-  topK: number;
-  topP: number;
-  seed: number;
-  maxTokens: number;
-  rationaleChars: number;
-  /** How the verdict grammar holds the layout (AssessOptions.layoutTokens) */
-  layoutTokens: 'canonical' | 'any';
-  runs: number;
-  /** llama-mtmd-cli and llama-bench */
-  cli: string;
-  llamaBench: string;
+    threads: number;
+    ctx: number;
+    batch: number;
+    ubatch: number;
+    temp: number;
+    topK: number;
+    topP: number;
+    seed: number;
+    maxTokens: number;
+    rationaleChars: number;
+    /** How the verdict grammar holds the layout (AssessOptions.layoutTokens) */
+    layoutTokens: 'canonical' | 'any';
+    runs: number;
+    /** llama-mtmd-cli and llama-bench */
+    cli: string;
+    llamaBench: string;
 }
 
 export function log(s: string): void {
-  process.stderr.write(`${s}\n`);
+    process.stderr.write(`${s}\n`);
 }
 
 /** 1-minute load average: the machine may be shared, so sections record how busy it was. */
@@ -39,10 +39,10 @@ export const load1 = () => os.loadavg()[0]!;
 export const mib = (b: number) => (b / 1048576).toFixed(0);
 
 export const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    if (s.length === 0) return NaN;
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 export const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
@@ -52,23 +52,23 @@ export const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 
 /** A markdown table. */
 export function mdTable(head: string[], rows: string[][]): string {
-  const align = head.map((_, i) => (i === 0 ? '---' : '---:'));
-  return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+    const align = head.map((_, i) => (i === 0 ? '---' : '---:'));
+    return [head, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
 export function vmHwmMiB(pid: number | 'self'): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+    try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) / 1024 : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 export interface ChildResult<T> {
-  ok: boolean;
-  result?: T;
-  error?: string;
+    ok: boolean;
+    result?: T;
+    error?: string;
 }
 
 /**
@@ -76,30 +76,34 @@ export interface ChildResult<T> {
  * with the TypeScript loader, passing `spec` as JSON; the child prints one line `BENCH_RESULT {json}`.
  */
 export async function runChild<T>(script: string, spec: unknown): Promise<ChildResult<T>> {
-  const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', path.join(benchDir, script), JSON.stringify(spec)], {
-    cwd: repoRoot,
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-  if (code !== 0 || !line) return { ok: false, error: `${script} exit ${code}: ${err.slice(-3000)}` };
-  return { ok: true, result: JSON.parse(line.slice('BENCH_RESULT '.length)) as T };
+    const child = spawn(
+        process.execPath,
+        ['--import', '@tapjs/typescript/import', path.join(benchDir, script), JSON.stringify(spec)],
+        {
+            cwd: repoRoot,
+            env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+            stdio: ['ignore', 'pipe', 'pipe'],
+        },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const line = out.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+    if (code !== 0 || !line) return { ok: false, error: `${script} exit ${code}: ${err.slice(-3000)}` };
+    return { ok: true, result: JSON.parse(line.slice('BENCH_RESULT '.length)) as T };
 }
 
 /** runChild, throwing when the child failed. */
 export async function mustRunChild<T>(script: string, spec: unknown): Promise<T> {
-  const r = await runChild<T>(script, spec);
-  if (!r.ok) throw new Error(r.error);
-  return r.result!;
+    const r = await runChild<T>(script, spec);
+    if (!r.ok) throw new Error(r.error);
+    return r.result!;
 }
 
 /** For the child scripts: VmHWM / VmRSS of this process in MiB. */
 export function selfStatusMiB(field: 'VmHWM' | 'VmRSS'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
 }

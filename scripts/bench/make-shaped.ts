@@ -10,16 +10,22 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { makeShapedModel, planFileSize, planShapedModel, type ShapedModelId, type ShapedWeightType } from '../../gguf/shapes.js';
+import {
+    makeShapedModel,
+    planFileSize,
+    planShapedModel,
+    type ShapedModelId,
+    type ShapedWeightType,
+} from '../../gguf/shapes.js';
 
 const { values } = parseArgs({
-  options: {
-    shapes: { type: 'string', default: 'llavaguard-v1.2-0.5b' },
-    'weight-type': { type: 'string', default: 'q8_0' },
-    'mmproj-weight-type': { type: 'string', default: 'f16' },
-    seed: { type: 'string', default: '0' },
-    out: { type: 'string' },
-  },
+    options: {
+        shapes: { type: 'string', default: 'llavaguard-v1.2-0.5b' },
+        'weight-type': { type: 'string', default: 'q8_0' },
+        'mmproj-weight-type': { type: 'string', default: 'f16' },
+        seed: { type: 'string', default: '0' },
+        out: { type: 'string' },
+    },
 });
 
 const shapes = values.shapes as ShapedModelId;
@@ -30,20 +36,22 @@ const outDir = values.out ?? path.join('/tmp/llavaguard-bench-models', `${shapes
 
 const plan = planShapedModel({ shapes, weightType, mmprojWeightType, seed });
 const total = (await planFileSize(plan.model)) + (await planFileSize(plan.mmproj));
-process.stderr.write(`writing ${shapes} (${weightType} text, ${mmprojWeightType} mmproj, ${(total / 2 ** 20).toFixed(0)} MiB) to ${outDir}\n`);
+process.stderr.write(
+    `writing ${shapes} (${weightType} text, ${mmprojWeightType} mmproj, ${(total / 2 ** 20).toFixed(0)} MiB) to ${outDir}\n`,
+);
 let last = 0;
 const r = await makeShapedModel({
-  shapes,
-  weightType,
-  mmprojWeightType,
-  seed,
-  outDir,
-  onProgress: (p) => {
-    const now = performance.now();
-    if (now - last > 10_000) {
-      last = now;
-      process.stderr.write(`  ${p.file} ${((100 * p.bytesWritten) / p.totalBytes).toFixed(0)}% (${p.tensor})\n`);
-    }
-  },
+    shapes,
+    weightType,
+    mmprojWeightType,
+    seed,
+    outDir,
+    onProgress: (p) => {
+        const now = performance.now();
+        if (now - last > 10_000) {
+            last = now;
+            process.stderr.write(`  ${p.file} ${((100 * p.bytesWritten) / p.totalBytes).toFixed(0)}% (${p.tensor})\n`);
+        }
+    },
 });
 process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

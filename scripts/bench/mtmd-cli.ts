@@ -23,129 +23,129 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface MtmdCliRun {
-  ok: boolean;
-  exitCode: number | null;
-  /** the assessment, model loading excluded (see above) */
-  wallMs: number;
-  /** process start to exit */
-  processMs: number;
-  /** process start to the WARN line: loading and warm-up */
-  loadMs: number;
-  imageMs: number;
-  imageDecodeMs: number;
-  /** llama_perf prompt eval time: the whole prefill window, image encode included (see above) */
-  prefillMs: number;
-  /** prefill - image encode */
-  promptEvalMs: number;
-  /** CPU time (user + system, all threads) of the assessment window */
-  cpuMs: number;
-  /** the window timed by this process's clock as the two lines arrived */
-  arrivalWallMs: number;
-  promptTokens: number;
-  evalMs: number;
-  evalRuns: number;
-  imageChunks: number;
-  text: string;
-  peakRssMiB: number;
-  args: string[];
-  logTail: string;
+    ok: boolean;
+    exitCode: number | null;
+    /** the assessment, model loading excluded (see above) */
+    wallMs: number;
+    /** process start to exit */
+    processMs: number;
+    /** process start to the WARN line: loading and warm-up */
+    loadMs: number;
+    imageMs: number;
+    imageDecodeMs: number;
+    /** llama_perf prompt eval time: the whole prefill window, image encode included (see above) */
+    prefillMs: number;
+    /** prefill - image encode */
+    promptEvalMs: number;
+    /** CPU time (user + system, all threads) of the assessment window */
+    cpuMs: number;
+    /** the window timed by this process's clock as the two lines arrived */
+    arrivalWallMs: number;
+    promptTokens: number;
+    evalMs: number;
+    evalRuns: number;
+    imageChunks: number;
+    text: string;
+    peakRssMiB: number;
+    args: string[];
+    logTail: string;
 }
 
 /** "M.SS.mmm.uuu" (common_log's timestamp) -> ms */
 function tsMs(ts: string): number {
-  const [m, s, ms, us] = ts.split('.').map(Number) as [number, number, number, number];
-  return ((m * 60 + s) * 1000 + ms) + us / 1000;
+    const [m, s, ms, us] = ts.split('.').map(Number) as [number, number, number, number];
+    return (m * 60 + s) * 1000 + ms + us / 1000;
 }
 
 function findTs(lines: string[], re: RegExp): number | undefined {
-  for (const l of lines) {
-    if (re.test(l)) {
-      const m = /^(\d+\.\d{2}\.\d{3}\.\d{3}) /.exec(l);
-      if (m) return tsMs(m[1]!);
+    for (const l of lines) {
+        if (re.test(l)) {
+            const m = /^(\d+\.\d{2}\.\d{3}\.\d{3}) /.exec(l);
+            if (m) return tsMs(m[1]!);
+        }
     }
-  }
-  return undefined;
+    return undefined;
 }
 
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux
 
 function cpuMsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields 14 and 15 of stat(5): utime, stime (f[0] is field 3)
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // fields 14 and 15 of stat(5): utime, stime (f[0] is field 3)
+        return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    } catch {
+        return undefined;
+    }
 }
 
 function vmHwmMiB(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+    try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return m ? Number(m[1]) / 1024 : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 60_000): Promise<MtmdCliRun> {
-  const t0 = performance.now();
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let at: { t: number; cpu: number } | undefined;
-  let until: { t: number; cpu: number } | undefined;
-  const sample = () => ({ t: performance.now(), cpu: (child.pid !== undefined && cpuMsOf(child.pid)) || NaN });
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    if (!at && d.includes('WARN: This is an experimental CLI')) at = sample();
-    if (at && !until && d.includes('llama_perf_context_print')) until = sample();
-  });
-  let peak = 0;
-  const poll = setInterval(() => {
-    const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
-    if (v !== undefined && v > peak) peak = v;
-  }, 200);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  clearInterval(poll);
-  clearTimeout(timer);
-  const processMs = performance.now() - t0;
-  const lines = stderr.split('\n');
-  const start = findTs(lines, /WARN: This is an experimental CLI/);
-  const end = findTs(lines, /llama_perf_context_print:\s+load time/);
-  const num = (re: RegExp) => {
-    const m = re.exec(stderr);
-    return m ? Number(m[1]) : NaN;
-  };
-  const sum = (re: RegExp) => [...stderr.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-  const ok = exitCode === 0 && start !== undefined && end !== undefined;
-  const imageMs = sum(/mtmd batch encoding done in (\d+) ms/g);
-  const prefillMs = num(/prompt eval time =\s+([\d.]+) ms/);
-  return {
-    ok,
-    exitCode,
-    wallMs: start !== undefined && end !== undefined ? end - start : NaN,
-    processMs,
-    loadMs: start ?? NaN,
-    imageMs,
-    imageDecodeMs: sum(/image decoded \(batch \d+\/\d+\) in (\d+) ms/g),
-    prefillMs,
-    promptEvalMs: prefillMs - imageMs,
-    cpuMs: at && until ? until.cpu - at.cpu : NaN,
-    arrivalWallMs: at && until ? until.t - at.t : NaN,
-    promptTokens: num(/prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/),
-    evalMs: num(/print:\s+eval time =\s+([\d.]+) ms/),
-    evalRuns: num(/print:\s+eval time =\s+[\d.]+ ms \/\s+(\d+) runs/),
-    imageChunks: [...stderr.matchAll(/mtmd batch encoding done in/g)].length,
-    // stdout: "\n" after the prompt, the generated pieces, then "\n" and "\n\n"
-    text: stdout.replace(/^\n/, '').replace(/\n+$/, ''),
-    peakRssMiB: peak,
-    args,
-    logTail: ok ? '' : stderr.split('\n').slice(-40).join('\n'),
-  };
+    const t0 = performance.now();
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let at: { t: number; cpu: number } | undefined;
+    let until: { t: number; cpu: number } | undefined;
+    const sample = () => ({ t: performance.now(), cpu: (child.pid !== undefined && cpuMsOf(child.pid)) || NaN });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        stderr += d;
+        if (!at && d.includes('WARN: This is an experimental CLI')) at = sample();
+        if (at && !until && d.includes('llama_perf_context_print')) until = sample();
+    });
+    let peak = 0;
+    const poll = setInterval(() => {
+        const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
+        if (v !== undefined && v > peak) peak = v;
+    }, 200);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    clearInterval(poll);
+    clearTimeout(timer);
+    const processMs = performance.now() - t0;
+    const lines = stderr.split('\n');
+    const start = findTs(lines, /WARN: This is an experimental CLI/);
+    const end = findTs(lines, /llama_perf_context_print:\s+load time/);
+    const num = (re: RegExp) => {
+        const m = re.exec(stderr);
+        return m ? Number(m[1]) : NaN;
+    };
+    const sum = (re: RegExp) => [...stderr.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+    const ok = exitCode === 0 && start !== undefined && end !== undefined;
+    const imageMs = sum(/mtmd batch encoding done in (\d+) ms/g);
+    const prefillMs = num(/prompt eval time =\s+([\d.]+) ms/);
+    return {
+        ok,
+        exitCode,
+        wallMs: start !== undefined && end !== undefined ? end - start : NaN,
+        processMs,
+        loadMs: start ?? NaN,
+        imageMs,
+        imageDecodeMs: sum(/image decoded \(batch \d+\/\d+\) in (\d+) ms/g),
+        prefillMs,
+        promptEvalMs: prefillMs - imageMs,
+        cpuMs: at && until ? until.cpu - at.cpu : NaN,
+        arrivalWallMs: at && until ? until.t - at.t : NaN,
+        promptTokens: num(/prompt eval time =\s+[\d.]+ ms \/\s+(\d+) tokens/),
+        evalMs: num(/print:\s+eval time =\s+([\d.]+) ms/),
+        evalRuns: num(/print:\s+eval time =\s+[\d.]+ ms \/\s+(\d+) runs/),
+        imageChunks: [...stderr.matchAll(/mtmd batch encoding done in/g)].length,
+        // stdout: "\n" after the prompt, the generated pieces, then "\n" and "\n\n"
+        text: stdout.replace(/^\n/, '').replace(/\n+$/, ''),
+        peakRssMiB: peak,
+        args,
+        logTail: ok ? '' : stderr.split('\n').slice(-40).join('\n'),
+    };
 }
 
 /**
@@ -154,11 +154,14 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
  * lines when the process exits.
  */
 export async function runMtmdCliComplete(bin: string, args: string[], tries = 3): Promise<MtmdCliRun> {
-  let r: MtmdCliRun;
-  for (let i = 1; ; i++) {
-    r = await runMtmdCli(bin, args);
-    const complete = r.ok && Number.isFinite(r.promptTokens) && Number.isFinite(r.evalRuns) && Number.isFinite(r.prefillMs);
-    if (complete || r.exitCode !== 0 || i >= tries) return r;
-    process.stderr.write(`  llama-mtmd-cli's log came back incomplete (exit 0): running it again (${i + 1}/${tries})\n`);
-  }
+    let r: MtmdCliRun;
+    for (let i = 1; ; i++) {
+        r = await runMtmdCli(bin, args);
+        const complete =
+            r.ok && Number.isFinite(r.promptTokens) && Number.isFinite(r.evalRuns) && Number.isFinite(r.prefillMs);
+        if (complete || r.exitCode !== 0 || i >= tries) return r;
+        process.stderr.write(
+            `  llama-mtmd-cli's log came back incomplete (exit 0): running it again (${i + 1}/${tries})\n`,
+        );
+    }
 }

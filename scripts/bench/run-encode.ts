@@ -9,33 +9,33 @@ import { VisionModel } from '../../lib/evaluation/VisionModel.js';
 import { selfStatusMiB } from './common.js';
 
 export interface EncodeSpec {
-  model: string;
-  mmproj: string;
-  image: string;
-  threads: number;
-  mmprojFlashAttention: 'on' | 'off' | 'auto';
-  imageMaxTokens?: number;
-  repeat: number;
-  contextSize: number;
+    model: string;
+    mmproj: string;
+    image: string;
+    threads: number;
+    mmprojFlashAttention: 'on' | 'off' | 'auto';
+    imageMaxTokens?: number;
+    repeat: number;
+    contextSize: number;
 }
 
 export interface EncodeResult {
-  loadMs: number;
-  peakRssMiB: number;
-  imageTokens: number;
-  /** per evaluation: mtmd's image encode, and the rest of the prefill (the image embeddings' decode) */
-  imageMs: number[];
-  promptMs: number[];
+    loadMs: number;
+    peakRssMiB: number;
+    imageTokens: number;
+    /** per evaluation: mtmd's image encode, and the rest of the prefill (the image embeddings' decode) */
+    imageMs: number[];
+    promptMs: number[];
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as EncodeSpec;
 const t0 = performance.now();
 const model = await VisionModel.load({
-  model: spec.model,
-  mmproj: spec.mmproj,
-  mmprojThreads: spec.threads,
-  mmprojFlashAttention: spec.mmprojFlashAttention,
-  ...(spec.imageMaxTokens !== undefined ? { imageMaxTokens: spec.imageMaxTokens } : {}),
+    model: spec.model,
+    mmproj: spec.mmproj,
+    mmprojThreads: spec.threads,
+    mmprojFlashAttention: spec.mmprojFlashAttention,
+    ...(spec.imageMaxTokens !== undefined ? { imageMaxTokens: spec.imageMaxTokens } : {}),
 });
 const ctx = await model.createContext({ threads: spec.threads, contextSize: spec.contextSize });
 const loadMs = performance.now() - t0;
@@ -45,11 +45,13 @@ const imageMs: number[] = [];
 const promptMs: number[] = [];
 let imageTokens = 0;
 for (let i = 0; i < spec.repeat; i++) {
-  await ctx.clearSequence();
-  const r = await ctx.evaluate({ prompt: { text: model.info.mediaMarker, images: [{ data: img.data, width: img.width, height: img.height }] } });
-  imageMs.push(r.imageMs);
-  promptMs.push(r.promptMs);
-  imageTokens = r.imageTokens;
+    await ctx.clearSequence();
+    const r = await ctx.evaluate({
+        prompt: { text: model.info.mediaMarker, images: [{ data: img.data, width: img.width, height: img.height }] },
+    });
+    imageMs.push(r.imageMs);
+    promptMs.push(r.promptMs);
+    imageTokens = r.imageTokens;
 }
 await ctx.close();
 await model.close();

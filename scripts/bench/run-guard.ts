@@ -20,142 +20,144 @@ import { selfStatusMiB } from './common.js';
 export type GuardMode = 'full' | 'noRationale' | 'score' | 'throughput';
 
 export interface GuardSpec {
-  mode: GuardMode;
-  model: string;
-  mmproj: string;
-  images: string[];
-  threads: number;
-  sequences?: number;
-  flashAttention?: 'on' | 'off' | 'auto';
-  temperature: number;
-  topK: number;
-  topP: number;
-  seed: number;
-  maxTokens: number;
-  maxRationaleChars: number;
-  layoutTokens?: 'canonical' | 'any';
-  /** LlavaGuard's image pipeline (lib/pipeline); the modes and throughput tables use llama.cpp's, as the floor does */
-  imagePipeline?: 'faithful' | 'fast' | 'llama.cpp';
+    mode: GuardMode;
+    model: string;
+    mmproj: string;
+    images: string[];
+    threads: number;
+    sequences?: number;
+    flashAttention?: 'on' | 'off' | 'auto';
+    temperature: number;
+    topK: number;
+    topP: number;
+    seed: number;
+    maxTokens: number;
+    maxRationaleChars: number;
+    layoutTokens?: 'canonical' | 'any';
+    /** LlavaGuard's image pipeline (lib/pipeline); the modes and throughput tables use llama.cpp's, as the floor does */
+    imagePipeline?: 'faithful' | 'fast' | 'llama.cpp';
 }
 
 export interface GuardCall {
-  wallMs: number;
-  rating: string;
-  category: string | null;
-  raw?: string;
-  unsafeProbability?: number;
-  categoryProbabilities?: Record<string, number>;
-  promptTokens: number;
-  imageTokens: number;
-  generated?: number;
-  imageMs: number;
-  promptMs: number;
-  /** decode (assess) or scoring (score) */
-  afterPromptMs: number;
-  /** score mode: forward passes of the scoring after the prefill */
-  scoringPasses?: number;
+    wallMs: number;
+    rating: string;
+    category: string | null;
+    raw?: string;
+    unsafeProbability?: number;
+    categoryProbabilities?: Record<string, number>;
+    promptTokens: number;
+    imageTokens: number;
+    generated?: number;
+    imageMs: number;
+    promptMs: number;
+    /** decode (assess) or scoring (score) */
+    afterPromptMs: number;
+    /** score mode: forward passes of the scoring after the prefill */
+    scoringPasses?: number;
 }
 
 export interface GuardResult {
-  loadMs: number;
-  baseRssMiB: number;
-  peakRssMiB: number;
-  /** the whole timed part: one call, or all calls of the throughput mode */
-  wallMs: number;
-  cpuMs: number;
-  calls: GuardCall[];
-  sequences: number;
-  chatFormat: string;
-  imagePipeline: string;
+    loadMs: number;
+    baseRssMiB: number;
+    peakRssMiB: number;
+    /** the whole timed part: one call, or all calls of the throughput mode */
+    wallMs: number;
+    cpuMs: number;
+    calls: GuardCall[];
+    sequences: number;
+    chatFormat: string;
+    imagePipeline: string;
 }
 
 const baseRssMiB = selfStatusMiB('VmRSS');
 
 {
-  const spec = JSON.parse(process.argv[2] ?? '{}') as GuardSpec;
-  const t0 = performance.now();
-  const guard = await LlavaGuard.load({
-    model: spec.model,
-    mmproj: spec.mmproj,
-    threads: spec.threads,
-    sequences: spec.sequences ?? 1,
-    ...(spec.imagePipeline ? { imagePipeline: spec.imagePipeline } : {}),
-    ...(spec.flashAttention ? { flashAttention: spec.flashAttention, mmprojFlashAttention: spec.flashAttention } : {}),
-  });
-  const loadMs = performance.now() - t0;
-  const files = spec.images.map((f) => readFileSync(f));
-  const options: AssessOptions = {
-    temperature: spec.temperature,
-    topK: spec.topK,
-    topP: spec.topP,
-    seed: spec.seed,
-    maxTokens: spec.maxTokens,
-    maxRationaleChars: spec.maxRationaleChars,
-    ...(spec.layoutTokens ? { layoutTokens: spec.layoutTokens } : {}),
-    ...(spec.mode === 'noRationale' ? { rationale: false } : {}),
-  };
-
-  const assessOne = async (file: Buffer): Promise<GuardCall> => {
-    const t = performance.now();
-    const a = await guard.assess(file, options);
-    return {
-      wallMs: performance.now() - t,
-      rating: a.rating,
-      category: a.category,
-      raw: a.raw,
-      promptTokens: a.tokens.prompt,
-      imageTokens: a.tokens.image,
-      generated: a.tokens.generated,
-      imageMs: a.timings.imageMs,
-      promptMs: a.timings.promptMs,
-      afterPromptMs: a.timings.decodeMs,
+    const spec = JSON.parse(process.argv[2] ?? '{}') as GuardSpec;
+    const t0 = performance.now();
+    const guard = await LlavaGuard.load({
+        model: spec.model,
+        mmproj: spec.mmproj,
+        threads: spec.threads,
+        sequences: spec.sequences ?? 1,
+        ...(spec.imagePipeline ? { imagePipeline: spec.imagePipeline } : {}),
+        ...(spec.flashAttention
+            ? { flashAttention: spec.flashAttention, mmprojFlashAttention: spec.flashAttention }
+            : {}),
+    });
+    const loadMs = performance.now() - t0;
+    const files = spec.images.map((f) => readFileSync(f));
+    const options: AssessOptions = {
+        temperature: spec.temperature,
+        topK: spec.topK,
+        topP: spec.topP,
+        seed: spec.seed,
+        maxTokens: spec.maxTokens,
+        maxRationaleChars: spec.maxRationaleChars,
+        ...(spec.layoutTokens ? { layoutTokens: spec.layoutTokens } : {}),
+        ...(spec.mode === 'noRationale' ? { rationale: false } : {}),
     };
-  };
 
-  const c0 = process.cpuUsage();
-  const t1 = performance.now();
-  let calls: GuardCall[];
-  if (spec.mode === 'score') {
-    const t = performance.now();
-    const s = await guard.score(files[0]!);
-    calls = [
-      {
-        wallMs: performance.now() - t,
-        rating: s.rating,
-        category: s.category,
-        unsafeProbability: s.unsafeProbability,
-        categoryProbabilities: s.categoryProbabilities,
-        promptTokens: s.tokens.prompt,
-        imageTokens: s.tokens.image,
-        imageMs: s.timings.imageMs,
-        promptMs: s.timings.promptMs,
-        afterPromptMs: s.timings.scoreMs,
-        scoringPasses: s.forwardPasses.scoring,
-      },
-    ];
-  } else if (spec.mode === 'throughput') {
-    if ((spec.sequences ?? 1) <= 1) {
-      calls = [];
-      for (const f of files) calls.push(await assessOne(f));
+    const assessOne = async (file: Buffer): Promise<GuardCall> => {
+        const t = performance.now();
+        const a = await guard.assess(file, options);
+        return {
+            wallMs: performance.now() - t,
+            rating: a.rating,
+            category: a.category,
+            raw: a.raw,
+            promptTokens: a.tokens.prompt,
+            imageTokens: a.tokens.image,
+            generated: a.tokens.generated,
+            imageMs: a.timings.imageMs,
+            promptMs: a.timings.promptMs,
+            afterPromptMs: a.timings.decodeMs,
+        };
+    };
+
+    const c0 = process.cpuUsage();
+    const t1 = performance.now();
+    let calls: GuardCall[];
+    if (spec.mode === 'score') {
+        const t = performance.now();
+        const s = await guard.score(files[0]!);
+        calls = [
+            {
+                wallMs: performance.now() - t,
+                rating: s.rating,
+                category: s.category,
+                unsafeProbability: s.unsafeProbability,
+                categoryProbabilities: s.categoryProbabilities,
+                promptTokens: s.tokens.prompt,
+                imageTokens: s.tokens.image,
+                imageMs: s.timings.imageMs,
+                promptMs: s.timings.promptMs,
+                afterPromptMs: s.timings.scoreMs,
+                scoringPasses: s.forwardPasses.scoring,
+            },
+        ];
+    } else if (spec.mode === 'throughput') {
+        if ((spec.sequences ?? 1) <= 1) {
+            calls = [];
+            for (const f of files) calls.push(await assessOne(f));
+        } else {
+            calls = await Promise.all(files.map((f) => assessOne(f)));
+        }
     } else {
-      calls = await Promise.all(files.map((f) => assessOne(f)));
+        calls = [await assessOne(files[0]!)];
     }
-  } else {
-    calls = [await assessOne(files[0]!)];
-  }
-  const wallMs = performance.now() - t1;
-  const cpu = process.cpuUsage(c0);
-  const result: GuardResult = {
-    loadMs,
-    baseRssMiB,
-    peakRssMiB: selfStatusMiB('VmHWM'),
-    wallMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    calls,
-    sequences: guard.sequences,
-    chatFormat: guard.modelInfo.chatFormat,
-    imagePipeline: guard.modelInfo.imagePipeline,
-  };
-  await guard.close();
-  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+    const wallMs = performance.now() - t1;
+    const cpu = process.cpuUsage(c0);
+    const result: GuardResult = {
+        loadMs,
+        baseRssMiB,
+        peakRssMiB: selfStatusMiB('VmHWM'),
+        wallMs,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        calls,
+        sequences: guard.sequences,
+        chatFormat: guard.modelInfo.chatFormat,
+        imagePipeline: guard.modelInfo.imagePipeline,
+    };
+    await guard.close();
+    process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
 }

@@ -10,35 +10,35 @@ import { loadImage } from '../../lib/image/index.js';
 import { VisionModel } from '../../lib/evaluation/VisionModel.js';
 
 export interface OursSpec {
-  model: string;
-  mmproj: string;
-  image: string;
-  promptFile: string;
-  grammarFile: string;
-  maxTokens: number;
-  temperature: number;
-  topK: number;
-  topP: number;
-  seed: number;
-  /** undefined: our defaults */
-  threads?: number;
-  contextSize?: number;
-  batchSize?: number;
-  ubatchSize?: number;
-  flashAttention?: 'on' | 'off' | 'auto';
-  /** grammar jump-forward (our default: on); off = plain constrained decoding, one forward pass per token */
-  jumpForward?: boolean;
-  /** likely continuations for speculative jump-forward (LlavaGuard passes verdictDrafts(policy)) */
-  drafts?: string[];
-  /** add BOS etc. (LLaMA/Vicuna prompts); default false */
-  addSpecial?: boolean;
-  /** how many timed generations in this process (the first is the one compared; later ones are warm) */
-  repeat?: number;
+    model: string;
+    mmproj: string;
+    image: string;
+    promptFile: string;
+    grammarFile: string;
+    maxTokens: number;
+    temperature: number;
+    topK: number;
+    topP: number;
+    seed: number;
+    /** undefined: our defaults */
+    threads?: number;
+    contextSize?: number;
+    batchSize?: number;
+    ubatchSize?: number;
+    flashAttention?: 'on' | 'off' | 'auto';
+    /** grammar jump-forward (our default: on); off = plain constrained decoding, one forward pass per token */
+    jumpForward?: boolean;
+    /** likely continuations for speculative jump-forward (LlavaGuard passes verdictDrafts(policy)) */
+    drafts?: string[];
+    /** add BOS etc. (LLaMA/Vicuna prompts); default false */
+    addSpecial?: boolean;
+    /** how many timed generations in this process (the first is the one compared; later ones are warm) */
+    repeat?: number;
 }
 
 function statusMiB(field: 'VmHWM' | 'VmRSS'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
 }
 const peakRssMiB = () => statusMiB('VmHWM');
 /** node + the TypeScript loader + our modules, before the addon loads a model */
@@ -50,17 +50,17 @@ const grammar = readFileSync(spec.grammarFile, 'utf8');
 
 const t0 = performance.now();
 const model = await VisionModel.load({
-  model: spec.model,
-  mmproj: spec.mmproj,
-  ...(spec.threads !== undefined ? { mmprojThreads: spec.threads } : {}),
-  ...(spec.flashAttention !== undefined ? { mmprojFlashAttention: spec.flashAttention } : {}),
+    model: spec.model,
+    mmproj: spec.mmproj,
+    ...(spec.threads !== undefined ? { mmprojThreads: spec.threads } : {}),
+    ...(spec.flashAttention !== undefined ? { mmprojFlashAttention: spec.flashAttention } : {}),
 });
 const ctx = await model.createContext({
-  ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
-  ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
-  ...(spec.batchSize !== undefined ? { batchSize: spec.batchSize } : {}),
-  ...(spec.ubatchSize !== undefined ? { ubatchSize: spec.ubatchSize } : {}),
-  ...(spec.flashAttention !== undefined ? { flashAttention: spec.flashAttention } : {}),
+    ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
+    ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+    ...(spec.batchSize !== undefined ? { batchSize: spec.batchSize } : {}),
+    ...(spec.ubatchSize !== undefined ? { ubatchSize: spec.ubatchSize } : {}),
+    ...(spec.flashAttention !== undefined ? { flashAttention: spec.flashAttention } : {}),
 });
 const loadMs = performance.now() - t0;
 const img = await loadImage(spec.image);
@@ -68,39 +68,45 @@ if (!prompt.includes(model.info.mediaMarker)) throw new Error(`the prompt has no
 
 const runs = [];
 for (let i = 0; i < (spec.repeat ?? 1); i++) {
-  await ctx.clearSequence();
-  const c1 = process.cpuUsage();
-  const t1 = performance.now();
-  const r = await ctx.generate({
-    prompt: { text: prompt, images: [{ data: img.data, width: img.width, height: img.height }], addSpecial: spec.addSpecial ?? false },
-    grammar,
-    temperature: spec.temperature,
-    topK: spec.topK,
-    topP: spec.topP,
-    seed: spec.seed,
-    maxTokens: spec.maxTokens,
-    ...(spec.jumpForward !== undefined ? { jumpForward: spec.jumpForward } : {}),
-    ...(spec.drafts !== undefined ? { drafts: spec.drafts } : {}),
-  });
-  const wallMs = performance.now() - t1;
-  const cpu = process.cpuUsage(c1);
-  runs.push({
-    wallMs,
-    /** user + system CPU time of the whole process (all threads) during generate */
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    text: r.text,
-    tokens: Array.from(r.tokens),
-    stopReason: r.stopReason,
-    promptTokens: r.promptTokens,
-    imageTokens: r.imageTokens,
-    forwardPasses: r.forwardPasses,
-    forcedTokens: r.forcedTokens,
-    draftTokens: r.draftTokens,
-    timings: r.timings,
-  });
+    await ctx.clearSequence();
+    const c1 = process.cpuUsage();
+    const t1 = performance.now();
+    const r = await ctx.generate({
+        prompt: {
+            text: prompt,
+            images: [{ data: img.data, width: img.width, height: img.height }],
+            addSpecial: spec.addSpecial ?? false,
+        },
+        grammar,
+        temperature: spec.temperature,
+        topK: spec.topK,
+        topP: spec.topP,
+        seed: spec.seed,
+        maxTokens: spec.maxTokens,
+        ...(spec.jumpForward !== undefined ? { jumpForward: spec.jumpForward } : {}),
+        ...(spec.drafts !== undefined ? { drafts: spec.drafts } : {}),
+    });
+    const wallMs = performance.now() - t1;
+    const cpu = process.cpuUsage(c1);
+    runs.push({
+        wallMs,
+        /** user + system CPU time of the whole process (all threads) during generate */
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        text: r.text,
+        tokens: Array.from(r.tokens),
+        stopReason: r.stopReason,
+        promptTokens: r.promptTokens,
+        imageTokens: r.imageTokens,
+        forwardPasses: r.forwardPasses,
+        forcedTokens: r.forcedTokens,
+        draftTokens: r.draftTokens,
+        timings: r.timings,
+    });
 }
 const info = { threads: ctx.info, mmprojThreads: spec.threads };
 const flashAttention = { text: ctx.flashAttention, vision: model.mmprojFlashAttention };
 await ctx.close();
 await model.close();
-process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), baseRssMiB, runs, context: info.threads, flashAttention })}\n`);
+process.stdout.write(
+    `BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), baseRssMiB, runs, context: info.threads, flashAttention })}\n`,
+);

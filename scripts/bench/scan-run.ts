@@ -12,46 +12,51 @@ import { Policy } from '../../lib/policy/index.js';
 import { isVerdict, listImages, scanImages } from '../../lib/scan/index.js';
 
 export interface ScanRunSpec {
-  mode: 'scan' | 'assess-loop';
-  model: string;
-  mmproj: string;
-  folder: string;
-  /** JSONL output of the scan (a fresh file); unused by the loop */
-  output: string;
-  sequences: number;
-  threads: number;
-  /** Policy JSON; undefined: the policy the model was trained with */
-  policyFile?: string;
-  /** Keep only the policy's first category (a ~1k-token prompt instead of ~3.6k): quicker smoke runs */
-  shortPolicy?: boolean;
-  seed: number;
-  maxRationaleChars: number;
-  maxTokens: number;
+    mode: 'scan' | 'assess-loop';
+    model: string;
+    mmproj: string;
+    folder: string;
+    /** JSONL output of the scan (a fresh file); unused by the loop */
+    output: string;
+    sequences: number;
+    threads: number;
+    /** Policy JSON; undefined: the policy the model was trained with */
+    policyFile?: string;
+    /** Keep only the policy's first category (a ~1k-token prompt instead of ~3.6k): quicker smoke runs */
+    shortPolicy?: boolean;
+    seed: number;
+    maxRationaleChars: number;
+    maxTokens: number;
 }
 
 export interface ScanRunResult {
-  images: number;
-  /** rating per path, to compare the ways */
-  ratings: Record<string, string>;
-  errors: number;
-  wallMs: number;
-  cpuMs: number;
-  loadMs: number;
-  baseRssMiB: number;
-  loadedRssMiB: number;
-  peakRssMiB: number;
+    images: number;
+    /** rating per path, to compare the ways */
+    ratings: Record<string, string>;
+    errors: number;
+    wallMs: number;
+    cpuMs: number;
+    loadMs: number;
+    baseRssMiB: number;
+    loadedRssMiB: number;
+    peakRssMiB: number;
 }
 
 function statusMiB(field: 'VmHWM' | 'VmRSS'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
 }
 /** node + the TypeScript loader + our modules, before the addon loads a model */
 const baseRssMiB = statusMiB('VmRSS');
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as ScanRunSpec;
 const t0 = performance.now();
-const guard = await LlavaGuard.load({ model: spec.model, mmproj: spec.mmproj, threads: spec.threads, sequences: spec.sequences });
+const guard = await LlavaGuard.load({
+    model: spec.model,
+    mmproj: spec.mmproj,
+    threads: spec.threads,
+    sequences: spec.sequences,
+});
 const loadMs = performance.now() - t0;
 const loadedRssMiB = statusMiB('VmHWM');
 let policy = spec.policyFile ? await Policy.load(spec.policyFile) : guard.defaultPolicy;
@@ -63,33 +68,33 @@ let errors = 0;
 const c1 = process.cpuUsage();
 const t1 = performance.now();
 if (spec.mode === 'scan') {
-  for await (const record of scanImages(guard, spec.folder, { ...options, output: spec.output })) {
-    if (isVerdict(record)) ratings[record.path] = record.rating;
-    else errors++;
-  }
-} else {
-  // the same list the scan makes (sorted, found by content), so both rate the same images in the same order
-  for (const entry of await listImages(spec.folder)) {
-    try {
-      ratings[entry.path] = (await guard.assess(entry.file, options)).rating;
-    } catch {
-      errors++;
+    for await (const record of scanImages(guard, spec.folder, { ...options, output: spec.output })) {
+        if (isVerdict(record)) ratings[record.path] = record.rating;
+        else errors++;
     }
-  }
+} else {
+    // the same list the scan makes (sorted, found by content), so both rate the same images in the same order
+    for (const entry of await listImages(spec.folder)) {
+        try {
+            ratings[entry.path] = (await guard.assess(entry.file, options)).rating;
+        } catch {
+            errors++;
+        }
+    }
 }
 const wallMs = performance.now() - t1;
 const cpu = process.cpuUsage(c1);
 await guard.close();
 
 const result: ScanRunResult = {
-  images: Object.keys(ratings).length + errors,
-  ratings,
-  errors,
-  wallMs,
-  cpuMs: (cpu.user + cpu.system) / 1000,
-  loadMs,
-  baseRssMiB,
-  loadedRssMiB,
-  peakRssMiB: statusMiB('VmHWM'),
+    images: Object.keys(ratings).length + errors,
+    ratings,
+    errors,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    loadMs,
+    baseRssMiB,
+    loadedRssMiB,
+    peakRssMiB: statusMiB('VmHWM'),
 };
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);

@@ -34,25 +34,25 @@ import { mustRunChild } from './common.js';
 import { photoLikePixels } from './image.js';
 import type { ScanRunResult, ScanRunSpec } from './scan-run.js';
 
-
 const { values: opt } = parseArgs({
-  options: {
-    pair: { type: 'string' },
-    images: { type: 'string', default: '64' },
-    sequences: { type: 'string', default: '1,2,4' },
-    threads: { type: 'string', default: '1' },
-    policy: { type: 'string' },
-    'short-policy': { type: 'boolean', default: false },
-    'rationale-chars': { type: 'string', default: '160' },
-    'max-tokens': { type: 'string', default: '500' },
-    seed: { type: 'string', default: '42' },
-    json: { type: 'string' },
-  },
+    options: {
+        pair: { type: 'string' },
+        images: { type: 'string', default: '64' },
+        sequences: { type: 'string', default: '1,2,4' },
+        threads: { type: 'string', default: '1' },
+        policy: { type: 'string' },
+        'short-policy': { type: 'boolean', default: false },
+        'rationale-chars': { type: 'string', default: '160' },
+        'max-tokens': { type: 'string', default: '500' },
+        seed: { type: 'string', default: '42' },
+        json: { type: 'string' },
+    },
 });
 
 const IMAGES = Number(opt.images);
 const SEQUENCES = opt.sequences!.split(',').map(Number);
-if (!(IMAGES >= 1) || SEQUENCES.some((s) => !(Number.isInteger(s) && s >= 1))) throw new Error('--images and --sequences must be positive integers');
+if (!(IMAGES >= 1) || SEQUENCES.some((s) => !(Number.isInteger(s) && s >= 1)))
+    throw new Error('--images and --sequences must be positive integers');
 
 const log = (msg: string) => process.stderr.write(`[bench:scan] ${msg}\n`);
 const load1 = () => os.loadavg()[0]!;
@@ -65,91 +65,110 @@ const mib = (bytes: number) => bytes / 1024 / 1024;
  * square) in JPEG, PNG and WebP: the scan reads, hashes and decodes them ahead, the loop one at a time.
  */
 async function makeCollection(dir: string, count: number): Promise<number> {
-  let bytes = 0;
-  const sides = [96, 224, 384, 512, 640, 800, 1024, 1280, 1600];
-  for (let i = 0; i < count; i++) {
-    const width = sides[i % sides.length]!;
-    const height = sides[(i * 5 + 3) % sides.length]!;
-    const img = sharp(Buffer.from(photoLikePixels(width, height, i + 1)), { raw: { width, height, channels: 3 } });
-    const [ext, encoded] = i % 3 === 0 ? ['jpg', img.jpeg({ quality: 88 })] : i % 3 === 1 ? ['png', img.png()] : ['webp', img.webp()];
-    const file = path.join(dir, `img${String(i).padStart(3, '0')}.${ext}`);
-    await encoded.toFile(file);
-    bytes += statSync(file).size;
-  }
-  return bytes;
+    let bytes = 0;
+    const sides = [96, 224, 384, 512, 640, 800, 1024, 1280, 1600];
+    for (let i = 0; i < count; i++) {
+        const width = sides[i % sides.length]!;
+        const height = sides[(i * 5 + 3) % sides.length]!;
+        const img = sharp(Buffer.from(photoLikePixels(width, height, i + 1)), { raw: { width, height, channels: 3 } });
+        const [ext, encoded] =
+            i % 3 === 0 ? ['jpg', img.jpeg({ quality: 88 })] : i % 3 === 1 ? ['png', img.png()] : ['webp', img.webp()];
+        const file = path.join(dir, `img${String(i).padStart(3, '0')}.${ext}`);
+        await encoded.toFile(file);
+        bytes += statSync(file).size;
+    }
+    return bytes;
 }
 
 interface Row {
-  label: string;
-  sequences: number;
-  result: ScanRunResult;
-  load: number;
+    label: string;
+    sequences: number;
+    result: ScanRunResult;
+    load: number;
 }
 
 function table(rows: Row[]): string {
-  const loop = rows[0]!.result;
-  const rate = (r: ScanRunResult) => r.images / (r.wallMs / 1000);
-  const same = (r: ScanRunResult) => Object.entries(loop.ratings).filter(([p, v]) => r.ratings[p] === v).length;
-  const lines = [
-    '| way | sequence slots | images | wall (s) | **images/s** | vs the loop | CPU time (s) | verdicts as the loop | peak RSS (MiB) | RSS after loading (MiB) | load avg |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const { label, sequences, result: r, load } of rows) {
-    lines.push(
-      `| ${label} | ${sequences} | ${r.images} | ${f1(r.wallMs / 1000)} | **${f2(rate(r))}** | ${f2(rate(r) / rate(loop))}x | ${f1(r.cpuMs / 1000)} | ` +
-        `${same(r)}/${Object.keys(loop.ratings).length} | ${r.peakRssMiB.toFixed(0)} | ${r.loadedRssMiB.toFixed(0)} | ${f1(load)} |`,
-    );
-  }
-  return lines.join('\n');
+    const loop = rows[0]!.result;
+    const rate = (r: ScanRunResult) => r.images / (r.wallMs / 1000);
+    const same = (r: ScanRunResult) => Object.entries(loop.ratings).filter(([p, v]) => r.ratings[p] === v).length;
+    const lines = [
+        '| way | sequence slots | images | wall (s) | **images/s** | vs the loop | CPU time (s) | verdicts as the loop | peak RSS (MiB) | RSS after loading (MiB) | load avg |',
+        '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ];
+    for (const { label, sequences, result: r, load } of rows) {
+        lines.push(
+            `| ${label} | ${sequences} | ${r.images} | ${f1(r.wallMs / 1000)} | **${f2(rate(r))}** | ${f2(rate(r) / rate(loop))}x | ${f1(r.cpuMs / 1000)} | ` +
+                `${same(r)}/${Object.keys(loop.ratings).length} | ${r.peakRssMiB.toFixed(0)} | ${r.loadedRssMiB.toFixed(0)} | ${f1(load)} |`,
+        );
+    }
+    return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const pair = opt.pair ? { model: path.join(opt.pair, 'model.gguf'), mmproj: path.join(opt.pair, 'mmproj.gguf') } : await cachedTestModel('onevision');
-  const work = mkdtempSync(path.join(os.tmpdir(), 'llavaguard-bench-scan-'));
-  try {
-    const folder = path.join(work, 'images');
-    mkdirSync(folder);
-    const bytes = await makeCollection(folder, IMAGES);
-    log(`model ${pair.model} (${f1(mib(statSync(pair.model).size))} MiB), mmproj ${pair.mmproj}`);
-    log(`${IMAGES} images (${f1(mib(bytes))} MiB) in ${folder}; threads ${opt.threads}; policy ${opt.policy ?? 'the trained default'}${opt['short-policy'] ? ', first category only' : ''}`);
-    const base = {
-      model: pair.model,
-      mmproj: pair.mmproj,
-      folder,
-      threads: Number(opt.threads),
-      policyFile: opt.policy,
-      shortPolicy: opt['short-policy'],
-      seed: Number(opt.seed),
-      maxRationaleChars: Number(opt['rationale-chars']),
-      maxTokens: Number(opt['max-tokens']),
-    };
-    const ways: Array<Omit<Row, 'result' | 'load'> & { mode: ScanRunSpec['mode'] }> = [
-      { label: 'loop of `await guard.assess(image)`', mode: 'assess-loop', sequences: 1 },
-      ...SEQUENCES.map((sequences) => ({ label: '`scanImages` (library engine)', mode: 'scan' as const, sequences })),
-    ];
-    const rows: Row[] = [];
-    for (const [i, way] of ways.entries()) {
-      const before = load1();
-      log(`${way.mode}, ${way.sequences} slot(s) ... (load average ${f1(before)})`);
-      const result = await mustRunChild<ScanRunResult>('scan-run.ts', { ...base, mode: way.mode, sequences: way.sequences, output: path.join(work, `scan-${i}.jsonl`) });
-      const load = (before + load1()) / 2;
-      log(`  ${f1(result.wallMs / 1000)} s, ${f2(result.images / (result.wallMs / 1000))} images/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`);
-      rows.push({ label: way.label, sequences: way.sequences, result, load });
+    const pair = opt.pair
+        ? { model: path.join(opt.pair, 'model.gguf'), mmproj: path.join(opt.pair, 'mmproj.gguf') }
+        : await cachedTestModel('onevision');
+    const work = mkdtempSync(path.join(os.tmpdir(), 'llavaguard-bench-scan-'));
+    try {
+        const folder = path.join(work, 'images');
+        mkdirSync(folder);
+        const bytes = await makeCollection(folder, IMAGES);
+        log(`model ${pair.model} (${f1(mib(statSync(pair.model).size))} MiB), mmproj ${pair.mmproj}`);
+        log(
+            `${IMAGES} images (${f1(mib(bytes))} MiB) in ${folder}; threads ${opt.threads}; policy ${opt.policy ?? 'the trained default'}${opt['short-policy'] ? ', first category only' : ''}`,
+        );
+        const base = {
+            model: pair.model,
+            mmproj: pair.mmproj,
+            folder,
+            threads: Number(opt.threads),
+            policyFile: opt.policy,
+            shortPolicy: opt['short-policy'],
+            seed: Number(opt.seed),
+            maxRationaleChars: Number(opt['rationale-chars']),
+            maxTokens: Number(opt['max-tokens']),
+        };
+        const ways: Array<Omit<Row, 'result' | 'load'> & { mode: ScanRunSpec['mode'] }> = [
+            { label: 'loop of `await guard.assess(image)`', mode: 'assess-loop', sequences: 1 },
+            ...SEQUENCES.map((sequences) => ({
+                label: '`scanImages` (library engine)',
+                mode: 'scan' as const,
+                sequences,
+            })),
+        ];
+        const rows: Row[] = [];
+        for (const [i, way] of ways.entries()) {
+            const before = load1();
+            log(`${way.mode}, ${way.sequences} slot(s) ... (load average ${f1(before)})`);
+            const result = await mustRunChild<ScanRunResult>('scan-run.ts', {
+                ...base,
+                mode: way.mode,
+                sequences: way.sequences,
+                output: path.join(work, `scan-${i}.jsonl`),
+            });
+            const load = (before + load1()) / 2;
+            log(
+                `  ${f1(result.wallMs / 1000)} s, ${f2(result.images / (result.wallMs / 1000))} images/s, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`,
+            );
+            rows.push({ label: way.label, sequences: way.sequences, result, load });
+        }
+        const loop = rows[0]!.result;
+        process.stdout.write(
+            `${table(rows)}\n\n` +
+                `${IMAGES} images, ${f1(mib(bytes))} MiB; model ${path.basename(path.dirname(pair.model))}/${path.basename(pair.model)}; ` +
+                `threads ${opt.threads}; policy ${opt.policy ? path.basename(opt.policy) : 'the trained default'}${opt['short-policy'] ? ' (first category only)' : ''}; ` +
+                `seed ${opt.seed}; rationale <= ${opt['rationale-chars']} chars; ` +
+                `RSS before loading (node + TS loader): ${loop.baseRssMiB.toFixed(0)} MiB; load average at the start and end of each run, averaged\n`,
+        );
+        if (opt.json) {
+            writeFileSync(
+                opt.json,
+                `${JSON.stringify({ date: new Date().toISOString(), images: IMAGES, bytes, threads: Number(opt.threads), rows }, null, 2)}\n`,
+            );
+        }
+    } finally {
+        rmSync(work, { recursive: true, force: true });
     }
-    const loop = rows[0]!.result;
-    process.stdout.write(
-      `${table(rows)}\n\n` +
-        `${IMAGES} images, ${f1(mib(bytes))} MiB; model ${path.basename(path.dirname(pair.model))}/${path.basename(pair.model)}; ` +
-        `threads ${opt.threads}; policy ${opt.policy ? path.basename(opt.policy) : 'the trained default'}${opt['short-policy'] ? ' (first category only)' : ''}; ` +
-        `seed ${opt.seed}; rationale <= ${opt['rationale-chars']} chars; ` +
-        `RSS before loading (node + TS loader): ${loop.baseRssMiB.toFixed(0)} MiB; load average at the start and end of each run, averaged\n`,
-    );
-    if (opt.json) {
-      writeFileSync(opt.json, `${JSON.stringify({ date: new Date().toISOString(), images: IMAGES, bytes, threads: Number(opt.threads), rows }, null, 2)}\n`);
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }
 
 await main();

@@ -13,14 +13,25 @@ import { Policy } from '../../.cache/cvbuild/lib/policy/index.js';
 const [reqFile, outDir] = process.argv.slice(2);
 const req = JSON.parse(readFileSync(reqFile, 'utf8'));
 mkdirSync(outDir, { recursive: true });
-const model = await VisionModel.load({ model: req.model, mmproj: req.mmproj, gpuLayers: 0, mmprojThreads: 1, mmprojFlashAttention: 'off' });
+const model = await VisionModel.load({
+    model: req.model,
+    mmproj: req.mmproj,
+    gpuLayers: 0,
+    mmprojThreads: 1,
+    mmprojFlashAttention: 'off',
+});
 const result = { tokens: [], logitFiles: [] };
 if (req.policy) result.policy = Policy.default('v1.2').render();
 const texts = [...(req.texts ?? []), ...(req.policy ? [result.policy] : [])];
 for (const t of texts) result.tokens.push(Array.from(model.tokenize(t, { addSpecial: false, parseSpecial: true })));
 let i = 0;
 for (const seq of req.sequences ?? []) {
-    const ctx = await model.createContext({ contextSize: 512, threads: 2, flashAttention: 'off', cacheType: req.cacheType ?? 'f16' });
+    const ctx = await model.createContext({
+        contextSize: 512,
+        threads: 2,
+        flashAttention: 'off',
+        cacheType: req.cacheType ?? 'f16',
+    });
     const r = await ctx.evaluate({ prompt: { tokens: seq }, logits: true });
     await ctx.close();
     const f = path.join(outDir, `logits-${i++}.f32`);
@@ -29,24 +40,51 @@ for (const seq of req.sequences ?? []) {
 }
 if (req.image) {
     // an image prompt through the same API: the mmproj loads, encodes and feeds the text model
-    const w = 40, h = 30, data = new Uint8Array(w * h * 3);
+    const w = 40,
+        h = 30,
+        data = new Uint8Array(w * h * 3);
     for (let j = 0; j < data.length; j++) data[j] = (j * 37) & 255;
     const ctx = await model.createContext({ contextSize: 2048, threads: 2, flashAttention: 'off' });
-    const r = await ctx.evaluate({ prompt: { text: `${req.image.before}${model.info.mediaMarker}${req.image.after}`, images: [{ data, width: w, height: h }] }, logits: true });
+    const r = await ctx.evaluate({
+        prompt: {
+            text: `${req.image.before}${model.info.mediaMarker}${req.image.after}`,
+            images: [{ data, width: w, height: h }],
+        },
+        logits: true,
+    });
     await ctx.close();
-    result.image = { imageTokens: r.imageTokens, promptTokens: r.promptTokens, nLogits: r.logits.length, finite: r.logits.every(Number.isFinite) };
+    result.image = {
+        imageTokens: r.imageTokens,
+        promptTokens: r.promptTokens,
+        nLogits: r.logits.length,
+        finite: r.logits.every(Number.isFinite),
+    };
 }
 if (req.imageLogits) {
     // a square image of exactly image_size (llama.cpp copies it unresized) for a logits comparison
     const q = req.imageLogits;
     const rgb = new Uint8Array(Buffer.from(q.rgb, 'base64'));
-    const ctx = await model.createContext({ contextSize: 1024, threads: 2, flashAttention: 'off', cacheType: req.cacheType ?? 'f16' });
-    const r = await ctx.evaluate({ prompt: { text: `${q.before}${model.info.mediaMarker}${q.after}`, images: [{ data: rgb, width: q.width, height: q.height }], addSpecial: true }, logits: true });
+    const ctx = await model.createContext({
+        contextSize: 1024,
+        threads: 2,
+        flashAttention: 'off',
+        cacheType: req.cacheType ?? 'f16',
+    });
+    const r = await ctx.evaluate({
+        prompt: {
+            text: `${q.before}${model.info.mediaMarker}${q.after}`,
+            images: [{ data: rgb, width: q.width, height: q.height }],
+            addSpecial: true,
+        },
+        logits: true,
+    });
     await ctx.close();
     const f = path.join(outDir, 'logits-image.f32');
     writeFileSync(f, Buffer.from(r.logits.buffer, r.logits.byteOffset, r.logits.byteLength));
     result.imageLogits = {
-        file: f, imageTokens: r.imageTokens, promptTokens: r.promptTokens,
+        file: f,
+        imageTokens: r.imageTokens,
+        promptTokens: r.promptTokens,
         before: Array.from(model.tokenize(q.before, { addSpecial: true, parseSpecial: true })),
         after: Array.from(model.tokenize(q.after, { addSpecial: false, parseSpecial: true })),
     };

@@ -14,9 +14,20 @@ import { ImagePipeline } from '../../.cache/cvbuild/lib/pipeline/index.js';
 const [reqFile, outDir] = process.argv.slice(2);
 const req = JSON.parse(readFileSync(reqFile, 'utf8'));
 mkdirSync(outDir, { recursive: true });
-const model = await VisionModel.load({ model: req.model, mmproj: req.mmproj, gpuLayers: 0, mmprojThreads: 1, mmprojFlashAttention: 'off' });
+const model = await VisionModel.load({
+    model: req.model,
+    mmproj: req.mmproj,
+    gpuLayers: 0,
+    mmprojThreads: 1,
+    mmprojFlashAttention: 'off',
+});
 const pipeline = await ImagePipeline.create(model, 'faithful');
-const ctx = await model.createContext({ contextSize: 4096, threads: 1, flashAttention: 'off', cacheType: req.cacheType ?? 'f32' });
+const ctx = await model.createContext({
+    contextSize: 4096,
+    threads: 1,
+    flashAttention: 'off',
+    cacheType: req.cacheType ?? 'f32',
+});
 const f32 = (name, a) => {
     const f = path.join(outDir, name);
     writeFileSync(f, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
@@ -32,12 +43,25 @@ for (const [i, file] of req.images.entries()) {
     const rgb = await loadImage(file);
     const prepared = await pipeline.prepare(rgb, ctx);
     // the rows the text model receives: ours from the pipeline, or mtmd's encoding of the prepared picture
-    const rows = prepared.embeddings ? prepared.embeddings[0].data : (await ctx.encodeImages(prepared.images))[0].embeddings;
-    const prompt = { text: `${req.before}${model.info.mediaMarker}${req.after}`, images: prepared.images, embeddings: prepared.embeddings, addSpecial: req.addSpecial };
+    const rows = prepared.embeddings
+        ? prepared.embeddings[0].data
+        : (await ctx.encodeImages(prepared.images))[0].embeddings;
+    const prompt = {
+        text: `${req.before}${model.info.mediaMarker}${req.after}`,
+        images: prepared.images,
+        embeddings: prepared.embeddings,
+        addSpecial: req.addSpecial,
+    };
     const r = await ctx.evaluate({ prompt, logits: true });
     result.images.push({
-        file, width: rgb.width, height: rgb.height, pipeline: prepared.pipeline, imageTokens: r.imageTokens, promptTokens: r.promptTokens,
-        embeddings: f32(`embd-${i}.f32`, rows), logits: f32(`logits-${i}.f32`, r.logits),
+        file,
+        width: rgb.width,
+        height: rgb.height,
+        pipeline: prepared.pipeline,
+        imageTokens: r.imageTokens,
+        promptTokens: r.promptTokens,
+        embeddings: f32(`embd-${i}.f32`, rows),
+        logits: f32(`logits-${i}.f32`, r.logits),
     });
 }
 await ctx.close();

@@ -12,7 +12,12 @@ const loaded = new Map<string, Promise<VisionModel>>();
 export function tinyModel(family: TinyFamily, weightType: TinyWeightType = 'f16'): Promise<VisionModel> {
     const key = `${family}-${weightType}`;
     if (!loaded.has(key)) {
-        loaded.set(key, cachedTestModel(family, { weightType }).then((p) => VisionModel.load({ model: p.model, mmproj: p.mmproj, mmprojThreads: 1 })));
+        loaded.set(
+            key,
+            cachedTestModel(family, { weightType }).then((p) =>
+                VisionModel.load({ model: p.model, mmproj: p.mmproj, mmprojThreads: 1 }),
+            ),
+        );
     }
     return loaded.get(key)!;
 }

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 
 const { LlavaGuard, Policy, scanImages } = await import(process.env.LLAVAGUARD_LIB);
 const spec = JSON.parse(process.argv[2]);
-const statusKiB = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+const statusKiB = (field) =>
+    Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))[1]);
 
 const guard = await LlavaGuard.load({ model: spec.model, mmproj: spec.mmproj, threads: 1, sequences: spec.sequences });
 const loadedKiB = statusKiB('VmHWM');

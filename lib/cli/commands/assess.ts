@@ -3,7 +3,15 @@ import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { CHAT_FORMAT_IDS, type ChatFormatId } from '../../chat/index.js';
 import { Policy } from '../../policy/index.js';
 import { guardLoadOptions, type ModelCliOptions } from '../model-options.js';
-import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
+import {
+    collect,
+    parseInteger,
+    parseNumber,
+    IMAGE_PIPELINE_HELP,
+    parseImagePipeline,
+    FLASH_ATTENTION_HELP,
+    parseFlashAttention,
+} from '../options.js';
 import { assessmentRecord, formatAssessment } from '../print-assessment.js';
 
 interface AssessCliOptions extends ModelCliOptions {
@@ -27,9 +35,17 @@ export function registerAssess(program: Command): void {
         .requiredOption('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model')
         .option('-p, --policy <file>', 'policy JSON (see Policy.save); default: the policy the model was trained with')
         .option('--allow <ids>', 'declare categories non-violating, e.g. O6 (repeatable, comma-separated)', collect)
-        .option('--sensitive <ids>', 'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)', collect)
+        .option(
+            '--sensitive <ids>',
+            'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)',
+            collect,
+        )
         .option('--seed <n>', 'sampling seed', parseInteger('--seed', 0, 0xffffffff))
-        .option('--temperature <t>', 'sampling temperature (default 0.2, as the reference)', parseNumber('--temperature', 0, 10))
+        .option(
+            '--temperature <t>',
+            'sampling temperature (default 0.2, as the reference)',
+            parseNumber('--temperature', 0, 10),
+        )
         .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000))
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
@@ -48,7 +64,9 @@ export function registerAssess(program: Command): void {
                 if (options.allow?.length) policy = policy.allow(...options.allow);
                 if (options.sensitive?.length) policy = policy.sensitive(...options.sensitive);
                 if (guard.modelInfo.randomWeights && !options.json) {
-                    console.error('note: this model has random weights (a generated test model): its verdicts mean nothing');
+                    console.error(
+                        'note: this model has random weights (a generated test model): its verdicts mean nothing',
+                    );
                 }
                 let failed = 0;
                 for (const path of images) {
@@ -60,7 +78,9 @@ export function registerAssess(program: Command): void {
                             maxTokens: options.maxTokens,
                             grammar: options.grammar,
                         });
-                        console.log(options.json ? JSON.stringify(assessmentRecord(path, a)) : formatAssessment(path, a));
+                        console.log(
+                            options.json ? JSON.stringify(assessmentRecord(path, a)) : formatAssessment(path, a),
+                        );
                     } catch (error) {
                         failed++;
                         const message = (error as Error).message;

@@ -15,7 +15,8 @@ export function demoCacheDir(): string {
 /** The demo's first picture: a red-green gradient over blue 128, packed RGB. */
 export function demoGradient(w = 640, h = 480): { data: Buffer; width: number; height: number } {
     const data = Buffer.alloc(w * h * 3);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data.set([(x * 255) / w, (y * 255) / h, 128], (y * w + x) * 3);
+    for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) data.set([(x * 255) / w, (y * 255) / h, 128], (y * w + x) * 3);
     return { data, width: w, height: h };
 }
 
@@ -25,9 +26,16 @@ async function makeDemoImages(dir: string): Promise<string[]> {
     const gradient = demoGradient();
     const svg = `<svg width="512" height="512"><rect width="512" height="512" fill="#2a6"/><circle cx="256" cy="256" r="160" fill="#fd3"/><text x="256" y="280" font-size="64" text-anchor="middle">demo</text></svg>`;
     const files = [
-        { name: 'gradient.jpg', make: () => sharp(gradient.data, { raw: { width: gradient.width, height: gradient.height, channels: 3 } }).jpeg() },
+        {
+            name: 'gradient.jpg',
+            make: () =>
+                sharp(gradient.data, { raw: { width: gradient.width, height: gradient.height, channels: 3 } }).jpeg(),
+        },
         { name: 'sun.png', make: () => sharp(Buffer.from(svg)).png() },
-        { name: 'panorama.webp', make: () => sharp({ create: { width: 1600, height: 300, channels: 3, background: '#468' } }).webp() },
+        {
+            name: 'panorama.webp',
+            make: () => sharp({ create: { width: 1600, height: 300, channels: 3, background: '#468' } }).webp(),
+        },
     ];
     const paths: string[] = [];
     for (const f of files) {
@@ -41,10 +49,17 @@ async function makeDemoImages(dir: string): Promise<string[]> {
 export function registerDemo(program: Command): void {
     program
         .command('demo')
-        .description('run the whole pipeline on a generated random-weight model and generated images (no weights needed)')
-        .option('--family <family>', 'demo model family: onevision (v1.2 style) or llava15 (v1.0/v1.1 style)', 'onevision')
+        .description(
+            'run the whole pipeline on a generated random-weight model and generated images (no weights needed)',
+        )
+        .option(
+            '--family <family>',
+            'demo model family: onevision (v1.2 style) or llava15 (v1.0/v1.1 style)',
+            'onevision',
+        )
         .action(async (options: { family: 'onevision' | 'llava15' }) => {
-            if (!['onevision', 'llava15'].includes(options.family)) throw new Error('--family must be onevision or llava15');
+            if (!['onevision', 'llava15'].includes(options.family))
+                throw new Error('--family must be onevision or llava15');
             const cache = demoCacheDir();
             process.env.LLAVAGUARD_CACHE = cache;
             const pair = await cachedTestModel(options.family);

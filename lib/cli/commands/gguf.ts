@@ -20,9 +20,15 @@ export function registerGguf(program: Command): void {
         .option('--seed <n>', 'random seed', parseInteger('--seed', 0, 0xffffffff), 0)
         .option('--type <type>', 'weight type: f32, f16 or q8_0', 'f16')
         .action(async (options: { family: TinyFamily; out: string; seed: number; type: TinyWeightType }) => {
-            if (!['llava15', 'onevision'].includes(options.family)) throw new Error('--family must be llava15 or onevision');
+            if (!['llava15', 'onevision'].includes(options.family))
+                throw new Error('--family must be llava15 or onevision');
             if (!['f32', 'f16', 'q8_0'].includes(options.type)) throw new Error('--type must be f32, f16 or q8_0');
-            const r = await makeTestModel({ family: options.family, outDir: options.out, seed: options.seed, weightType: options.type });
+            const r = await makeTestModel({
+                family: options.family,
+                outDir: options.out,
+                seed: options.seed,
+                weightType: options.type,
+            });
             console.log(`wrote ${r.model} and ${r.mmproj} (${(r.bytes / 1024).toFixed(0)} KiB, random weights)`);
         });
 }

@@ -11,7 +11,8 @@ export function registerQuantize(program: Command): void {
         .requiredOption('--type <type>', `quantization: ${QUANTIZE_TYPES.join(', ')}`)
         .option('-t, --threads <n>', 'threads', parseInteger('--threads', 1, 1024))
         .action(async (input: string, output: string, options: { type: QuantizeType; threads?: number }) => {
-            if (!QUANTIZE_TYPES.includes(options.type)) throw new Error(`--type must be one of ${QUANTIZE_TYPES.join(', ')}`);
+            if (!QUANTIZE_TYPES.includes(options.type))
+                throw new Error(`--type must be one of ${QUANTIZE_TYPES.join(', ')}`);
             const started = Date.now();
             await quantizeModel(input, output, options.type, options.threads);
             console.log(`wrote ${output} (${options.type}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);

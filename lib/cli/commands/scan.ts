@@ -7,7 +7,15 @@ import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
 import { listImages, parseShard, type Shard } from '../../scan/sources.js';
 import { guardLoadOptions, type ModelCliOptions, abortOnFirstInterrupt } from '../model-options.js';
-import { collect, parseInteger, parseNumber, IMAGE_PIPELINE_HELP, parseImagePipeline, FLASH_ATTENTION_HELP, parseFlashAttention } from '../options.js';
+import {
+    collect,
+    parseInteger,
+    parseNumber,
+    IMAGE_PIPELINE_HELP,
+    parseImagePipeline,
+    FLASH_ATTENTION_HELP,
+    parseFlashAttention,
+} from '../options.js';
 
 interface ScanCliOptions extends ModelCliOptions {
     out: string;
@@ -35,26 +43,54 @@ const shardOption = (value: string): Shard => {
 export function registerScan(program: Command): void {
     program
         .command('scan')
-        .description('rate every image of a folder, manifest or list into a resumable JSONL file (one record per image)')
-        .argument('<source>', 'a folder (images found by content, recursively), a manifest (.jsonl or .csv with a "path" column), or - for paths on stdin')
+        .description(
+            'rate every image of a folder, manifest or list into a resumable JSONL file (one record per image)',
+        )
+        .argument(
+            '<source>',
+            'a folder (images found by content, recursively), a manifest (.jsonl or .csv with a "path" column), or - for paths on stdin',
+        )
         .requiredOption('-m, --model <file>', 'text-model GGUF of a LlavaGuard model')
         .requiredOption('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model')
-        .requiredOption('-o, --out <file>', 'JSONL records, appended; images already there (same content, model, policy) are skipped')
+        .requiredOption(
+            '-o, --out <file>',
+            'JSONL records, appended; images already there (same content, model, policy) are skipped',
+        )
         .option('--csv <file>', 'also write a CSV of the records (one row per path) when the scan ends')
         .option('-p, --policy <file>', 'policy JSON (see Policy.save); default: the policy the model was trained with')
         .option('--allow <ids>', 'declare categories non-violating, e.g. O6 (repeatable, comma-separated)', collect)
-        .option('--sensitive <ids>', 'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)', collect)
+        .option(
+            '--sensitive <ids>',
+            'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)',
+            collect,
+        )
         .option('--limit <n>', 'only the first n images (sorted order, after --shard)', parseInteger('--limit', 0))
-        .option('--shard <i/n>', 'only shard i of n (0-based, by hash of the path): n processes split a collection without overlap', shardOption)
+        .option(
+            '--shard <i/n>',
+            'only shard i of n (0-based, by hash of the path): n processes split a collection without overlap',
+            shardOption,
+        )
         .option('--seed <n>', 'sampling seed', parseInteger('--seed', 0, 0xffffffff))
-        .option('--temperature <t>', 'sampling temperature (default 0.2, as the reference)', parseNumber('--temperature', 0, 10))
+        .option(
+            '--temperature <t>',
+            'sampling temperature (default 0.2, as the reference)',
+            parseNumber('--temperature', 0, 10),
+        )
         .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000))
-        .option('--max-rationale-chars <n>', 'bound on the rationale length', parseInteger('--max-rationale-chars', 1, 100000))
+        .option(
+            '--max-rationale-chars <n>',
+            'bound on the rationale length',
+            parseInteger('--max-rationale-chars', 1, 100000),
+        )
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
         .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
-        .option('--prefetch <n>', 'images read and decoded ahead of inference (default 4)', parseInteger('--prefetch', 1, 64))
+        .option(
+            '--prefetch <n>',
+            'images read and decoded ahead of inference (default 4)',
+            parseInteger('--prefetch', 1, 64),
+        )
         .action(async (source: string, options: ScanCliOptions) => {
             // list first: a bad source fails before the model loads, and the bar knows its total
             const entries = await listImages(source, { limit: options.limit, shard: options.shard });
@@ -66,7 +102,10 @@ export function registerScan(program: Command): void {
                 let policy = options.policy ? await Policy.load(options.policy) : guard.defaultPolicy;
                 if (options.allow?.length) policy = policy.allow(...options.allow);
                 if (options.sensitive?.length) policy = policy.sensitive(...options.sensitive);
-                if (guard.modelInfo.randomWeights) console.error('note: this model has random weights (a generated test model): its verdicts mean nothing');
+                if (guard.modelInfo.randomWeights)
+                    console.error(
+                        'note: this model has random weights (a generated test model): its verdicts mean nothing',
+                    );
                 bar?.start(entries.length);
                 const scan = scanImages(guard, entries, {
                     policy,
@@ -111,7 +150,13 @@ function progressBar() {
             const worked = s.done - s.skipped;
             const rate = worked / Math.max(secs, 1e-3);
             const left = worked > 0 ? formatSeconds((s.total - s.done) / rate) : '-';
-            bar.update(s.done, { rate: worked > 0 ? rate.toFixed(2) : '-', left, safe: s.safe, unsafe: s.unsafe, errors: s.errors });
+            bar.update(s.done, {
+                rate: worked > 0 ? rate.toFixed(2) : '-',
+                left,
+                safe: s.safe,
+                unsafe: s.unsafe,
+                errors: s.errors,
+            });
         },
         stop: () => bar.stop(),
     };
@@ -120,5 +165,9 @@ function progressBar() {
 function formatSeconds(secs: number): string {
     if (!Number.isFinite(secs)) return '-';
     const s = Math.round(secs);
-    return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+    return s >= 3600
+        ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+        : s >= 60
+          ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+          : `${s}s`;
 }

@@ -23,7 +23,10 @@ export function registerTokenize(program: Command): void {
                         throw new Error(`stdin line ${line} is not JSON (each line must be a JSON string)`);
                     }
                     if (typeof text !== 'string') throw new Error(`stdin line ${line} is not a JSON string`);
-                    const ids = model.tokenize(text, { addSpecial: options.addSpecial ?? false, parseSpecial: options.parseSpecial ?? false });
+                    const ids = model.tokenize(text, {
+                        addSpecial: options.addSpecial ?? false,
+                        parseSpecial: options.parseSpecial ?? false,
+                    });
                     process.stdout.write(`${JSON.stringify([...ids])}\n`);
                 }
             } finally {
