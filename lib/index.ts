@@ -22,7 +22,7 @@ export {
     type RgbImage,
     type LoadImageOptions,
 } from './image/index.js';
-export { VisionModel, type VisionModelOptions, type VisionInfo } from './evaluation/VisionModel.js';
+export { VisionModel, type VisionModelOptions, type VisionInfo } from './runtime/VisionModel.js';
 export {
     VisionContext,
     type VisionContextOptions,
@@ -32,8 +32,8 @@ export {
     type Prompt,
     type SamplingOptions,
     type EncodeImagesOptions,
-} from './evaluation/VisionContext.js';
-export { AbortError, ClosedError, ModelLoadError } from './evaluation/errors.js';
+} from './runtime/VisionContext.js';
+export { AbortError, ClosedError, ModelLoadError } from './runtime/errors.js';
 export * from './pipeline/index.js';
 export * from './scan/index.js';
 export * from './report/index.js';

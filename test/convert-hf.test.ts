@@ -10,7 +10,7 @@ import { convertHfModel, permuteQK } from '../gguf/convert/index.js';
 import { TINY_HF_DIMS, makeTinyHfFolder } from '../gguf/convert/tiny-hf.js';
 import { makeBpeVocab, makeSpmVocab } from '../gguf/tiny-vocab.js';
 import { decodeF16, decodeF32, readGgufFile, readTensorData, GgmlType, type GgufHeader } from '../gguf/index.js';
-import { VisionModel } from '../lib/evaluation/VisionModel.js';
+import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { patternImage } from './helpers/models.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'convert-hf-test-'));

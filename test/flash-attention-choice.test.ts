@@ -8,7 +8,7 @@ import {
     textWorkload,
     visionAttentionShape,
     visionWorkload,
-} from '../lib/evaluation/flash-attention-choice.js';
+} from '../lib/runtime/flash-attention-choice.js';
 import { readGgufFile } from '../gguf/reader.js';
 import { closeAllModels, tinyModel } from './helpers/models.js';
 

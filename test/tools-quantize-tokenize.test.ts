@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeTestModel } from '../gguf/tiny-models.js';
-import { VisionModel } from '../lib/evaluation/VisionModel.js';
+import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { quantizeModel } from '../lib/tools/quantize.js';
 import { imagePrompt, patternImage } from './helpers/models.js';
 

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
-import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
-import { VisionModel } from '../evaluation/VisionModel.js';
+import type { GenerateOptions, GenerateResult, VisionContext } from '../runtime/VisionContext.js';
+import { VisionModel } from '../runtime/VisionModel.js';
 import { Policy } from '../policy/index.js';
 import {
     VERDICT_CLOSE_WITHOUT_RATIONALE,
@@ -13,7 +13,7 @@ import {
     verdictDrafts,
     type LayoutTokenizer,
 } from '../verdict/index.js';
-import { AbortError } from '../evaluation/errors.js';
+import { AbortError } from '../runtime/errors.js';
 import { OptionScorer } from './option-scorer.js';
 import { answerTokenizer } from './answer-tokenizer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';

@@ -1,4 +1,4 @@
-import type { GenerateOptions, GenerateResult, VisionContext } from '../evaluation/VisionContext.js';
+import type { GenerateOptions, GenerateResult, VisionContext } from '../runtime/VisionContext.js';
 
 interface Pending {
     request: GenerateOptions;

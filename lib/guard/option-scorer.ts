@@ -1,4 +1,4 @@
-import type { DirectContext } from '../evaluation/VisionContext.js';
+import type { DirectContext } from '../runtime/VisionContext.js';
 import type { LayoutTokenizer } from '../verdict/index.js';
 
 /**

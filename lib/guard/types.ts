@@ -1,6 +1,6 @@
 import type { ChatFormatId } from '../chat/formats.js';
 import type { FlashAttention } from '../bindings/AddonTypes.js';
-import type { FlashAttentionChoice } from '../evaluation/flash-attention-choice.js';
+import type { FlashAttentionChoice } from '../runtime/flash-attention-choice.js';
 import type { ImageInput } from '../image/types.js';
 import type { Policy } from '../policy/index.js';
 import type { ParseMethod, Rating } from '../verdict/types.js';

@@ -1,5 +1,5 @@
 import type { NativeEncodedImage, NativeImage } from '../bindings/AddonTypes.js';
-import type { VisionModel } from '../evaluation/VisionModel.js';
+import type { VisionModel } from '../runtime/VisionModel.js';
 import type { RgbImage } from '../image/types.js';
 import {
     oneVisionResizedImages,

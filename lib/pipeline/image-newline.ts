@@ -1,7 +1,7 @@
 import { readGgufFile, readTensorData } from '../../gguf/reader.js';
 import { GgmlType } from '../../gguf/types.js';
 import { bf16ToF32, decodeF16, decodeF32 } from '../../gguf/encode.js';
-import { IMAGE_NEWLINE_TENSOR } from '../evaluation/VisionModel.js';
+import { IMAGE_NEWLINE_TENSOR } from '../runtime/VisionModel.js';
 
 /** The `image_newline` embedding from the mmproj (the row separator of OneVision's tile grid), as float32. */
 export async function readImageNewline(mmprojPath: string, width: number): Promise<Float32Array> {

@@ -1,4 +1,4 @@
-import type { VisionInfo } from '../evaluation/VisionModel.js';
+import type { VisionInfo } from '../runtime/VisionModel.js';
 import {
     LLAVA15_CONFIG,
     ONEVISION_CONFIG,

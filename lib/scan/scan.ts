@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp from 'sharp';
 import type { Assessment, AssessOptions, ImageInput } from '../guard/types.js';
-import type { VisionModel } from '../evaluation/VisionModel.js';
+import type { VisionModel } from '../runtime/VisionModel.js';
 import { loadImage } from '../image/index.js';
 import type { RgbImage } from '../image/types.js';
 import type { Policy } from '../policy/index.js';

@@ -1,6 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { loadAddon } from '../bindings/loadAddon.js';
-import { validateModelFiles } from '../evaluation/validateModelFiles.js';
+import { validateModelFiles } from '../runtime/validateModelFiles.js';
 
 export type QuantizeType = 'q4_k_m' | 'q5_k_m' | 'q8_0' | 'q4_0' | 'f16';
 export const QUANTIZE_TYPES: readonly QuantizeType[] = ['q4_k_m', 'q5_k_m', 'q8_0', 'q4_0', 'f16'];

@@ -326,7 +326,7 @@ export async function runDefaultsTable(
     const text = [
         `### Defaults: measured effect of each setting (${d.r} repetitions each; bold = the matched setting the others are compared with)`,
         '',
-        `Library defaults now: threads = os.availableParallelism() (LLAVAGUARD_THREADS overrides), batch ${s.batch} / ubatch ${s.ubatch}, flash attention measured at load on the CPU, separately for the text model and the vision encoder (lib/evaluation/flash-attention-choice.ts; auto on GPUs), KV cache f16, all layers on the GPU where one is built in, no image-token bound. Weight type: what the user downloads (the table shows the cost of each).`,
+        `Library defaults now: threads = os.availableParallelism() (LLAVAGUARD_THREADS overrides), batch ${s.batch} / ubatch ${s.ubatch}, flash attention measured at load on the CPU, separately for the text model and the vision encoder (lib/runtime/flash-attention-choice.ts; auto on GPUs), KV cache f16, all layers on the GPU where one is built in, no image-token bound. Weight type: what the user downloads (the table shows the cost of each).`,
         '',
         `Text model (${mib(statSync(d.pair.model).size)} MiB), llama-bench -p ${d.p} -n ${d.n} (decode at depth: -p 0 -n ${d.n} -d ${d.depth}), one knob varied at a time around threads ${s.threads}, ubatch ${s.ubatch}, flash attention off, KV f16:`,
         '',

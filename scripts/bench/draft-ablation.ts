@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { MTMD_MEDIA_MARKER, ONEVISION_QWEN } from '../../lib/chat/index.js';
 import { answerTokenizer } from '../../lib/guard/answer-tokenizer.js';
-import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+import { VisionModel } from '../../lib/runtime/VisionModel.js';
 import { loadImage } from '../../lib/image/index.js';
 import { Policy } from '../../lib/policy/index.js';
 import { buildVerdictGrammar, buildVerdictTokenGrammar, verdictDrafts } from '../../lib/verdict/index.js';

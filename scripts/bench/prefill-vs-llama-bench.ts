@@ -6,7 +6,7 @@
 //   (DIR: a shaped pair, default /tmp/llavaguard-bench-models/llavaguard-v1.2-0.5b-q8_0; TOKENS default 768)
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+import { VisionModel } from '../../lib/runtime/VisionModel.js';
 import { repoRoot } from './common.js';
 
 const dir = process.argv[2] ?? '/tmp/llavaguard-bench-models/llavaguard-v1.2-0.5b-q8_0';

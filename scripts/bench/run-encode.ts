@@ -5,7 +5,7 @@
 //   node --import @tapjs/typescript/import scripts/bench/run-encode.ts '<json spec>'
 
 import { loadImage } from '../../lib/image/index.js';
-import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+import { VisionModel } from '../../lib/runtime/VisionModel.js';
 import { selfStatusMiB } from './common.js';
 
 export interface EncodeSpec {

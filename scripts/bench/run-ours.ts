@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 
 import { loadImage } from '../../lib/image/index.js';
-import { VisionModel } from '../../lib/evaluation/VisionModel.js';
+import { VisionModel } from '../../lib/runtime/VisionModel.js';
 
 export interface OursSpec {
     model: string;

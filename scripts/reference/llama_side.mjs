@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { VisionModel } from '../../.cache/cvbuild/lib/evaluation/VisionModel.js';
+import { VisionModel } from '../../.cache/cvbuild/lib/runtime/VisionModel.js';
 import { Policy } from '../../.cache/cvbuild/lib/policy/index.js';
 
 const [reqFile, outDir] = process.argv.slice(2);

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { VisionModel } from '../../.cache/cvbuild/lib/evaluation/VisionModel.js';
+import { VisionModel } from '../../.cache/cvbuild/lib/runtime/VisionModel.js';
 import { loadImage } from '../../.cache/cvbuild/lib/image/index.js';
 import { ImagePipeline } from '../../.cache/cvbuild/lib/pipeline/index.js';
 

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { VisionModel } from '../../evaluation/VisionModel.js';
+import { VisionModel } from '../../runtime/VisionModel.js';
 
 export function registerTokenize(program: Command): void {
     program
