@@ -2,7 +2,7 @@
 import { access, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isVerdict, type ScanErrorRecord, type ScanVerdictRecord } from '../scan/records.js';
+import { isVerdict, type ScanErrorRecord, type ScanRecord, type ScanVerdictRecord } from '../scan/records.js';
 import { pathToHref } from './escape.js';
 import { renderScanReport, type ErrorItem, type GalleryItem } from './html.js';
 import { readScanResults, type ScanResults } from './read.js';
@@ -12,7 +12,7 @@ import { makeThumbnail, mapLimit, thumbnailName, type Thumbnail } from './thumbs
 export interface ScanReportOptions {
     /** Folder for index.html and thumbs/ (created). */
     out: string;
-    /** Folder the records' paths are relative to. Default: the folder of the results file. */
+    /** Folder the records' paths are relative to. Default: the `root` each record names, else the folder of the results file. */
     images?: string;
     title?: string;
     /** Thumbnails fit in size x size pixels. Default 160. */
@@ -45,7 +45,10 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
     if (!Number.isInteger(thumbSize) || thumbSize < 16 || thumbSize > 2048)
         throw new RangeError('thumbSize must be an integer from 16 to 2048');
     const out = resolve(options.out);
-    const root = resolve(options.images ?? dirname(resolve(resultsPath)));
+    const fallbackRoot = dirname(resolve(resultsPath));
+    // scans write the folder their paths are relative to; older results only had the results file's folder
+    const rootOf = (r: ScanRecord) => resolve(options.images ?? r.root ?? fallbackRoot);
+    const fileOf = (r: ScanRecord) => resolve(rootOf(r), r.path);
     const { records, ...results } = await readScanResults(resultsPath);
     const { totals, categories } = summarize(records);
 
@@ -68,7 +71,7 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
     >();
     const nameOf = new Map<ScanVerdictRecord, string>();
     for (const r of shown) {
-        const source = resolve(root, r.path);
+        const source = fileOf(r);
         const name = thumbnailName(r.sha256, source);
         nameOf.set(r, name);
         const job = jobs.get(name);
@@ -111,7 +114,7 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
         };
         if (result && !('error' in result)) {
             // the link goes to this record's own file, or to the one its thumbnail came from when that is gone
-            const own = resolve(root, r.path);
+            const own = fileOf(r);
             const target = own === result.source || (await exists(own)) ? own : result.source;
             Object.assign(item, { thumb: `thumbs/${name}`, thumbWidth: result.width, thumbHeight: result.height });
             if (!result.sourceMissing || target !== result.source) item.href = hrefFrom(out, target);
@@ -126,6 +129,8 @@ export async function writeScanReport(resultsPath: string, options: ScanReportOp
 
     const models = distinct(records.filter(isVerdict).map((r) => (r.model ? `${r.model.name} (${r.model.file})` : '')));
     const policies = distinct(records.filter(isVerdict).map((r) => r.policyHash ?? ''));
+    const roots = distinct(records.map((r) => (isAbsolute(r.path) ? '' : rootOf(r))));
+    const root = roots.join(', ') || resolve(options.images ?? fallbackRoot);
     const meta: Record<string, string> = {
         results: resolve(resultsPath),
         images: root,

@@ -16,6 +16,8 @@ export interface ModelIdentity {
 
 export interface ScanVerdictRecord {
     path: string;
+    /** The folder a relative `path` is relative to, when the scan knew it (absent in older files). */
+    root?: string;
     bytes: number;
     sha256: string;
     /** {@link recordKey}: content + model + policy. */
@@ -33,6 +35,7 @@ export interface ScanVerdictRecord {
 
 export interface ScanErrorRecord {
     path: string;
+    root?: string;
     bytes?: number;
     sha256?: string;
     /** Present when the content was read: the error is then a property of the content and is not retried. */
@@ -55,13 +58,21 @@ export function recordKey(sha256: string, model: ModelIdentity, policyHash: stri
         .digest('hex');
 }
 
+/** Where an image is, as records say it. */
+export interface RecordLocation {
+    path: string;
+    root?: string;
+}
+
+const located = ({ path, root }: RecordLocation) => (root === undefined ? { path } : { path, root });
+
 export function verdictRecord(
-    image: { path: string; bytes: number; sha256: string; key: string },
+    image: RecordLocation & { bytes: number; sha256: string; key: string },
     a: Assessment,
     model: ModelIdentity,
 ): ScanVerdictRecord {
     return {
-        path: image.path,
+        ...located(image),
         bytes: image.bytes,
         sha256: image.sha256,
         key: image.key,
@@ -76,7 +87,7 @@ export function verdictRecord(
 }
 
 export function errorRecord(
-    image: { path: string; bytes?: number; sha256?: string; key?: string },
+    image: RecordLocation & { bytes?: number; sha256?: string; key?: string },
     error: unknown,
 ): ScanErrorRecord {
     const e = error as { message?: string; code?: unknown; name?: string; input?: string };
@@ -85,7 +96,7 @@ export function errorRecord(
     if (e?.name === 'ImageDecodeError' && e.input) message = message.replace(`Cannot load image from ${e.input}: `, '');
     const code = typeof e?.code === 'string' ? e.code : e?.name;
     return {
-        path: image.path,
+        ...located(image),
         bytes: image.bytes,
         sha256: image.sha256,
         key: image.key,
@@ -94,9 +105,14 @@ export function errorRecord(
     };
 }
 
-/** A later image with the same content gets the first one's record, under its own path. */
-export function duplicateRecord(first: ScanRecord, path: string): ScanRecord {
-    return { ...first, path, duplicateOf: first.duplicateOf ?? first.path };
+/** A later image with the same content gets the first one's record, under its own path (and root). */
+export function duplicateRecord(first: ScanRecord, at: string | RecordLocation): ScanRecord {
+    const { path: _path, root: _root, ...verdict } = first;
+    return {
+        ...located(typeof at === 'string' ? { path: at } : at),
+        ...verdict,
+        duplicateOf: first.duplicateOf ?? first.path,
+    };
 }
 
 /** Whether a parsed JSON line looks like a record of ours (resume ignores anything else). */

@@ -20,7 +20,7 @@ import {
     type ModelIdentity,
     type ScanRecord,
 } from './records.js';
-import { listImages, type ScanEntry, type ScanSource, type Shard } from './sources.js';
+import { entryRoot, listImages, type ScanEntry, type ScanSource, type Shard } from './sources.js';
 
 /** What the scan needs of a guard (a LlavaGuard, or a stand-in in tests). */
 export interface ScanGuard {
@@ -220,7 +220,7 @@ export async function* scanImages(
     };
     /** The job's record, or undefined for an image resumed from the output. */
     const settle = async ({ item, verdict }: Job): Promise<ScanRecord | undefined> => {
-        const image = { path: item.entry.path };
+        const image = { path: item.entry.path, root: entryRoot(item.entry) };
         if (item.action === 'skip') {
             summary.skipped++;
             summary.done++;
@@ -232,7 +232,7 @@ export async function* scanImages(
         if (item.action === 'readError') {
             record = errorRecord(image, item.error);
         } else if (item.action === 'duplicate') {
-            record = duplicateRecord(known.get(item.key)!, item.entry.path);
+            record = duplicateRecord(known.get(item.key)!, image);
             summary.duplicates++;
         } else {
             const meta = { ...image, bytes: item.bytes, sha256: item.sha256, key: item.key };

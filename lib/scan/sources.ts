@@ -13,6 +13,8 @@ export interface ScanEntry {
     path: string;
     /** Where to read it. */
     file: string;
+    /** The folder a relative `path` is relative to (absolute). Hand-made entries may leave it out: see {@link entryRoot}. */
+    root?: string;
 }
 
 export type ScanSource =
@@ -86,7 +88,23 @@ async function entriesOf(source: ScanSource, options: ListOptions): Promise<Scan
 }
 
 function fromPaths(paths: readonly string[], base: string): ScanEntry[] {
-    return paths.filter((p) => p.length > 0).map((p) => ({ path: p, file: isAbsolute(p) ? p : resolve(base, p) }));
+    const root = resolve(base);
+    return paths
+        .filter((p) => p.length > 0)
+        .map((p) => (isAbsolute(p) ? { path: p, file: p } : { path: p, file: resolve(root, p), root }));
+}
+
+/**
+ * What a record's relative path is relative to: the entry's root, else the folder that `file` lies in `path`
+ * levels below; undefined for an absolute path (or when file and path do not match).
+ */
+export function entryRoot(entry: ScanEntry): string | undefined {
+    if (isAbsolute(entry.path)) return undefined;
+    if (entry.root !== undefined) return resolve(entry.root);
+    const file = resolve(entry.file);
+    const depth = entry.path.split(/[\\/]+/).filter((s) => s && s !== '.').length;
+    const root = resolve(file, ...Array<string>(depth).fill('..'));
+    return resolve(root, entry.path) === file ? root : undefined;
 }
 
 async function fromManifest(file: string, format?: 'jsonl' | 'csv'): Promise<ScanEntry[]> {
@@ -106,12 +124,13 @@ async function readLines(stream: NodeJS.ReadableStream): Promise<string[]> {
     return lines;
 }
 
-async function fromFolder(root: string): Promise<ScanEntry[]> {
-    const files = await walk(root);
+async function fromFolder(folder: string): Promise<ScanEntry[]> {
+    const root = resolve(folder);
+    const files = await walk(folder);
     const kept = await mapLimit(files, 16, async (file) => ((await looksLikeImage(file)) ? file : null));
     return kept
         .filter((f): f is string => f !== null)
-        .map((file) => ({ path: relative(root, file).split(sep).join('/'), file }));
+        .map((file) => ({ path: relative(folder, file).split(sep).join('/'), file, root }));
 }
 
 /** Regular files under `dir`, recursively. Symlinked files are followed; symlinked folders are not (no cycles). */

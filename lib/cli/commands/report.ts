@@ -23,7 +23,7 @@ export function registerReport(program: Command): void {
         )
         .option(
             '--images <root>',
-            "folder the records' paths are relative to (default: the folder of the results file)",
+            "folder the records' paths are relative to (default: the folder each record names, which scan writes; else the folder of the results file)",
         )
         .option('--title <text>', 'page title')
         .option(
