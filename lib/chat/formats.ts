@@ -17,7 +17,10 @@ export interface ChatFormat {
      * contains BOS itself.
      */
     readonly addBos: boolean;
-    /** Text that ends the assistant turn; generation stops there (besides the model's EOG tokens). */
+    /**
+     * @deprecated Nothing reads it: generation ends at the model's end-of-generation tokens (and the verdict
+     * grammar's end). Reading it warns once; it will be removed.
+     */
     readonly stopStrings: readonly string[];
     /**
      * What the training text put between the rendered prompt (which ends with the assistant's role) and the
@@ -26,6 +29,18 @@ export interface ChatFormat {
      */
     readonly answerSeparator: string;
     render(policyText: string, options?: RenderOptions): string;
+    /** The same prompt in the pieces callers cut it at: `render(...)` is their concatenation. */
+    renderParts(policyText: string, options?: RenderOptions): PromptParts;
+}
+
+/** A rendered prompt split where the image goes in and where the user's turn ends. */
+export interface PromptParts {
+    /** From the start to the image marker, the marker included: the same for every policy. */
+    readonly imagePrefix: string;
+    /** After the image, to the end of the user's turn: "\n" and the policy. */
+    readonly userText: string;
+    /** What closes the user's turn and opens the assistant's; the answer follows it (after answerSeparator). */
+    readonly assistantPrefix: string;
 }
 
 export const DEFAULT_IMAGE_MARKER = '<image>';
@@ -37,15 +52,46 @@ const VICUNA_SYSTEM =
 // Mirrors Python's str.strip(), which the training code applied to the policy.
 const strip = (s: string) => s.replace(/^\s+|\s+$/g, '');
 
-const userContent = (policyText: string, options?: RenderOptions) =>
-    `${options?.imageMarker ?? DEFAULT_IMAGE_MARKER}\n${strip(policyText)}`;
+/** A format's fixed text: the user's content (image, "\n", policy) goes between `beforeImage` and `afterUser`. */
+interface Layout {
+    readonly beforeImage: string;
+    readonly afterUser: string;
+}
 
-function define(f: Omit<ChatFormat, 'render'>, layout: (content: string) => string): ChatFormat {
-    return Object.freeze({
-        ...f,
-        stopStrings: Object.freeze([...f.stopStrings]),
-        render: (policyText: string, options?: RenderOptions) => layout(userContent(policyText, options)),
+type Definition = Omit<ChatFormat, 'render' | 'renderParts' | 'stopStrings'> & { readonly stopStrings: string[] };
+
+let stopStringsWarned = false;
+
+function define(f: Definition, layout: Layout): ChatFormat {
+    const { stopStrings, ...fields } = f;
+    const frozenStops = Object.freeze([...stopStrings]);
+    const renderParts = (policyText: string, options?: RenderOptions): PromptParts => ({
+        imagePrefix: layout.beforeImage + (options?.imageMarker ?? DEFAULT_IMAGE_MARKER),
+        userText: `\n${strip(policyText)}`,
+        assistantPrefix: layout.afterUser,
     });
+    const format = {
+        ...fields,
+        render: (policyText: string, options?: RenderOptions) => {
+            const p = renderParts(policyText, options);
+            return p.imagePrefix + p.userText + p.assistantPrefix;
+        },
+        renderParts,
+    };
+    Object.defineProperty(format, 'stopStrings', {
+        enumerable: true,
+        get() {
+            if (!stopStringsWarned) {
+                stopStringsWarned = true;
+                process.emitWarning('ChatFormat.stopStrings is deprecated: nothing reads it', {
+                    type: 'DeprecationWarning',
+                    code: 'LLAVAGUARD_STOP_STRINGS',
+                });
+            }
+            return frozenStops;
+        },
+    });
+    return Object.freeze(format as ChatFormat);
 }
 
 /** LLaVA-1.5 "v1" conversation (conv_vicuna_v1), as LlavaGuard v1.0/v1.1 7B/13B were trained. */
@@ -57,7 +103,7 @@ export const LLAVA15_VICUNA_SYSTEM = define(
         stopStrings: ['</s>'],
         answerSeparator: ' ',
     },
-    (content) => `${VICUNA_SYSTEM} USER: ${content} ASSISTANT:`,
+    { beforeImage: `${VICUNA_SYSTEM} USER: `, afterUser: ' ASSISTANT:' },
 );
 
 /** What the -hf repos' chat template renders: no system sentence. */
@@ -69,7 +115,7 @@ export const LLAVA15_VICUNA = define(
         stopStrings: ['</s>'],
         answerSeparator: ' ',
     },
-    (content) => `USER: ${content} ASSISTANT:`,
+    { beforeImage: 'USER: ', afterUser: ' ASSISTANT:' },
 );
 
 /**
@@ -88,8 +134,10 @@ export const LLAVA16_CHATML = define(
         stopStrings: ['<|im_end|>'],
         answerSeparator: '',
     },
-    (content) =>
-        `<|im_start|>system\nAnswer the questions.<|im_end|><|im_start|>user\n${content}<|im_end|><|im_start|>assistant\n`,
+    {
+        beforeImage: '<|im_start|>system\nAnswer the questions.<|im_end|><|im_start|>user\n',
+        afterUser: '<|im_end|><|im_start|>assistant\n',
+    },
 );
 
 /** LLaVA-OneVision (Qwen2) ChatML with Qwen's default system prompt (v1.2). */
@@ -101,8 +149,10 @@ export const ONEVISION_QWEN = define(
         stopStrings: ['<|im_end|>', '<|endoftext|>'],
         answerSeparator: '',
     },
-    (content) =>
-        `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n${content}<|im_end|>\n<|im_start|>assistant\n`,
+    {
+        beforeImage: '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n',
+        afterUser: '<|im_end|>\n<|im_start|>assistant\n',
+    },
 );
 
 export const CHAT_FORMATS: Readonly<Record<ChatFormatId, ChatFormat>> = Object.freeze({

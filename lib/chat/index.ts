@@ -10,6 +10,7 @@ export {
     getChatFormat,
     type ChatFormat,
     type ChatFormatId,
+    type PromptParts,
     type RenderOptions,
 } from './formats.js';
 export {

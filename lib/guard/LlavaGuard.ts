@@ -1,22 +1,13 @@
 import { basename } from 'node:path';
 import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
-import type { GenerateOptions, GenerateResult, VisionContext } from '../runtime/VisionContext.js';
+import type { GenerateResult, VisionContext } from '../runtime/VisionContext.js';
 import { VisionModel } from '../runtime/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import {
-    VERDICT_CLOSE_WITHOUT_RATIONALE,
-    VERDICT_PREFIX,
-    buildVerdictGrammar,
-    buildVerdictTokenGrammar,
-    jsonStringContent,
-    parseVerdict,
-    verdictDrafts,
-    type LayoutTokenizer,
-} from '../verdict/index.js';
+import { LLAVAGUARD_VERDICT, jsonStringContent } from '../verdict/index.js';
 import { AbortError } from '../runtime/errors.js';
 import { OptionScorer } from './option-scorer.js';
-import { answerTokenizer } from './answer-tokenizer.js';
 import { AssessmentBatcher } from './assessment-batcher.js';
+import { GuardRecipes, REFERENCE_SAMPLING, type PolicyRecipe } from './recipe.js';
 import { loadImage } from '../image/index.js';
 import { ImagePipeline, type PreparedImage } from '../pipeline/index.js';
 import type {
@@ -31,8 +22,7 @@ import type {
 } from './types.js';
 import type { Rating } from '../verdict/types.js';
 
-/** Reference generation settings (SGLang in the LlavaGuard repository). */
-export const REFERENCE_SAMPLING = Object.freeze({ temperature: 0.2, topP: 0.95, topK: 50, maxTokens: 500 });
+export { REFERENCE_SAMPLING };
 
 /**
  * A LlavaGuard safeguard: a VLM that rates an image against a safety policy.
@@ -45,9 +35,7 @@ export class LlavaGuard {
     readonly #context: VisionContext;
     readonly #selection: ChatFormatSelection;
     readonly #defaultPolicy: Policy;
-    readonly #grammars = new Map<string, string>();
-    readonly #drafts = new Map<string, readonly string[]>();
-    readonly #answerTokenizers = new Map<string, LayoutTokenizer>();
+    readonly #recipes: GuardRecipes;
     readonly #batcher: AssessmentBatcher;
     readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
@@ -64,6 +52,11 @@ export class LlavaGuard {
         this.#pipeline = pipeline;
         this.#defaultPolicy = Policy.default(selection.policyVersion);
         this.#batcher = new AssessmentBatcher(context);
+        this.#recipes = new GuardRecipes({
+            tokenizer: model,
+            format: selection.format,
+            imageMarker: model.info.mediaMarker,
+        });
         const meta = model.info.metadata;
         this.modelInfo = Object.freeze({
             name: meta['general.name'] ?? basename(model.info.modelPath),
@@ -139,41 +132,40 @@ export class LlavaGuard {
      */
     async assess(image: ImageInput, options: AssessOptions = {}): Promise<Assessment> {
         const started = performance.now();
-        const policy = this.#policyOf(options.policy);
+        const recipe = this.#recipeOf(options.policy);
         const prepared = await this.#prepare(image, options.signal);
-        const request = this.#generateRequest(policy, options);
         const r = await this.#batcher.generate({
-            ...request,
-            prompt: this.#promptWith(this.#promptFor(policy), prepared),
+            ...recipe.request(options),
+            prompt: this.#promptWith(recipe.text, prepared),
         });
-        return this.#toAssessment(r, policy, options, started, prepared);
+        return this.#toAssessment(r, recipe, options, started, prepared);
     }
 
     /** Rates one image, yielding tokens as they come, the rating as soon as it is decided, then the verdict. */
     async *assessStream(image: ImageInput, options: AssessOptions = {}): AsyncGenerator<AssessEvent> {
         const started = performance.now();
-        const policy = this.#policyOf(options.policy);
+        const recipe = this.#recipeOf(options.policy);
         const prepared = await this.#prepare(image, options.signal);
         let raw = '';
         let ratingSent = false;
         const stream = this.#context.stream({
-            ...this.#generateRequest(policy, options),
-            prompt: this.#promptWith(this.#promptFor(policy), prepared),
+            ...recipe.request(options),
+            prompt: this.#promptWith(recipe.text, prepared),
         });
         for await (const event of stream) {
             if (event.type === 'done') {
                 yield {
                     type: 'verdict',
-                    assessment: this.#toAssessment(event.result, policy, options, started, prepared),
+                    assessment: this.#toAssessment(event.result, recipe, options, started, prepared),
                 };
                 continue;
             }
             raw += event.text;
             yield event;
-            const decided = !ratingSent && /"rating"\s*:\s*"(Safe|Unsafe)"/.exec(raw);
-            if (decided) {
+            const rating = ratingSent ? undefined : LLAVAGUARD_VERDICT.decidedRating(raw);
+            if (rating) {
                 ratingSent = true;
-                yield { type: 'rating', rating: decided[1] as Rating };
+                yield { type: 'rating', rating };
             }
         }
     }
@@ -185,23 +177,22 @@ export class LlavaGuard {
      */
     async score(image: ImageInput, options: ScoreOptions = {}): Promise<ScoreResult> {
         const started = performance.now();
-        const policy = this.#policyOf(options.policy);
+        const recipe = this.#recipeOf(options.policy);
+        const policy = recipe.policy;
         const prepared = await this.#prepare(image, options.signal);
-        const text = this.#promptFor(policy);
         return this.#context.exclusive(async (direct) => {
             const prefill = await direct.evaluate({
-                prompt: this.#promptWith(text, prepared),
+                prompt: this.#promptWith(recipe.text, prepared),
                 logits: true,
                 signal: options.signal,
             });
             const scoreStart = performance.now();
-            const scorer = new OptionScorer(direct, this.#answerTokenizer(policy), 0, prefill.nPast, prefill.logits!);
-            const [safe, unsafe] = await scorer.score(VERDICT_PREFIX, ['Safe"', 'Unsafe"'], options.signal);
+            const scorer = new OptionScorer(direct, recipe.answerTokens, 0, prefill.nPast, prefill.logits!);
+            const [safe, unsafe] = await scorer.score(LLAVAGUARD_VERDICT.prefix, ['Safe"', 'Unsafe"'], options.signal);
             const rating: Rating = unsafe! > safe! ? 'Unsafe' : 'Safe';
             const categories = policy.categoryStrings;
-            const before = `${VERDICT_PREFIX}${rating}",\n    "category": "`;
             const probs = await scorer.score(
-                before,
+                LLAVAGUARD_VERDICT.beforeCategory(rating),
                 categories.map((c) => `${jsonStringContent(c)}"`),
                 options.signal,
             );
@@ -245,14 +236,10 @@ export class LlavaGuard {
         if (!Array.isArray(policies) || policies.length === 0)
             throw new TypeError('assessPolicies needs a non-empty array of policies');
         const started = performance.now();
-        const list = policies.map((p) => this.#policyOf(p));
+        const recipes = policies.map((p) => this.#recipeOf(p));
         const prepared = await this.#prepare(image, options.signal);
-        const marker = this.#model.info.mediaMarker;
-        const prompts = list.map((p) => this.#promptFor(p));
-        const cut = prompts[0]!.indexOf(marker) + marker.length;
-        const prefixText = prompts[0]!.slice(0, cut);
-        if (prompts.some((p) => p.slice(0, cut) !== prefixText))
-            throw new Error('assessPolicies: the prompts do not share the image prefix');
+        // The chat format puts the image before the policy: every policy's prompt starts with the same prefix.
+        const prefixText = recipes[0]!.prompt.imagePrefix;
         const slots = this.#context.info.sequences;
         return this.#context.exclusive(async (direct) => {
             const prefix = await direct.evaluate({
@@ -260,13 +247,13 @@ export class LlavaGuard {
                 signal: options.signal,
             });
             const results: Assessment[] = [];
-            for (let start = 0; start < list.length; start += slots) {
-                const chunk = list.slice(start, start + slots);
+            for (let start = 0; start < recipes.length; start += slots) {
+                const chunk = recipes.slice(start, start + slots);
                 for (let s = 1; s < chunk.length; s++) await direct.copySequence(0, s);
                 const generated = await direct.generateMany(
-                    chunk.map((policy, s) => ({
-                        ...this.#generateRequest(policy, options),
-                        prompt: { text: prompts[start + s]!.slice(cut) },
+                    chunk.map((recipe, s) => ({
+                        ...recipe.request(options),
+                        prompt: { text: recipe.afterImage },
                         sequence: s,
                         keepPrefix: prefix.nPast,
                     })),
@@ -293,33 +280,15 @@ export class LlavaGuard {
         await this.close();
     }
 
-    /** Sampling and grammar of an assessment (the prompt is added by the caller). */
-    #generateRequest(policy: Policy, options: Omit<AssessOptions, 'policy'>): Omit<GenerateOptions, 'prompt'> {
-        const useGrammar = options.grammar ?? true;
-        return {
-            grammar: useGrammar ? this.#grammarFor(policy, options) : undefined,
-            drafts: useGrammar ? this.#draftsFor(policy, options.rationale ?? true) : undefined,
-            seed: options.seed,
-            temperature: options.temperature ?? REFERENCE_SAMPLING.temperature,
-            topP: options.topP ?? REFERENCE_SAMPLING.topP,
-            topK: options.topK ?? REFERENCE_SAMPLING.topK,
-            maxTokens: options.maxTokens ?? REFERENCE_SAMPLING.maxTokens,
-            signal: options.signal,
-        };
-    }
-
     #toAssessment(
         r: GenerateResult,
-        policy: Policy,
+        recipe: PolicyRecipe,
         options: Omit<AssessOptions, 'policy'>,
         started: number,
         prepared: PreparedImage,
     ): Assessment {
         if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
-        // Without a rationale the grammar ends after the category: close the JSON as the model would.
-        const closeJson = (options.grammar ?? true) && options.rationale === false && r.stopReason === 'eog';
-        const answer = closeJson ? r.text + VERDICT_CLOSE_WITHOUT_RATIONALE : r.text;
-        const verdict = parseVerdict(answer, policy);
+        const { answer, verdict } = recipe.read(r, options);
         return {
             rating: verdict.rating,
             category: verdict.category,
@@ -327,7 +296,7 @@ export class LlavaGuard {
             unsafe: verdict.unsafe,
             raw: answer,
             parsedBy: verdict.parsedBy,
-            policyHash: policy.hash,
+            policyHash: recipe.policy.hash,
             model: this.modelInfo,
             timings: {
                 imageMs: r.timings.imageMs + prepared.encodeMs,
@@ -341,10 +310,10 @@ export class LlavaGuard {
         };
     }
 
-    #policyOf(policy: Policy | undefined): Policy {
+    #recipeOf(policy: Policy | undefined): PolicyRecipe {
         const p = policy ?? this.#defaultPolicy;
         if (!(p instanceof Policy)) throw new TypeError('policy must be a Policy (Policy.default(), Policy.load(...))');
-        return p;
+        return this.#recipes.for(p);
     }
 
     /** Decodes the image and runs the model's image pipeline (for OneVision: the tiles through the encoder). */
@@ -360,52 +329,6 @@ export class LlavaGuard {
             embeddings: prepared.embeddings,
             addSpecial: this.#selection.format.addBos,
         };
-    }
-
-    #promptFor(policy: Policy): string {
-        return this.#selection.format.render(policy.render(), { imageMarker: this.#model.info.mediaMarker });
-    }
-
-    /** The answer's tokens as they follow this policy's prompt in the training text. */
-    #answerTokenizer(policy: Policy): LayoutTokenizer {
-        let tokenizer = this.#answerTokenizers.get(policy.hash);
-        if (!tokenizer) {
-            const prompt = this.#promptFor(policy);
-            const marker = this.#model.info.mediaMarker;
-            tokenizer = answerTokenizer(
-                this.#model,
-                prompt.slice(prompt.lastIndexOf(marker) + marker.length),
-                this.#selection.format.answerSeparator,
-            );
-            this.#answerTokenizers.set(policy.hash, tokenizer);
-        }
-        return tokenizer;
-    }
-
-    #draftsFor(policy: Policy, rationale: boolean): readonly string[] {
-        const key = `${policy.hash}:${rationale}`;
-        let drafts = this.#drafts.get(key);
-        if (!drafts) {
-            drafts = Object.freeze(verdictDrafts(policy, { rationale }));
-            this.#drafts.set(key, drafts);
-        }
-        return drafts;
-    }
-
-    #grammarFor(policy: Policy, options: Omit<AssessOptions, 'policy'>): string {
-        const { maxRationaleChars, rationale = true, layoutTokens = 'canonical' } = options;
-        if (layoutTokens !== 'canonical' && layoutTokens !== 'any')
-            throw new TypeError(`layoutTokens must be 'canonical' or 'any', got ${String(layoutTokens)}`);
-        const key = `${policy.hash}:${maxRationaleChars ?? ''}:${rationale}:${layoutTokens}`;
-        let grammar = this.#grammars.get(key);
-        if (!grammar) {
-            grammar =
-                layoutTokens === 'canonical'
-                    ? buildVerdictTokenGrammar(policy, this.#answerTokenizer(policy), { maxRationaleChars, rationale })
-                    : buildVerdictGrammar(policy, { maxRationaleChars, rationale });
-            this.#grammars.set(key, grammar);
-        }
-        return grammar;
     }
 }
 

@@ -3,6 +3,7 @@
 // the text generated so far, the rest that all matching drafts share (after `{`: the layout up to the
 // rating; after `Uns`: `afe",` and the layout up to the category; after `O2`: the category's name and the
 // layout up to the rationale), and keeps it only where sampling picks the same tokens.
+import { LLAVAGUARD_VERDICT } from './format.js';
 import { verdictLayouts } from './grammar.js';
 import type { CategorySource } from './types.js';
 
@@ -15,6 +16,6 @@ export function verdictDrafts(categories: CategorySource, options: VerdictDraftO
     const rationale = options.rationale ?? true;
     const drafts = verdictLayouts(categories, rationale);
     // The rationale is free text; only its closing quote is known, and what follows it.
-    if (rationale) drafts.push('"\n}');
+    if (rationale) drafts.push(LLAVAGUARD_VERDICT.closeAfterRationale);
     return drafts;
 }

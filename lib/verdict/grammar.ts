@@ -1,12 +1,13 @@
-// A GBNF grammar (llama.cpp dialect) that forces the exact answer layout of the training targets,
-// json.dumps(..., indent=4):
-//   {\n    "rating": "Safe",\n    "category": "NA: None applying",\n    "rationale": "..."\n}
-import { RATINGS, categoryStringsOf, type CategorySource } from './types.js';
+// A GBNF grammar (llama.cpp dialect) that forces the exact answer layout of the training targets (format.ts).
+import { LLAVAGUARD_VERDICT as FORMAT, jsonStringContent } from './format.js';
+import { RATINGS, categoriesFor, categoryStringsOf, verdictAnswers, type CategorySource } from './types.js';
+
+export { jsonStringContent };
 
 /** Everything the model writes before its first choice (the rating). */
-export const VERDICT_PREFIX = '{\n    "rating": "';
+export const VERDICT_PREFIX = FORMAT.prefix;
 /** What closes the JSON when the grammar stops after the category (rationale: false). */
-export const VERDICT_CLOSE_WITHOUT_RATIONALE = '\n}';
+export const VERDICT_CLOSE_WITHOUT_RATIONALE = FORMAT.closeWithoutRationale;
 
 // llama.cpp turns x{0,N} into N rules and silently treats N > 2000 as unbounded
 // (MAX_REPETITION_THRESHOLD in llama-grammar.cpp), so a usable bound stays below that.
@@ -47,11 +48,7 @@ export function checkedCategories(
 
 /** The verdict's literal text before the rationale (or up to the category's closing quote), once per answer. */
 export function verdictLayouts(categories: CategorySource, rationale = true): string[] {
-    const unique = [...new Set(categoryStringsOf(categories))];
-    const after = rationale ? '",\n    "rationale": "' : '"';
-    return RATINGS.flatMap((r) =>
-        unique.map((c) => `${VERDICT_PREFIX}${r}",\n    "category": "${jsonStringContent(c)}${after}`),
-    );
+    return verdictAnswers(categories).map((a) => FORMAT.layout(a.rating, a.category, rationale));
 }
 
 /** The rules of the free-text rationale (`rationale`, `json-char`), at most maxRationaleChars characters. */
@@ -62,26 +59,28 @@ export function rationaleRules(maxRationaleChars: number | undefined): string[] 
 
 export function buildVerdictGrammar(categories: CategorySource, options: VerdictGrammarOptions = {}): string {
     const { rationale = true, maxRationaleChars } = options;
-    const unique = checkedCategories('buildVerdictGrammar', categories, maxRationaleChars);
+    checkedCategories('buildVerdictGrammar', categories, maxRationaleChars);
+    const after = rationale ? 'rationale-field' : gbnfLiteral(FORMAT.afterCategory(false));
+    const choices = RATINGS.map((rating) => ({ rating, categories: categoriesFor(categories, rating) })).filter(
+        (c) => c.categories.length > 0,
+    );
     const lines = [
         // An optional leading space: after Vicuna's "ASSISTANT:" a SentencePiece model starts its answer with
         // the token "▁{" (" {"); forbidding it would push the model onto byte tokens it never produced in training.
-        `root ::= " "? ${gbnfLiteral(VERDICT_PREFIX)} rating ${gbnfLiteral('",\n    "category": "')} category ${rationale ? 'rationale-field' : gbnfLiteral('"')}`,
-        `rating ::= ${gbnfLiteral('Safe')} | ${gbnfLiteral('Unsafe')}`,
-        `category ::= ${unique.map((s) => gbnfLiteral(jsonStringContent(s))).join(' | ')}`,
+        `root ::= " "? ${gbnfLiteral(FORMAT.prefix)} answer ${after}`,
+        `answer ::= ${choices.map((c) => `${gbnfLiteral(FORMAT.beforeCategory(c.rating).slice(FORMAT.prefix.length))} category-${c.rating.toLowerCase()}`).join(' | ')}`,
+        ...choices.map(
+            (c) =>
+                `category-${c.rating.toLowerCase()} ::= ${c.categories.map((s) => gbnfLiteral(jsonStringContent(s))).join(' | ')}`,
+        ),
     ];
     if (rationale) {
         lines.push(
-            `rationale-field ::= ${gbnfLiteral('",\n    "rationale": "')} rationale ${gbnfLiteral('"\n}')}`,
+            `rationale-field ::= ${gbnfLiteral(FORMAT.afterCategory(true))} rationale ${gbnfLiteral(FORMAT.closeAfterRationale)}`,
             ...rationaleRules(maxRationaleChars),
         );
     }
     return `${lines.join('\n')}\n`;
-}
-
-/** The text of s as it appears between the quotes of a JSON string (what json.dumps writes, minus ensure_ascii). */
-export function jsonStringContent(s: string): string {
-    return JSON.stringify(s).slice(1, -1);
 }
 
 /**

@@ -1,3 +1,4 @@
+export { LLAVAGUARD_VERDICT, type VerdictFormat } from './format.js';
 export {
     MAX_RATIONALE_CHARS,
     VERDICT_CLOSE_WITHOUT_RATIONALE,
@@ -14,10 +15,12 @@ export { VerdictParseError, parseVerdict } from './parse.js';
 export { normalizeCategory, type NormalizedCategory } from './category.js';
 export {
     RATINGS,
+    categoriesFor,
     categoryStringsOf,
+    verdictAnswers,
     type CategorySource,
-    type ParseMethod,
     type ParsedVerdict,
+    type ParseMethod,
     type Rating,
     type Verdict,
 } from './types.js';

@@ -114,12 +114,12 @@ function balancedObject(text: string, start: number): string | undefined {
 function readFields(text: string): { rating?: string; category?: string; rationale?: string } {
     const field = (key: string) => {
         const m = new RegExp(`["']${key}["']\\s*:\\s*(["'])((?:\\\\.|(?!\\1)[^\\\\])*)(\\1)?`, 's').exec(text);
-        return m ? unescape(m[2], m[1]) : undefined;
+        return m ? unescapeValue(m[2], m[1]) : undefined;
     };
     return { rating: field('rating'), category: field('category'), rationale: field('rationale') };
 }
 
-function unescape(body: string, quote: string): string {
+function unescapeValue(body: string, quote: string): string {
     const trimmed = dropCutEscape(body);
     if (quote === '"') {
         try {

@@ -15,6 +15,7 @@ import {
     verdictLayouts,
     type VerdictGrammarOptions,
 } from './grammar.js';
+import { LLAVAGUARD_VERDICT } from './format.js';
 import type { CategorySource } from './types.js';
 
 /** The model's tokenizer: text to token ids, without BOS and without parsing special tokens. */
@@ -42,7 +43,10 @@ export function buildVerdictTokenGrammar(
         let node = root;
         for (const t of ids) {
             let next = node.children.get(t);
-            if (!next) node.children.set(t, (next = { children: new Map(), end: false }));
+            if (!next) {
+                next = { children: new Map(), end: false };
+                node.children.set(t, next);
+            }
             node = next;
         }
         node.end = true;
@@ -74,6 +78,9 @@ export function buildVerdictTokenGrammar(
     };
     const lines = [`root ::= ${ruleOf(root)}`, ...rules];
     if (rationale)
-        lines.push(`rationale-field ::= rationale ${gbnfLiteral('"\n}')}`, ...rationaleRules(maxRationaleChars));
+        lines.push(
+            `rationale-field ::= rationale ${gbnfLiteral(LLAVAGUARD_VERDICT.closeAfterRationale)}`,
+            ...rationaleRules(maxRationaleChars),
+        );
     return `${lines.join('\n')}\n`;
 }

@@ -27,3 +27,13 @@ export type CategorySource = readonly string[] | { readonly categoryStrings: rea
 
 export const categoryStringsOf = (source: CategorySource): readonly string[] =>
     Array.isArray(source) ? source : (source as { categoryStrings: readonly string[] }).categoryStrings;
+
+/** The categories a verdict with this rating may name (the grammars, drafts and score mode all ask this). */
+export function categoriesFor(source: CategorySource, _rating: Rating): readonly string[] {
+    return [...new Set(categoryStringsOf(source))];
+}
+
+/** Every (rating, category) answer a verdict may give, ratings in RATINGS order. */
+export function verdictAnswers(source: CategorySource): Array<{ rating: Rating; category: string }> {
+    return RATINGS.flatMap((rating) => categoriesFor(source, rating).map((category) => ({ rating, category })));
+}

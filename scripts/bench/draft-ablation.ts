@@ -8,12 +8,11 @@
 import os from 'node:os';
 import path from 'node:path';
 
-import { MTMD_MEDIA_MARKER, ONEVISION_QWEN } from '../../lib/chat/index.js';
-import { answerTokenizer } from '../../lib/guard/answer-tokenizer.js';
+import { ONEVISION_QWEN } from '../../lib/chat/index.js';
+import { GuardRecipes } from '../../lib/guard/recipe.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
 import { loadImage } from '../../lib/image/index.js';
 import { Policy } from '../../lib/policy/index.js';
-import { buildVerdictGrammar, buildVerdictTokenGrammar, verdictDrafts } from '../../lib/verdict/index.js';
 
 const models = path.join(os.tmpdir(), 'llavaguard-bench-models');
 const dir = process.argv[2] ?? path.join(models, 'llavaguard-v1.2-0.5b-q8_0');
@@ -24,42 +23,34 @@ await using model = await VisionModel.load({
     mmprojFlashAttention: 'off',
 });
 await using ctx = await model.createContext({ flashAttention: 'off' });
-const policy = Policy.default('v1.2');
-const prompt = ONEVISION_QWEN.render(policy.render(), { imageMarker: MTMD_MEDIA_MARKER });
+// The grammars, drafts and prompt pieces exactly as LlavaGuard builds them for this policy.
+const recipe = new GuardRecipes({
+    tokenizer: model,
+    format: ONEVISION_QWEN,
+    imageMarker: model.info.mediaMarker,
+}).for(Policy.default('v1.2'));
 // The kept prefix ends with the user turn; each generation adds the assistant header and decodes.
-const cut = prompt.lastIndexOf('<|im_end|>') + '<|im_end|>'.length;
+const { imagePrefix, userText, assistantPrefix } = recipe.prompt;
 const img = await loadImage(path.join(models, 'bench-photo-384.png'));
 const prefix = await ctx.evaluate({
-    prompt: { text: prompt.slice(0, cut), images: [{ data: img.data, width: img.width, height: img.height }] },
+    prompt: { text: imagePrefix + userText, images: [{ data: img.data, width: img.width, height: img.height }] },
 });
-// As LlavaGuard builds it: the answer tokenized after the prompt's tail (ChatML puts nothing between them).
-const tokenize = answerTokenizer(
-    model,
-    prompt.slice(prompt.lastIndexOf(MTMD_MEDIA_MARKER) + MTMD_MEDIA_MARKER.length),
-    ONEVISION_QWEN.answerSeparator,
-);
+const full = { maxRationaleChars: 160 };
+const short = { rationale: false };
 const settings = [
-    ['full verdict, model tokens', buildVerdictTokenGrammar(policy, tokenize, { maxRationaleChars: 160 }), undefined],
-    ['rationale: false, model tokens', buildVerdictTokenGrammar(policy, tokenize, { rationale: false }), undefined],
-    [
-        'full verdict, characters, drafts',
-        buildVerdictGrammar(policy, { maxRationaleChars: 160 }),
-        verdictDrafts(policy),
-    ],
-    ['full verdict, characters, no drafts', buildVerdictGrammar(policy, { maxRationaleChars: 160 }), undefined],
-    [
-        'rationale: false, characters, drafts',
-        buildVerdictGrammar(policy, { rationale: false }),
-        verdictDrafts(policy, { rationale: false }),
-    ],
-    ['rationale: false, characters, no drafts', buildVerdictGrammar(policy, { rationale: false }), undefined],
+    ['full verdict, model tokens', recipe.grammar(full), undefined],
+    ['rationale: false, model tokens', recipe.grammar(short), undefined],
+    ['full verdict, characters, drafts', recipe.grammar({ ...full, layoutTokens: 'any' }), recipe.drafts(true)],
+    ['full verdict, characters, no drafts', recipe.grammar({ ...full, layoutTokens: 'any' }), undefined],
+    ['rationale: false, characters, drafts', recipe.grammar({ ...short, layoutTokens: 'any' }), recipe.drafts(false)],
+    ['rationale: false, characters, no drafts', recipe.grammar({ ...short, layoutTokens: 'any' }), undefined],
 ] as const;
 console.log('| round | setting | tokens | forward passes | forced | draft tokens confirmed / proposed | decode (ms) |');
 console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
 for (let round = 0; round < rounds; round++) {
     for (const [name, grammar, drafts] of settings) {
         const r = await ctx.generate({
-            prompt: { text: prompt.slice(cut) },
+            prompt: { text: assistantPrefix },
             keepPrefix: prefix.nPast,
             grammar,
             temperature: 0,

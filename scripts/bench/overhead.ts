@@ -52,9 +52,8 @@ import { ONEVISION_QWEN, MTMD_MEDIA_MARKER } from '../../lib/chat/index.js';
 import { CPU_UBATCH } from '../../lib/runtime/VisionContext.js';
 import { Policy } from '../../lib/policy/index.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { answerTokenizer } from '../../lib/guard/answer-tokenizer.js';
+import { GuardRecipes, type PolicyRecipe } from '../../lib/guard/recipe.js';
 import { quantizeModel } from '../../lib/tools/quantize.js';
-import { buildVerdictGrammar, buildVerdictTokenGrammar, verdictDrafts } from '../../lib/verdict/index.js';
 import { f0, f3, load1, log, median, mib, repoRoot, runChild, type BenchSettings } from './common.js';
 import { runDefaultsTable, type WeightModel } from './defaults-table.js';
 import { cliFigures, medianFigures, oursFigures, table, type OursResult } from './figures.js';
@@ -259,7 +258,7 @@ function oursSpec(
         seed: S.seed,
     };
     // our defaults, as LlavaGuard runs them: jump-forward with the verdict's drafts
-    if (!matched) return { ...base, drafts: verdictDrafts(Policy.default('v1.2')) };
+    if (!matched) return { ...base, drafts: [...drafts] };
     // jump-forward off: one forward pass per generated token, as llama-mtmd-cli does
     return {
         ...base,
@@ -272,15 +271,23 @@ function oursSpec(
     };
 }
 
-/** The verdict grammar both sides decode with: LlavaGuard's own (canonical layout tokens) unless --layout-tokens any. */
-async function verdictGrammar(pair: Pair, policy: Policy, prompt: string): Promise<string> {
-    if (S.layoutTokens === 'any') return buildVerdictGrammar(policy, { maxRationaleChars: S.rationaleChars });
+/** The verdict's drafts (our defaults' runs); set with the grammar in main. */
+let drafts: readonly string[] = [];
+
+/**
+ * The prompt, grammar and drafts both sides decode with, as LlavaGuard builds them (the grammar in the model's
+ * canonical layout tokens unless --layout-tokens any).
+ */
+async function benchRecipe(pair: Pair, policy: Policy): Promise<{ recipe: PolicyRecipe; grammar: string }> {
     const vocab = await VisionModel.load({ model: pair.model, vocabOnly: true });
     try {
-        const tail = prompt.slice(prompt.lastIndexOf(MTMD_MEDIA_MARKER) + MTMD_MEDIA_MARKER.length);
-        return buildVerdictTokenGrammar(policy, answerTokenizer(vocab, tail, ONEVISION_QWEN.answerSeparator), {
-            maxRationaleChars: S.rationaleChars,
-        });
+        const recipe = new GuardRecipes({
+            tokenizer: vocab,
+            format: ONEVISION_QWEN,
+            imageMarker: MTMD_MEDIA_MARKER,
+        }).for(policy);
+        const grammar = recipe.grammar({ maxRationaleChars: S.rationaleChars, layoutTokens: S.layoutTokens });
+        return { recipe, grammar };
     } finally {
         await vocab.close();
     }
@@ -335,9 +342,9 @@ async function main(): Promise<void> {
         const image = path.join(opt.models!, 'bench-photo-384.png');
         if (!existsSync(image)) await writePhotoLikePng(image, 384, 384, 1);
 
-        const policy = Policy.default('v1.2');
-        const prompt = ONEVISION_QWEN.render(policy.render(), { imageMarker: MTMD_MEDIA_MARKER });
-        const grammar = await verdictGrammar(pair, policy, prompt);
+        const { recipe, grammar } = await benchRecipe(pair, Policy.default('v1.2'));
+        const prompt = recipe.text;
+        drafts = recipe.drafts(true);
         const promptFile = path.join(work, 'prompt.txt');
         const grammarFile = path.join(work, 'verdict.gbnf');
         writeFileSync(promptFile, prompt);
