@@ -13,7 +13,8 @@ target_compile_definitions(llavaguard PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS
     LLAVAGUARD_GPU_BACKEND="${LLAVAGUARD_GPU}")
 target_link_libraries(llavaguard PRIVATE mtmd llama ggml ${CMAKE_JS_LIB})
 if (LLAVAGUARD_PREBUILT_RPATH)
-    set_target_properties(llavaguard PROPERTIES BUILD_RPATH "${LLAVAGUARD_PREBUILT_RPATH}")
+    # Only the relative paths: CMake would otherwise add the absolute folder the libraries were linked from.
+    set_target_properties(llavaguard PROPERTIES BUILD_WITH_INSTALL_RPATH ON INSTALL_RPATH "${LLAVAGUARD_PREBUILT_RPATH}")
 endif()
 if (MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
     execute_process(COMMAND ${CMAKE_AR} /def:${CMAKE_JS_NODELIB_DEF} /out:${CMAKE_JS_NODELIB_TARGET} ${CMAKE_STATIC_LINKER_FLAGS})
@@ -21,4 +22,17 @@ endif()
 
 if (LLAVAGUARD_BUILD_TOOLS)
     add_custom_target(llavaguard-tools ALL DEPENDS llama-mtmd-cli llama-bench)
+    if (LLAVAGUARD_LLAMA_PREBUILT_DIR)
+        # The tools call ggml_backend_load_all(), which looks beside the executable: link the CPU variants there,
+        # without the AMX one unless asked (it traps on some hosts that advertise AMX).
+        file(GLOB _variants "${LLAVAGUARD_LLAMA_PREBUILT_DIR}/libggml-cpu-*${CMAKE_SHARED_LIBRARY_SUFFIX}")
+        if (NOT LLAVAGUARD_CPU_AMX)
+            list(FILTER _variants EXCLUDE REGEX "sapphirerapids")
+        endif()
+        foreach(_v ${_variants})
+            get_filename_component(_name "${_v}" NAME)
+            add_custom_command(TARGET llavaguard-tools POST_BUILD
+                COMMAND ${CMAKE_COMMAND} -E create_symlink "${_v}" "${CMAKE_BINARY_DIR}/bin/${_name}")
+        endforeach()
+    endif()
 endif()

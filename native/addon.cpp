@@ -1,6 +1,7 @@
 // Entry point: registers the native classes and functions, nothing else.
 #include <napi.h>
 
+#include "backend/backend-library.h"
 #include "context/addon-context.h"
 #include "model/addon-model.h"
 #include "model/load-model-worker.h"
@@ -14,12 +15,12 @@
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-    static bool backend_ready = [] {
+    // llama_backend_init() waits for initBackends(): with a prebuilt ggml, JS first picks the backend libraries.
+    static bool log_ready = [] {
         lg::InstallLogCapture();
-        llama_backend_init();
         return true;
     }();
-    (void)backend_ready;
+    (void)log_ready;
     env.SetInstanceData<lg::AddonData>(new lg::AddonData());
     lg::AddonModel::Init(env, exports);
     lg::AddonContext::Init(env, exports);
@@ -27,6 +28,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("loadModel", Napi::Function::New(env, lg::LoadModelWorker::Start, "loadModel"));
     exports.Set("quantize", Napi::Function::New(env, lg::QuantizeWorker::Start, "quantize"));
     exports.Set("probeAttention", Napi::Function::New(env, lg::AttentionProbeWorker::Start, "probeAttention"));
+    exports.Set("scoreBackendLibrary", Napi::Function::New(env, lg::ScoreBackendLibrary, "scoreBackendLibrary"));
+    exports.Set("loadCpuBackendLibrary", Napi::Function::New(env, lg::LoadCpuBackendLibrary, "loadCpuBackendLibrary"));
+    exports.Set("loadBackendLibrary", Napi::Function::New(env, lg::LoadBackendLibrary, "loadBackendLibrary"));
+    exports.Set("llamaLibraryFolder", Napi::Function::New(env, lg::LlamaLibraryFolder, "llamaLibraryFolder"));
+    exports.Set("backends", Napi::Function::New(env, lg::ListBackends, "backends"));
+    exports.Set("initBackends", Napi::Function::New(env, lg::InitBackends, "initBackends"));
     exports.Set("systemInfo", Napi::Function::New(env, lg::SystemInfo, "systemInfo"));
     return exports;
 }

@@ -18,6 +18,11 @@ export interface NativeLoadModelOptions {
     warmup?: boolean;
     /** Load the tokenizer only (no weights): for tokenize/detokenize. */
     vocabOnly?: boolean;
+    /**
+     * ggml device names (e.g. ["Vulkan0"]) that take the offloaded layers and the vision tower; [] keeps
+     * everything on the CPU; absent: llama.cpp's choice among all loaded devices.
+     */
+    devices?: string[];
 }
 
 export interface NativeModelInfo {
@@ -38,7 +43,12 @@ export interface NativeModelInfo {
     hasVision: boolean;
     /** The text that stands for one image in a prompt (`<__media__>`). */
     mediaMarker: string;
+    /** The backend of the devices the model was given ('cpu' when none). */
     gpuBackend: string;
+    /** The ggml devices the model was given. */
+    devices: string[];
+    /** llama.cpp's log lines saying where the layers and the vision tower went. */
+    placementLog: string[];
     /** All GGUF metadata of the text model, values as llama.cpp prints them. */
     metadata: Record<string, string>;
 }
@@ -200,18 +210,30 @@ export interface NativeModel {
 }
 
 export interface NativeDevice {
+    /** ggml's device name, e.g. "CPU", "Vulkan0", "CUDA0". */
     name: string;
+    /** The device itself, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
     description: string;
-    type: 'cpu' | 'gpu' | 'other';
+    /** The ggml backend it belongs to, e.g. "CPU", "Vulkan", "CUDA", "Metal". */
+    backend: string;
+    type: 'cpu' | 'gpu' | 'igpu' | 'other';
     memoryFree: number;
     memoryTotal: number;
 }
 
+export interface NativeBackend {
+    name: string;
+    devices: NativeDevice[];
+}
+
 export interface NativeSystemInfo {
+    /** The GPU backend compiled into an addon built from source ('cpu' for none, and for a prebuilt ggml). */
     backend: string;
     llamaSystemInfo: string;
     supportsGpuOffload: boolean;
     devices: NativeDevice[];
+    /** ggml registers its backends at run time (a prebuilt ggml with GGML_BACKEND_DL). */
+    dynamicBackends: boolean;
 }
 
 /** One attention block as llama.cpp builds it on the CPU backend (native/probe/attention-probe.h). */
@@ -228,6 +250,17 @@ export interface AttentionProbeCase {
 }
 
 export interface NativeAddon {
+    /** ggml_backend_score() of a backend library (0: this CPU cannot run it); throws when it cannot be opened. */
+    scoreBackendLibrary(path: string): number;
+    /** Registers a CPU backend library (absolute path), synchronously: part of loading the addon. */
+    loadCpuBackendLibrary(path: string): NativeBackend;
+    /** Registers a backend library (absolute path) off the event loop; a path is loaded once. */
+    loadBackendLibrary(path: string): Promise<NativeBackend>;
+    /** llama_backend_init() once, after the CPU backend is registered. */
+    initBackends(): { dynamic: boolean };
+    /** The folder libllama was loaded from (null if unknown). */
+    llamaLibraryFolder(): string | null;
+    backends(): NativeBackend[];
     loadModel(options: NativeLoadModelOptions, onProgress?: (progress: number) => void): Promise<NativeModel>;
     systemInfo(): NativeSystemInfo;
     /** llama.cpp's quantizer (llama_model_quantize), off the event loop. */

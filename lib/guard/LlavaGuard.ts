@@ -39,6 +39,8 @@ export class LlavaGuard {
     readonly #batcher: AssessmentBatcher;
     readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
+    /** Which backend and device run this guard's work (on every result). */
+    readonly #placement: { backend: Assessment['backend']; device: string };
 
     private constructor(
         model: VisionModel,
@@ -68,7 +70,9 @@ export class LlavaGuard {
             imagePipelineReason: pipeline.choice.reason,
             flashAttention: { text: context.flashAttention, vision: model.mmprojFlashAttention },
             randomWeights: meta['llavaguard.test_model'] === 'true',
+            gpu: model.gpu,
         });
+        this.#placement = { backend: model.gpu.backend, device: model.gpu.device };
     }
 
     static async load(options: LlavaGuardLoadOptions): Promise<LlavaGuard> {
@@ -78,6 +82,7 @@ export class LlavaGuard {
         const model = await VisionModel.load({
             model: options.model,
             mmproj: options.mmproj,
+            gpu: options.gpu,
             gpuLayers: options.gpuLayers,
             mmprojThreads: options.threads,
             mmprojFlashAttention: options.mmprojFlashAttention,
@@ -218,6 +223,7 @@ export class LlavaGuard {
                 },
                 tokens: { prompt: prefill.promptTokens, image: prefill.imageTokens },
                 imagePipeline: prepared.pipeline,
+                ...this.#placement,
                 forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
             };
         });
@@ -305,6 +311,7 @@ export class LlavaGuard {
                 totalMs: performance.now() - started,
             },
             tokens: { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length },
+                ...this.#placement,
             imagePipeline: prepared.pipeline,
             stopReason: r.stopReason,
         };

@@ -1,5 +1,6 @@
 import type { ChatFormatId } from '../chat/formats.js';
 import type { FlashAttention } from '../bindings/AddonTypes.js';
+import type { GpuRequest, GpuSelection } from '../bindings/gpu.js';
 import type { FlashAttentionChoice } from '../runtime/flash-attention-choice.js';
 import type { ImageInput } from '../image/types.js';
 import type { Policy } from '../policy/index.js';
@@ -13,7 +14,13 @@ export interface LlavaGuardLoadOptions {
     model: string;
     /** mmproj GGUF (vision tower + projector). */
     mmproj: string;
-    /** Text-model layers on the GPU (-1 = all). Default: all when a GPU backend is built in. */
+    /**
+     * Where the model runs: 'auto' (default) the first GPU backend (CUDA, Metal, Vulkan) whose package is installed
+     * and that opens a GPU, else the CPU with the reason in `guard.modelInfo.gpu`; 'cpu', 'cuda', 'vulkan',
+     * 'metal' that one (an error when it cannot run).
+     */
+    gpu?: GpuRequest;
+    /** Text-model layers on the GPU (-1 = all). Default: all when a GPU was chosen. */
     gpuLayers?: number;
     /** CPU threads for the text model and the vision encoder. Default: the machine's parallelism. */
     threads?: number;
@@ -86,6 +93,10 @@ export interface Assessment {
     /** How the image reached the model ('onevision-fast' trades fidelity for speed). */
     imagePipeline: ImagePipelineName;
     stopReason: string;
+    /** The backend that ran it. */
+    backend: GpuSelection['backend'];
+    /** The device that ran it, as its driver names it. */
+    device: string;
 }
 
 export interface AssessmentModelInfo {
@@ -101,6 +112,8 @@ export interface AssessmentModelInfo {
     flashAttention: { text: FlashAttentionChoice; vision: FlashAttentionChoice | undefined };
     /** True for the generated random-weight demo/test models: their verdicts mean nothing. */
     randomWeights: boolean;
+    /** Where the model runs (backend, device) and why there (what was tried and failed). */
+    gpu: GpuSelection;
 }
 
 export type AssessEvent =
@@ -130,4 +143,6 @@ export interface ScoreResult {
     tokens: { prompt: number; image: number };
     imagePipeline: ImagePipelineName;
     forwardPasses: { prefill: number; scoring: number };
+    backend: GpuSelection['backend'];
+    device: string;
 }

@@ -1,5 +1,6 @@
 import { defaultThreads } from './threads.js';
 import type { FlashAttention, NativeAddon, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
+import { type GpuRequest, type GpuSelection, selectGpu } from '../bindings/gpu.js';
 import { loadAddon } from '../bindings/loadAddon.js';
 import { metaValue } from '../../gguf/reader.js';
 import type { GgufHeader } from '../../gguf/types.js';
@@ -21,7 +22,13 @@ export interface VisionModelOptions {
     model: string;
     /** Multimodal projector GGUF (vision tower + projector). */
     mmproj?: string;
-    /** Text-model layers on the GPU (-1 = all; 0 = CPU only). Default: all where a GPU backend is built in. */
+    /**
+     * Where the model runs: 'auto' (default) takes the first GPU backend (CUDA, Metal, Vulkan) whose package is
+     * installed and that opens a GPU, else the CPU, saying why in `model.gpu`; an explicit backend that cannot
+     * run is an error. No rebuild to switch.
+     */
+    gpu?: GpuRequest;
+    /** Text-model layers on the GPU (-1 = all; 0 = CPU only). Default: all when a GPU was chosen. */
     gpuLayers?: number;
     /** Run the vision encoder on the GPU. Default: when gpuLayers != 0. */
     mmprojUseGpu?: boolean;
@@ -68,6 +75,8 @@ export class VisionModel {
     readonly mmprojFlashAttention: FlashAttentionChoice | undefined;
     /** @internal the text model's attention shape, for the contexts' flash-attention choice. */
     readonly textAttention: AttentionShape | undefined;
+    /** Where the model runs (backend and device) and why there. */
+    readonly gpu: GpuSelection;
     readonly #contexts = new Set<VisionContext>();
 
     private constructor(
@@ -75,8 +84,10 @@ export class VisionModel {
         model: GgufHeader,
         mmproj: GgufHeader | undefined,
         mmprojFlashAttention: FlashAttentionChoice | undefined,
+        gpu: GpuSelection,
     ) {
         this.#native = native;
+        this.gpu = gpu;
         this.textAttention = textAttentionShape(model);
         this.mmprojFlashAttention = mmprojFlashAttention;
         this.info = native.info();
@@ -89,10 +100,11 @@ export class VisionModel {
         }
         const headers = await validateModelFiles(options.model, options.mmproj);
         const addon = loadAddon();
-        const gpu = addon.systemInfo().backend !== 'cpu';
-        const gpuLayers = options.gpuLayers ?? (gpu ? -1 : 0);
+        const placement = await selectGpu(options.gpu ?? 'auto');
+        const gpu = placement.backend !== 'cpu';
+        const gpuLayers = gpu ? (options.gpuLayers ?? -1) : 0;
         const mmprojThreads = options.mmprojThreads ?? defaultThreads();
-        const mmprojUseGpu = options.mmprojUseGpu ?? gpuLayers !== 0;
+        const mmprojUseGpu = gpu && (options.mmprojUseGpu ?? gpuLayers !== 0);
         const withTower = headers.mmproj !== undefined && !options.vocabOnly;
         const tower = withTower ? visionAttentionShape(headers.mmproj!) : undefined;
         const mmprojFlashAttention = withTower
@@ -121,10 +133,11 @@ export class VisionModel {
                     mmprojFlashAttention: mmprojFlashAttention?.value ?? 'off',
                     imageMaxTokens: options.imageMaxTokens,
                     vocabOnly: options.vocabOnly ?? false,
+                    devices: placement.devices,
                 },
                 options.onProgress,
             );
-            return new VisionModel(native, headers.model, headers.mmproj, mmprojFlashAttention);
+            return new VisionModel(native, headers.model, headers.mmproj, mmprojFlashAttention, placement);
         } catch (error) {
             throw new ModelLoadError((error as Error).message, { cause: error });
         }

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "ggml-backend.h"
+
 #include "../sampling/sequence-sampler.h"
 #include "../util/flash-attn.h"
 #include "../util/js-args.h"
@@ -29,6 +31,13 @@ Napi::Value LoadModelWorker::Start(const Napi::CallbackInfo& info) {
     o.vocab_only = OptionalBool(opts, "vocabOnly", false);
     if (o.vocab_only && !o.mmproj_path.empty()) ThrowType(env, "a vocabulary-only load takes no mmproj");
     if (o.model_path.empty()) ThrowType(env, "option 'modelPath' must not be empty");
+    o.has_devices = opts.Has("devices") && !opts.Get("devices").IsUndefined();
+    o.devices = OptionalStringArray(opts, "devices", 16, 256);
+    for (const auto& name : o.devices) {
+        if (!ggml_backend_dev_by_name(name.c_str())) {
+            ThrowType(env, "option 'devices': no ggml device named '" + name + "' is loaded");
+        }
+    }
 
     Napi::Function on_progress;
     if (info.Length() > 1 && info[1].IsFunction()) on_progress = info[1].As<Napi::Function>();
@@ -80,8 +89,15 @@ void LoadModelWorker::Compute() {
         }
     }
 
+    // A NULL-terminated device list; llama.cpp reads it during the load only.
+    std::vector<ggml_backend_dev_t> devices;
+    for (const auto& name : options_.devices) devices.push_back(ggml_backend_dev_by_name(name.c_str()));
+    devices.push_back(nullptr);
+    ScopedLogCollector placement({"offloaded", "CLIP using", "using device"});
+
     llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = options_.gpu_layers;
+    mp.n_gpu_layers = options_.has_devices && options_.devices.empty() ? 0 : options_.gpu_layers;
+    if (options_.has_devices) mp.devices = devices.data();
     mp.load_mode = options_.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
     mp.vocab_only = options_.vocab_only;
     mp.progress_callback = &LoadModelWorker::OnProgress;
@@ -97,7 +113,8 @@ void LoadModelWorker::Compute() {
     if (!options_.mmproj_path.empty()) {
         BeginLogScope();
         mtmd_context_params cp = mtmd_context_params_default();
-        cp.use_gpu = options_.mmproj_use_gpu;
+        cp.use_gpu = options_.mmproj_use_gpu && !(options_.has_devices && options_.devices.empty());
+        if (cp.use_gpu && !options_.devices.empty()) cp.device = devices.front();
         cp.print_timings = false;
         cp.n_threads = options_.mmproj_threads;
         cp.flash_attn_type = options_.mmproj_flash_attn;
@@ -115,6 +132,8 @@ void LoadModelWorker::Compute() {
             return;
         }
     }
+    res->devices = options_.devices;
+    res->placement_log = placement.Take();
     resources_ = std::move(res);
 }
 

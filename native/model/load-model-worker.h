@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "model-resources.h"
 #include "../util/compute-worker.h"
@@ -23,6 +24,10 @@ struct LoadModelOptions {
     int32_t image_max_tokens = -1;
     bool warmup = false;
     bool vocab_only = false;
+    // Names of the ggml devices (e.g. "Vulkan0") that take offloaded layers and the vision tower; when
+    // has_devices is set and the list is empty, everything stays on the CPU.
+    bool has_devices = false;
+    std::vector<std::string> devices;
 };
 
 class LoadModelWorker : public ComputeWorker {

@@ -1,7 +1,11 @@
 #include "model-metadata.h"
 
+#include <cctype>
 #include <string>
 #include <vector>
+
+#include "../backend/backend-library.h"
+#include "ggml-backend.h"
 
 namespace lg {
 namespace {
@@ -19,6 +23,17 @@ std::string MetaString(int32_t (*get)(const llama_model*, int32_t, char*, size_t
 
 Napi::Value TokenOrNull(Napi::Env env, llama_token t) {
     return t < 0 ? env.Null() : Napi::Number::New(env, t);
+}
+
+// The backend that holds the offloaded layers: chosen at load time with a prebuilt ggml, fixed at build time
+// with one compiled from source.
+std::string GpuBackendOf(const ModelResources& res) {
+    if (!BackendsAreDynamic()) return LLAVAGUARD_GPU_BACKEND;
+    if (res.devices.empty()) return "cpu";
+    ggml_backend_dev_t dev = ggml_backend_dev_by_name(res.devices.front().c_str());
+    std::string name = dev ? ggml_backend_reg_name(ggml_backend_dev_backend_reg(dev)) : "cpu";
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name;
 }
 
 }  // namespace
@@ -45,7 +60,13 @@ Napi::Object ModelInfoToJs(Napi::Env env, const ModelResources& res) {
     o.Set("chatTemplate", tmpl ? Napi::Value(Napi::String::New(env, tmpl)) : env.Null());
     o.Set("hasVision", res.mtmd != nullptr && mtmd_support_vision(res.mtmd.get()));
     o.Set("mediaMarker", mtmd_default_marker());
-    o.Set("gpuBackend", LLAVAGUARD_GPU_BACKEND);
+    o.Set("gpuBackend", GpuBackendOf(res));
+    Napi::Array devices = Napi::Array::New(env);
+    for (size_t i = 0; i < res.devices.size(); i++) devices.Set(static_cast<uint32_t>(i), res.devices[i]);
+    o.Set("devices", devices);
+    Napi::Array placement = Napi::Array::New(env);
+    for (size_t i = 0; i < res.placement_log.size(); i++) placement.Set(static_cast<uint32_t>(i), res.placement_log[i]);
+    o.Set("placementLog", placement);
 
     Napi::Object meta = Napi::Object::New(env);
     const int32_t n = llama_model_meta_count(m);

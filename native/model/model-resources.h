@@ -3,6 +3,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "../sampling/first-byte-index.h"
 #include "../util/handles.h"
@@ -16,6 +17,8 @@ struct ModelResources {
     std::shared_ptr<const FirstByteIndex> tokens_by_first_byte;  // may be null
     std::string model_path;
     std::string mmproj_path;
+    std::vector<std::string> devices;        // the ggml devices asked for (empty: llama.cpp's choice or CPU)
+    std::vector<std::string> placement_log;  // llama.cpp's log lines saying where layers and the tower went
 };
 
 }  // namespace lg

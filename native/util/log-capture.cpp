@@ -19,10 +19,13 @@ thread_local size_t t_scope_start = 0;
 size_t g_total = 0;  // lines ever captured, so scopes can find "since"
 int g_print_level = -1;
 
+thread_local ScopedLogCollector* t_collector = nullptr;
+
 void OnLog(ggml_log_level level, const char* text, void*) {
     if (g_print_level >= 0 && static_cast<int>(level) >= g_print_level) {
         std::fputs(text, stderr);
     }
+    if (t_collector) CollectLogLine(text);
     if (level != GGML_LOG_LEVEL_ERROR && level != GGML_LOG_LEVEL_WARN) {
         return;
     }
@@ -36,6 +39,26 @@ void OnLog(ggml_log_level level, const char* text, void*) {
 }
 
 }  // namespace
+
+void CollectLogLine(const std::string& text) {
+    std::string line(text);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    for (const auto& needle : t_collector->needles_) {
+        if (line.find(needle) != std::string::npos) {
+            t_collector->lines_.push_back(line);
+            return;
+        }
+    }
+}
+
+ScopedLogCollector::ScopedLogCollector(std::vector<std::string> needles)
+    : needles_(std::move(needles)), previous_(t_collector) {
+    t_collector = this;
+}
+
+ScopedLogCollector::~ScopedLogCollector() {
+    t_collector = previous_;
+}
 
 void InstallLogCapture() {
     // LLAVAGUARD_LOG=debug|info|warn|error prints llama.cpp's own log from that level up.
