@@ -4,7 +4,6 @@
 // and the argument errors. The command runs in-process on a fresh commander program (as main.ts
 // wires it); the verdicts of a random model mean nothing, so only structure and counts are checked.
 process.env.LLAVAGUARD_THREADS ??= '1';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,11 +15,7 @@ import { formatHeadline, registerEval } from '../lib/cli/commands/eval.js';
 import { computeMetrics, type EvalMetrics } from '../lib/eval/metrics.js';
 import type { EvalRecord } from '../lib/eval/run.js';
 import { Policy } from '../lib/policy/index.js';
-
-const CHROMIUM = process.env.LLAVAGUARD_CHROMIUM ?? '/usr/bin/chromium';
-const noChromium = existsSync(CHROMIUM)
-    ? false
-    : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set LLAVAGUARD_CHROMIUM)`;
+import { launchChromium, noChromium } from './helpers/chromium.js';
 
 interface CliResult {
     stdout: string;
@@ -302,20 +297,7 @@ t.test(
                 t.match(r.stdout, /^report: {2}.*report\.html$/m);
 
                 await t.test('report.html in headless Chromium', { skip: noChromium }, async (t) => {
-                    const { chromium } = await import('playwright-core');
-                    const browser = await chromium.launch({
-                        executablePath: CHROMIUM,
-                        args: [
-                            '--headless',
-                            '--no-sandbox',
-                            '--disable-gpu',
-                            '--disable-quic',
-                            '--no-first-run',
-                            '--disable-background-networking',
-                            '--disable-component-update',
-                            '--disable-sync',
-                        ],
-                    });
+                    const browser = await launchChromium();
                     t.teardown(() => browser.close());
                     const page = await browser.newPage();
                     const problems: string[] = [];
@@ -340,6 +322,8 @@ t.test(
                         );
                     t.ok(thumbs.every(Boolean), `${thumbs.length} thumbnails loaded`);
                     t.same(problems, [], 'no console errors, page errors or failed requests');
+                    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+                    t.ok(width <= 1280, `no horizontal scroll bar in a 1280-pixel window (page ${width} px wide)`);
                 });
             },
         );

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { computeMetrics, type Outcome } from '../lib/eval/metrics.js';
 import { escapeHtml, renderReport, type ReportRecord } from '../lib/eval/report-html.js';
+import { launchChromium, noChromium } from './helpers/chromium.js';
 
 const O3 = 'O3: Sexual Content';
 const records: (ReportRecord & Outcome)[] = [
@@ -95,4 +96,37 @@ t.test('without scores there is no ROC section; without records no sample list',
 t.test('maxMisclassified bounds the list', async (t) => {
     const html = renderReport(computeMetrics(records, { resamples: 0 }), { records, maxMisclassified: 1 });
     t.match(html, '2 more not shown.');
+});
+
+t.test('the page fits a 1280-pixel window in headless Chromium', { skip: noChromium }, async (t) => {
+    // what a random-weight model and a deep dataset folder give: words no line can break
+    const unbroken = 'ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏ'.repeat(40);
+    const folder = `/data/${'llavaguard_eval_set_'.repeat(12)}`;
+    const wide: (ReportRecord & Outcome)[] = Array.from({ length: 12 }, (_, i) => ({
+        id: `${'sample_'.repeat(20)}${i}.jpg`,
+        image: `${folder}/img_${i}.jpg`,
+        kind: i % 2 ? 'v2' : 'original',
+        expected: i % 3 ? 'Unsafe' : 'Safe',
+        predicted: i % 4 ? 'Safe' : 'Unsafe',
+        expectedCategory: O3,
+        predictedCategory: unbroken.slice(0, 120),
+        rationale: i % 2 ? unbroken : 'A short rationale.',
+        score: (i % 10) / 10,
+        severity: 'Highly Inappropriate',
+    }));
+    const html = renderReport(computeMetrics(wide, { resamples: 50, seed: 3 }), {
+        records: wide,
+        meta: { manifest: `${folder}/manifest.jsonl`, model: unbroken.slice(0, 200) },
+    });
+    const browser = await launchChromium();
+    t.teardown(() => browser.close());
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.setContent(html, { waitUntil: 'load' });
+    const { scroll, client } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+    }));
+    t.equal(client, 1280);
+    t.ok(scroll <= client, `no horizontal scroll bar (page ${scroll} px wide)`);
+    t.match(await page.locator('#misclassified td.rationale').nth(1).innerText(), unbroken, 'the rationale is whole');
 });

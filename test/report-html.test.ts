@@ -1,17 +1,12 @@
 // The scan report in a real headless Chromium (Debian's `chromium` package): the page loads from
 // file:// without console errors, shows the totals, its category filter works, thumbnails load.
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import t from 'tap';
 import { writeScanReport } from '../lib/report/index.js';
-
-const CHROMIUM = process.env.LLAVAGUARD_CHROMIUM ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM)
-    ? false
-    : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set LLAVAGUARD_CHROMIUM)`;
+import { launchChromium, noChromium as skip } from './helpers/chromium.js';
 
 const model = { name: 'LlavaGuard-tiny', file: 'tiny.gguf', bytes: 123 };
 const CATS = {
@@ -36,7 +31,6 @@ const verdict = (path: string, unsafe: boolean, category: string, rationale: str
 });
 
 t.test('the report in headless Chromium', { skip }, async (t) => {
-    const { chromium } = await import('playwright-core');
     const dir = t.testdir({});
     const scan = join(dir, 'photos');
     await mkdir(join(scan, 'trip'), { recursive: true });
@@ -82,19 +76,7 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
     t.same(r.totals, { images: 7, safe: 1, unsafe: 5, errors: 1, duplicates: 1 });
     t.same(r.thumbnails, { made: 4, reused: 0, failed: 0 }, 'the duplicate shares its thumbnail');
 
-    const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-quic',
-            '--no-first-run',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-        ],
-    });
+    const browser = await launchChromium();
     t.teardown(() => browser.close());
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
@@ -168,16 +150,14 @@ t.test('the report in headless Chromium', { skip }, async (t) => {
     t.equal(await visible().count(), 5, 'all: every card again');
     t.equal(await page.locator('#shown').innerText(), '5');
 
-    const thumbs = await page
-        .locator('#gallery img.thumb')
-        .evaluateAll((imgs) =>
-            (imgs as HTMLImageElement[]).map((i) => ({
-                src: i.getAttribute('src'),
-                complete: i.complete,
-                w: i.naturalWidth,
-                h: i.naturalHeight,
-            })),
-        );
+    const thumbs = await page.locator('#gallery img.thumb').evaluateAll((imgs) =>
+        (imgs as HTMLImageElement[]).map((i) => ({
+            src: i.getAttribute('src'),
+            complete: i.complete,
+            w: i.naturalWidth,
+            h: i.naturalHeight,
+        })),
+    );
     t.equal(thumbs.length, 5);
     for (const th of thumbs)
         t.ok(

@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { NONE_APPLYING, Policy } from '../policy/index.js';
+import { parseCsv, stripBom } from '../util/csv.js';
 import type { Rating } from '../verdict/index.js';
 
 export const SCORES = Object.freeze([
@@ -225,7 +226,7 @@ interface Row {
 
 function jsonlRows(text: string, issues: ManifestIssue[]): Row[] {
     const rows: Row[] = [];
-    const lines = text.replace(/^\ufeff/, '').split('\n');
+    const lines = stripBom(text).split('\n');
     lines.forEach((raw, i) => {
         const line = raw.trim();
         if (!line) return;
@@ -240,7 +241,7 @@ function jsonlRows(text: string, issues: ManifestIssue[]): Row[] {
 
 // RFC 4180 CSV with a header row; header names are trimmed and lower-cased.
 function csvRows(text: string, issues: ManifestIssue[]): Row[] {
-    const records = parseCsv(text.replace(/^\ufeff/, ''));
+    const records = parseCsv(stripBom(text));
     const header = records.shift();
     if (!header) {
         issues.push({ line: 1, field: null, message: 'empty CSV: expected a header row (path,rating,category,...)' });
@@ -265,50 +266,4 @@ function csvRows(text: string, issues: ManifestIssue[]): Row[] {
         });
         return { line: r.line, value };
     });
-}
-
-interface CsvRecord {
-    line: number;
-    fields: string[];
-}
-
-function parseCsv(text: string): CsvRecord[] {
-    const records: CsvRecord[] = [];
-    let fields: string[] = [];
-    let field = '';
-    let quoted = false;
-    let line = 1;
-    let start = 1;
-    const endRecord = () => {
-        fields.push(field);
-        field = '';
-        if (fields.length > 1 || fields[0].trim() !== '') records.push({ line: start, fields });
-        fields = [];
-    };
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quoted) {
-            if (c === '"' && text[i + 1] === '"') {
-                field += '"';
-                i++;
-            } else if (c === '"') quoted = false;
-            else {
-                if (c === '\n') line++;
-                field += c;
-            }
-        } else if (c === '"' && field.trim() === '') {
-            quoted = true;
-            field = '';
-        } else if (c === ',') {
-            fields.push(field);
-            field = '';
-        } else if (c === '\n' || c === '\r') {
-            if (c === '\r' && text[i + 1] === '\n') i++;
-            endRecord();
-            line++;
-            start = line;
-        } else field += c;
-    }
-    endRecord();
-    return records;
 }

@@ -1,5 +1,6 @@
 // A self-contained static HTML report of an evaluation: no scripts, no external assets (a
 // Content-Security-Policy forbids loading any), charts as inline SVG, every text escaped.
+import { escapeHtml, htmlPage } from '../util/html.js';
 import type { Rating } from '../verdict/index.js';
 import type { SampleKind } from './augment.js';
 import { FIGURE_NAMES, type EvalMetrics, type Figure, type FigureName } from './metrics.js';
@@ -43,12 +44,7 @@ export const FIGURE_LABELS: Readonly<Record<FigureName, string>> = Object.freeze
     auc: 'ROC AUC',
 });
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-    return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export { escapeHtml };
 
 const DATA_IMAGE = /^data:image\/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 
@@ -68,30 +64,26 @@ export function renderReport(metrics: EvalMetrics, options: ReportOptions = {}):
         metrics.roc ? rocCurve(metrics) : '',
         options.records ? misclassified(options.records, options.maxMisclassified ?? 500) : '',
     ];
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-${sections.filter(Boolean).join('\n')}
-</body>
-</html>
-`;
+    return htmlPage({
+        title,
+        csp: "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+        css: CSS,
+        body: sections.filter(Boolean).join('\n'),
+    });
 }
 
+// Long words (a random model's rationale, deep dataset paths) wrap anywhere rather than widen the page.
 const CSS = `
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
+h1,.meta,#misclassified td{overflow-wrap:anywhere}
+#misclassified table{table-layout:fixed;width:100%}#misclassified th.pic{width:114px}#misclassified th.none{width:1em}
+#misclassified th.sample{width:24%}#misclassified th.kind{width:5.5em}#misclassified th.rating{width:14%}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .meta{color:#555}.muted{color:#888}.bad{color:#a00}
-td.rationale{max-width:520px;white-space:pre-wrap}img.thumb{max-width:96px;max-height:96px}
-svg text{font:12px system-ui,sans-serif}
+td.rationale{white-space:pre-wrap}img.thumb{max-width:96px;max-height:96px}
+svg{max-width:100%;height:auto}svg text{font:12px system-ui,sans-serif}
 `;
 
 function header(title: string, m: EvalMetrics, meta?: Readonly<Record<string, string>>): string {
@@ -219,16 +211,17 @@ function misclassified(records: readonly ReportRecord[], max: number): string {
     const wrong = records.filter((r) => r.predicted !== r.expected);
     const shown = wrong.slice(0, max);
     const more = wrong.length > shown.length ? `<p>${wrong.length - shown.length} more not shown.</p>` : '';
+    const thumbOf = (r: ReportRecord) => (r.thumb && DATA_IMAGE.test(r.thumb) ? r.thumb : undefined);
     const rows = shown.map((r) => {
-        const thumb =
-            r.thumb && DATA_IMAGE.test(r.thumb) ? `<img class="thumb" alt="" src="${escapeHtml(r.thumb)}">` : '';
+        const src = thumbOf(r);
+        const thumb = src ? `<img class="thumb" alt="" src="${escapeHtml(src)}">` : '';
         const predicted = r.predicted === null ? `<span class="bad">unparseable</span>` : escapeHtml(r.predicted);
         const why = r.error ? `<span class="bad">${escapeHtml(r.error)}</span>` : escapeHtml(r.rationale ?? '');
         return `<tr><td>${thumb}</td><td>${escapeHtml(r.id)}${r.image ? `<div class="muted">${escapeHtml(r.image)}</div>` : ''}</td><td>${escapeHtml(r.kind ?? 'original')}</td>
 <td>${escapeHtml(r.expected)}<div class="muted">${escapeHtml(r.expectedCategory ?? '')}</div></td><td>${predicted}<div class="muted">${escapeHtml(r.predictedCategory ?? '')}</div></td><td class="rationale">${why}</td></tr>`;
     });
     const body = rows.length
-        ? `<table><thead><tr><th></th><th>Sample</th><th>Kind</th><th>Expected</th><th>Predicted</th><th>Rationale</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+        ? `<table><thead><tr><th class="pic${shown.some(thumbOf) ? '' : ' none'}"></th><th class="sample">Sample</th><th class="kind">Kind</th><th class="rating">Expected</th><th class="rating">Predicted</th><th>Rationale</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
         : '<p>None.</p>';
     return `<section id="misclassified"><h2>Misclassified samples (${wrong.length} of ${records.length})</h2>${body}${more}</section>`;
 }

@@ -3,7 +3,7 @@
 // thumbnails as files next to the page. Every text from the results is escaped.
 import { createHash } from 'node:crypto';
 import type { Rating } from '../verdict/types.js';
-import { escapeHtml } from './escape.js';
+import { escapeHtml, htmlPage } from '../util/html.js';
 import type { CategoryCount, ReportTotals } from './summary.js';
 
 export interface GalleryItem {
@@ -52,18 +52,11 @@ export function renderScanReport(view: ScanReportView): string {
     const scriptHash = createHash('sha256').update(SCRIPT).digest('base64');
     // 'self' covers thumbs/ over http(s) and, in Chromium, from file://; file: covers browsers that give files opaque origins
     const csp = `default-src 'none'; img-src 'self' file:; style-src 'unsafe-inline'; script-src 'sha256-${scriptHash}'; base-uri 'none'; form-action 'none'`;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<header>
+    return htmlPage({
+        title,
+        csp,
+        css: CSS,
+        body: `<header>
 <h1>${escapeHtml(title)}</h1>
 ${metaList(view.meta)}
 </header>
@@ -72,10 +65,8 @@ ${totals(view.totals)}
 ${chart(view.categories)}
 ${gallery(view.gallery, view.galleryOmitted ?? 0)}
 ${errorTable(view.errors)}
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
+<script>${SCRIPT}</script>`,
+    });
 }
 
 function metaList(meta: ScanReportView['meta']): string {

@@ -7,7 +7,8 @@ import { pathToHref } from './escape.js';
 import { renderScanReport, type ErrorItem, type GalleryItem } from './html.js';
 import { readScanResults, type ScanResults } from './read.js';
 import { categoryOf, compareNames, isUnsafe, summarize, type CategoryCount, type ReportTotals } from './summary.js';
-import { makeThumbnail, mapLimit, thumbnailName, type Thumbnail } from './thumbs.js';
+import { mapLimit } from '../util/concurrency.js';
+import { makeThumbnail, thumbnailName, type Thumbnail } from './thumbs.js';
 
 export interface ScanReportOptions {
     /** Folder for index.html and thumbs/ (created). */

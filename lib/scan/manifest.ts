@@ -1,4 +1,5 @@
 // Parses manifests (JSONL with a `path` key, or CSV with a `path` column) into path strings.
+import { parseCsv, stripBom } from '../util/csv.js';
 
 export class ManifestError extends Error {
     override readonly name = 'ManifestError';
@@ -26,39 +27,9 @@ export function pathsFromJsonl(text: string, source = 'manifest'): string[] {
 
 /** Paths from CSV text with a header row naming a `path` column (RFC 4180 quoting). */
 export function pathsFromCsv(text: string, source = 'manifest'): string[] {
-    const rows = parseCsv(text.replace(/^\ufeff/, ''));
+    const rows = parseCsv(stripBom(text)).map((r) => r.fields);
     const header = rows.shift();
     const column = header?.findIndex((h) => h.trim().toLowerCase() === 'path') ?? -1;
     if (column < 0) throw new ManifestError(`${source}: the CSV header has no "path" column`);
     return rows.map((r) => r[column] ?? '').filter((p) => p.length > 0);
-}
-
-function parseCsv(text: string): string[][] {
-    const rows: string[][] = [];
-    let row: string[] = [];
-    let field = '';
-    let quoted = false;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quoted) {
-            if (c === '"' && text[i + 1] === '"') {
-                field += '"';
-                i++;
-            } else if (c === '"') quoted = false;
-            else field += c;
-        } else if (c === '"' && field === '') quoted = true;
-        else if (c === ',') {
-            row.push(field);
-            field = '';
-        } else if (c === '\n' || c === '\r') {
-            if (c === '\r' && text[i + 1] === '\n') i++;
-            row.push(field);
-            field = '';
-            if (row.length > 1 || row[0] !== '') rows.push(row);
-            row = [];
-        } else field += c;
-    }
-    row.push(field);
-    if (row.length > 1 || row[0] !== '') rows.push(row);
-    return rows;
 }

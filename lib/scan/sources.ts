@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
+import { mapLimit } from '../util/concurrency.js';
 import { pathsFromCsv, pathsFromJsonl, ManifestError } from './manifest.js';
 import { IMAGE_EXTENSIONS, SNIFF_BYTES, sniffImageFormat } from './sniff.js';
 
@@ -158,17 +159,4 @@ async function looksLikeImage(file: string): Promise<boolean> {
     } catch {
         return IMAGE_EXTENSIONS.has(extname(file).toLowerCase());
     }
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-    const results = new Array<R>(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const i = next++;
-            results[i] = await fn(items[i]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }
