@@ -4,6 +4,7 @@
 // and the argument errors. The command runs in-process on a fresh commander program (as main.ts
 // wires it); the verdicts of a random model mean nothing, so only structure and counts are checked.
 process.env.LLAVAGUARD_THREADS ??= '1';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,6 +1,19 @@
+// The flags that assess, scan and eval share, declared once (each function adds its group where the command
+// lists it, so every command's --help keeps its order), and what they turn into: load options and the policy.
+import type { Command } from 'commander';
 import type { FlashAttention } from '../bindings/AddonTypes.js';
 import type { LlavaGuardLoadOptions } from '../guard/types.js';
 import type { ImagePipelineMode } from '../pipeline/types.js';
+import { Policy } from '../policy/index.js';
+import {
+    FLASH_ATTENTION_HELP,
+    IMAGE_PIPELINE_HELP,
+    collect,
+    parseFlashAttention,
+    parseImagePipeline,
+    parseInteger,
+    parseNumber,
+} from './options.js';
 
 /** The model flags that assess, scan and eval share. */
 export interface ModelCliOptions {
@@ -11,6 +24,80 @@ export interface ModelCliOptions {
     imagePipeline?: ImagePipelineMode;
     flashAttention?: FlashAttention;
 }
+
+/** -m/--model and --mmproj; `required: false` where a command also runs without a model (eval --compare). */
+export function addModelOptions(command: Command, { required = true } = {}): Command {
+    const add = (flags: string, help: string) =>
+        required ? command.requiredOption(flags, help) : command.option(flags, help);
+    add('-m, --model <file>', 'text-model GGUF of a LlavaGuard model');
+    return add('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model');
+}
+
+/** How the model runs: -t/--threads, --gpu-layers, --image-pipeline, --flash-attention. */
+export function addRuntimeOptions(command: Command): Command {
+    return command
+        .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
+        .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
+        .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
+        .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention);
+}
+
+/** The policy flags of assess and scan. */
+export interface PolicyCliOptions {
+    policy?: string;
+    allow?: string[];
+    sensitive?: string[];
+}
+
+/** -p/--policy, --allow, --sensitive. */
+export function addPolicyOptions(command: Command): Command {
+    return command
+        .option('-p, --policy <file>', 'policy JSON (see Policy.save); default: the policy the model was trained with')
+        .option('--allow <ids>', 'declare categories non-violating, e.g. O6 (repeatable, comma-separated)', collect)
+        .option(
+            '--sensitive <ids>',
+            'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)',
+            collect,
+        );
+}
+
+/** The policy the flags name: the file's, or the model's own, with --allow and --sensitive applied. */
+export async function policyFromOptions(o: PolicyCliOptions, defaultPolicy: Policy): Promise<Policy> {
+    let policy = o.policy ? await Policy.load(o.policy) : defaultPolicy;
+    if (o.allow?.length) policy = policy.allow(...o.allow);
+    if (o.sensitive?.length) policy = policy.sensitive(...o.sensitive);
+    return policy;
+}
+
+/** The sampling flags. */
+export interface SamplingCliOptions {
+    seed?: number;
+    temperature?: number;
+    maxTokens?: number;
+    maxRationaleChars?: number;
+}
+
+/** [--seed], --temperature, --max-tokens, [--max-rationale-chars]: eval declares its own --seed. */
+export function addSamplingOptions(command: Command, { seed = true, maxRationaleChars = true } = {}): Command {
+    if (seed) command.option('--seed <n>', 'sampling seed', parseInteger('--seed', 0, 0xffffffff));
+    command
+        .option(
+            '--temperature <t>',
+            'sampling temperature (default 0.2, as the reference)',
+            parseNumber('--temperature', 0, 10),
+        )
+        .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000));
+    if (maxRationaleChars)
+        command.option(
+            '--max-rationale-chars <n>',
+            'bound on the rationale length',
+            parseInteger('--max-rationale-chars', 1, 100000),
+        );
+    return command;
+}
+
+export const RANDOM_WEIGHTS_NOTE =
+    'note: this model has random weights (a generated test model): its verdicts mean nothing';
 
 /** LlavaGuard.load options from the shared flags (--flash-attention sets both parts). */
 export function guardLoadOptions(o: ModelCliOptions): LlavaGuardLoadOptions {

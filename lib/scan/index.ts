@@ -1,6 +1,7 @@
 // Scanning a collection: sources, records, the crash-safe writer and the engine.
 export { scanImages, type ScanGuard, type ScanOptions, type ScanSummary } from './scan.js';
 export {
+    entryRoot,
     listImages,
     parseShard,
     shardOf,
@@ -11,18 +12,7 @@ export {
 } from './sources.js';
 export { ManifestError, pathsFromCsv, pathsFromJsonl } from './manifest.js';
 export { sniffImageFormat } from './sniff.js';
-export {
-    duplicateRecord,
-    errorRecord,
-    isRecord,
-    isVerdict,
-    recordKey,
-    verdictRecord,
-    type ModelIdentity,
-    type ScanErrorRecord,
-    type ScanRecord,
-    type ScanVerdictRecord,
-} from './records.js';
+export * from './records.js';
 export { JsonlWriter, readExistingLines, type ExistingLines, type JsonlWriterOptions } from './jsonl-writer.js';
 export { prefetch } from './prefetch.js';
 export { formatSummary } from './summary-table.js';

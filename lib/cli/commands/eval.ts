@@ -1,8 +1,6 @@
 // `llavaguard eval`: a labelled set through runEval (metrics.json, records.jsonl, report.html),
 // with the headline figures printed as a table; `llavaguard eval --compare DIR1 DIR2` sets two
 // finished runs side by side.
-import type { FlashAttention } from '../../bindings/AddonTypes.js';
-import type { ImagePipelineMode } from '../../pipeline/types.js';
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -14,37 +12,19 @@ import type { EvalMetrics, Figure, FigureName } from '../../eval/metrics.js';
 import { runEval } from '../../eval/run.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { Policy } from '../../policy/index.js';
-import { guardLoadOptions, abortOnFirstInterrupt } from '../model-options.js';
-import {
-    collect,
-    parseInteger,
-    parseNumber,
-    IMAGE_PIPELINE_HELP,
-    parseImagePipeline,
-    FLASH_ATTENTION_HELP,
-    parseFlashAttention,
-} from '../options.js';
+import * as flags from '../model-options.js';
+import { collect, parseInteger } from '../options.js';
 
-interface EvalCliOptions {
+interface EvalCliOptions extends Partial<flags.ModelCliOptions>, flags.SamplingCliOptions {
     compare?: boolean;
-    model?: string;
-    mmproj?: string;
     policy?: string;
     out?: string;
     augment: 'none' | 'paper';
     kinds?: string[];
-    seed?: number;
     score?: boolean;
     split?: string;
     resamples?: number;
     invalid: 'wrong' | 'exclude';
-    temperature?: number;
-    maxTokens?: number;
-    maxRationaleChars?: number;
-    threads?: number;
-    gpuLayers?: number;
-    imagePipeline?: ImagePipelineMode;
-    flashAttention?: FlashAttention;
     thumbnails?: boolean;
     title?: string;
 }
@@ -61,7 +41,7 @@ const kindsOption = (value: string, previous?: string[]): string[] => {
 };
 
 export function registerEval(program: Command): void {
-    program
+    const command = program
         .command('eval')
         .description(
             'evaluate a model on a labelled set as in the LlavaGuard paper: metrics with 95% intervals, records and an HTML report; or compare two runs',
@@ -76,9 +56,9 @@ export function registerEval(program: Command): void {
         .option(
             '--compare',
             'print the figures of two earlier runs side by side (B - A and whether the intervals overlap)',
-        )
-        .option('-m, --model <file>', 'text-model GGUF of a LlavaGuard model')
-        .option('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model')
+        );
+    flags
+        .addModelOptions(command, { required: false })
         .option(
             '-o, --out <dir>',
             'folder for metrics.json, records.jsonl and report.html (created; earlier files there are replaced)',
@@ -122,22 +102,10 @@ export function registerEval(program: Command): void {
             )
                 .choices(['wrong', 'exclude'])
                 .default('wrong'),
-        )
-        .option(
-            '--temperature <t>',
-            'sampling temperature (default 0.2, as the reference)',
-            parseNumber('--temperature', 0, 10),
-        )
-        .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000))
-        .option(
-            '--max-rationale-chars <n>',
-            'bound on the rationale length',
-            parseInteger('--max-rationale-chars', 1, 100000),
-        )
-        .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
-        .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
-        .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
-        .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
+        );
+    flags.addSamplingOptions(command, { seed: false });
+    flags
+        .addRuntimeOptions(command)
         .option('--thumbnails', 'thumbnails of the misclassified images in report.html')
         .option('--title <text>', 'title of report.html')
         .action(async (paths: string[], options: EvalCliOptions, command: Command) => {
@@ -198,9 +166,9 @@ async function evaluate(
         kinds,
     }).length;
 
-    const guard = await LlavaGuard.load(guardLoadOptions(options));
+    const guard = await LlavaGuard.load(flags.guardLoadOptions(options));
     const controller = new AbortController();
-    const stopListening = abortOnFirstInterrupt(controller, 'stopping');
+    const stopListening = flags.abortOnFirstInterrupt(controller, 'stopping');
     const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar(
               {
@@ -213,8 +181,7 @@ async function evaluate(
           )
         : undefined;
     try {
-        if (guard.modelInfo.randomWeights)
-            console.error('note: this model has random weights (a generated test model): its verdicts mean nothing');
+        if (guard.modelInfo.randomWeights) console.error(flags.RANDOM_WEIGHTS_NOTE);
         bar?.start(total, 0);
         const run = await runEval(guard, manifest, {
             out: options.out,

@@ -1,34 +1,18 @@
 import cliProgress from 'cli-progress';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
-import { Policy } from '../../policy/index.js';
 import { exportCsv } from '../../scan/csv-export.js';
 import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
 import { listImages, parseShard, type Shard } from '../../scan/sources.js';
-import { guardLoadOptions, type ModelCliOptions, abortOnFirstInterrupt } from '../model-options.js';
-import {
-    collect,
-    parseInteger,
-    parseNumber,
-    IMAGE_PIPELINE_HELP,
-    parseImagePipeline,
-    FLASH_ATTENTION_HELP,
-    parseFlashAttention,
-} from '../options.js';
+import * as flags from '../model-options.js';
+import { parseInteger } from '../options.js';
 
-interface ScanCliOptions extends ModelCliOptions {
+interface ScanCliOptions extends flags.ModelCliOptions, flags.PolicyCliOptions, flags.SamplingCliOptions {
     out: string;
     csv?: string;
-    policy?: string;
-    allow?: string[];
-    sensitive?: string[];
     limit?: number;
     shard?: Shard;
-    seed?: number;
-    temperature?: number;
-    maxTokens?: number;
-    maxRationaleChars?: number;
     prefetch?: number;
 }
 
@@ -41,7 +25,7 @@ const shardOption = (value: string): Shard => {
 };
 
 export function registerScan(program: Command): void {
-    program
+    const command = program
         .command('scan')
         .description(
             'rate every image of a folder, manifest or list into a resumable JSONL file (one record per image)',
@@ -49,43 +33,25 @@ export function registerScan(program: Command): void {
         .argument(
             '<source>',
             'a folder (images found by content, recursively), a manifest (.jsonl or .csv with a "path" column), or - for paths on stdin',
-        )
-        .requiredOption('-m, --model <file>', 'text-model GGUF of a LlavaGuard model')
-        .requiredOption('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model')
+        );
+    flags
+        .addModelOptions(command)
         .requiredOption(
             '-o, --out <file>',
             'JSONL records, appended; images already there (same content, model, policy) are skipped',
         )
-        .option('--csv <file>', 'also write a CSV of the records (one row per path) when the scan ends')
-        .option('-p, --policy <file>', 'policy JSON (see Policy.save); default: the policy the model was trained with')
-        .option('--allow <ids>', 'declare categories non-violating, e.g. O6 (repeatable, comma-separated)', collect)
-        .option(
-            '--sensitive <ids>',
-            'declare categories strictly disallowed, e.g. O3 (repeatable, comma-separated)',
-            collect,
-        )
+        .option('--csv <file>', 'also write a CSV of the records (one row per path) when the scan ends');
+    flags
+        .addPolicyOptions(command)
         .option('--limit <n>', 'only the first n images (sorted order, after --shard)', parseInteger('--limit', 0))
         .option(
             '--shard <i/n>',
             'only shard i of n (0-based, by hash of the path): n processes split a collection without overlap',
             shardOption,
-        )
-        .option('--seed <n>', 'sampling seed', parseInteger('--seed', 0, 0xffffffff))
-        .option(
-            '--temperature <t>',
-            'sampling temperature (default 0.2, as the reference)',
-            parseNumber('--temperature', 0, 10),
-        )
-        .option('--max-tokens <n>', 'answer length limit (default 500)', parseInteger('--max-tokens', 1, 100000))
-        .option(
-            '--max-rationale-chars <n>',
-            'bound on the rationale length',
-            parseInteger('--max-rationale-chars', 1, 100000),
-        )
-        .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
-        .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
-        .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
-        .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
+        );
+    flags.addSamplingOptions(command);
+    flags
+        .addRuntimeOptions(command)
         .option(
             '--prefetch <n>',
             'images read and decoded ahead of inference (default 4)',
@@ -94,18 +60,13 @@ export function registerScan(program: Command): void {
         .action(async (source: string, options: ScanCliOptions) => {
             // list first: a bad source fails before the model loads, and the bar knows its total
             const entries = await listImages(source, { limit: options.limit, shard: options.shard });
-            const guard = await LlavaGuard.load(guardLoadOptions(options));
+            const guard = await LlavaGuard.load(flags.guardLoadOptions(options));
             const controller = new AbortController();
-            const stopListening = abortOnFirstInterrupt(controller, 'stopping after the current image');
+            const stopListening = flags.abortOnFirstInterrupt(controller, 'stopping after the current image');
             const bar = process.stdout.isTTY ? progressBar() : undefined;
             try {
-                let policy = options.policy ? await Policy.load(options.policy) : guard.defaultPolicy;
-                if (options.allow?.length) policy = policy.allow(...options.allow);
-                if (options.sensitive?.length) policy = policy.sensitive(...options.sensitive);
-                if (guard.modelInfo.randomWeights)
-                    console.error(
-                        'note: this model has random weights (a generated test model): its verdicts mean nothing',
-                    );
+                const policy = await flags.policyFromOptions(options, guard.defaultPolicy);
+                if (guard.modelInfo.randomWeights) console.error(flags.RANDOM_WEIGHTS_NOTE);
                 bar?.start(entries.length);
                 const scan = scanImages(guard, entries, {
                     policy,
