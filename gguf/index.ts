@@ -42,7 +42,7 @@ export {
     type TinyVisionDims,
     type MakeTestModelOptions,
     type TestModelPaths,
-} from './tiny-models.js';
+} from './synthetic/tiny-models.js';
 export {
     makeSpmVocab,
     makeBpeVocab,
@@ -51,7 +51,7 @@ export {
     CHATML_CHAT_TEMPLATE,
     TOKEN_TYPE,
     type TinyVocab,
-} from './tiny-vocab.js';
+} from './synthetic/tiny-vocab.js';
 export {
     inspectGguf,
     inspectHeader,

@@ -1,10 +1,10 @@
 // GGUF header reader: parses the magic, version, metadata and tensor infos of a GGUF file without
-// reading the tensor data. Files are read with positioned reads through a small window, so a
-// multi-GB model costs only the size of its header. Every length and count is checked against the
-// bytes actually left before anything is allocated or read.
+// reading the tensor data (cursor.ts reads only the header's bytes). Every length and count is checked
+// against the bytes actually left before anything is allocated or read.
 
 import { promises as fsp } from 'node:fs';
 
+import { BufferSource, Cursor, FileSource, GgufFormatError, TRUNC_HINT, type ByteSource } from './cursor.js';
 import {
     GGML_MAX_DIMS,
     GGML_MAX_NAME,
@@ -22,26 +22,7 @@ import {
     type GgufTensorInfo,
 } from './types.js';
 
-/** A file (or buffer) that is not a well-formed GGUF file. */
-export class GgufFormatError extends Error {
-    /** Byte offset where the problem was found, when known. */
-    readonly offset: number | undefined;
-    /** File path, when reading a file. */
-    readonly path: string | undefined;
-
-    constructor(message: string, opts: { offset?: number; path?: string } = {}) {
-        const where = [
-            opts.path !== undefined ? `in ${opts.path}` : undefined,
-            opts.offset !== undefined ? `at byte offset ${opts.offset}` : undefined,
-        ]
-            .filter(Boolean)
-            .join(' ');
-        super(where ? `${message} (${where})` : message);
-        this.name = 'GgufFormatError';
-        this.offset = opts.offset;
-        this.path = opts.path;
-    }
-}
+export { GgufFormatError };
 
 export interface ReadGgufOptions {
     /**
@@ -55,320 +36,10 @@ export interface ReadGgufOptions {
     stats?: { reads: number; bytesRead: number };
 }
 
-interface ByteSource {
-    readonly size: number;
-    /** Reads exactly `len` bytes at `pos`; the caller guarantees pos + len <= size. */
-    readAt(pos: number, len: number): Promise<Buffer>;
-}
-
-class BufferSource implements ByteSource {
-    constructor(private readonly buf: Uint8Array) {}
-    get size(): number {
-        return this.buf.byteLength;
-    }
-    async readAt(pos: number, len: number): Promise<Buffer> {
-        return Buffer.from(this.buf.buffer, this.buf.byteOffset + pos, len);
-    }
-}
-
-class FileSource implements ByteSource {
-    constructor(
-        private readonly fh: fsp.FileHandle,
-        readonly size: number,
-        private readonly stats?: { reads: number; bytesRead: number },
-    ) {}
-    async readAt(pos: number, len: number): Promise<Buffer> {
-        const out = Buffer.allocUnsafeSlow(len); // never a slice of the shared pool
-        let done = 0;
-        while (done < len) {
-            const { bytesRead } = await this.fh.read(out, done, len - done, pos + done);
-            if (this.stats) {
-                this.stats.reads++;
-                this.stats.bytesRead += bytesRead;
-            }
-            if (bytesRead === 0) {
-                throw new GgufFormatError(`file is truncated: end of file while reading ${len} bytes`, {
-                    offset: pos + done,
-                });
-            }
-            done += bytesRead;
-        }
-        return out;
-    }
-}
-
 // Smallest possible encodings, used to reject counts the remaining bytes could never hold.
 const MIN_KV_BYTES = 8 + 1 + 4 + 1; // key length + 1-byte key + type + 1-byte value
 const MIN_TENSOR_INFO_BYTES = 8 + 4 + 8 + 4 + 8; // name length + n_dims + one dim + type + offset
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const TRUNC_HINT = '(corrupt or truncated file)';
-
-const textDecoder = new TextDecoder('utf-8');
-
-class Cursor {
-    private buf: Buffer = Buffer.alloc(0);
-    private bufStart = 0;
-    pos = 0;
-
-    constructor(
-        private readonly src: ByteSource,
-        private readonly chunk: number,
-        readonly path: string | undefined,
-    ) {}
-
-    get size(): number {
-        return this.src.size;
-    }
-
-    get remaining(): number {
-        return this.src.size - this.pos;
-    }
-
-    fail(message: string, offset: number = this.pos): never {
-        throw new GgufFormatError(message, { offset, path: this.path });
-    }
-
-    /** Makes [pos, pos + n) available, or fails with a "truncated" error naming `what`. */
-    async need(n: number, what: string): Promise<void> {
-        if (this.pos + n > this.src.size) {
-            this.fail(
-                `file is truncated: ${what} needs ${n} bytes but only ${Math.max(0, this.remaining)} remain ` +
-                    `(file size ${this.src.size})`,
-            );
-        }
-        const off = this.pos - this.bufStart;
-        if (off >= 0 && off + n <= this.buf.length) return;
-        const len = Math.min(Math.max(n, this.chunk), this.src.size - this.pos);
-        this.buf = await this.src.readAt(this.pos, len);
-        this.bufStart = this.pos;
-    }
-
-    private has(n: number): boolean {
-        const off = this.pos - this.bufStart;
-        return off >= 0 && off + n <= this.buf.length;
-    }
-
-    private at(): number {
-        return this.pos - this.bufStart;
-    }
-
-    async u8(what: string): Promise<number> {
-        if (!this.has(1)) await this.need(1, what);
-        const v = this.buf.readUInt8(this.at());
-        this.pos += 1;
-        return v;
-    }
-    async i8(what: string): Promise<number> {
-        if (!this.has(1)) await this.need(1, what);
-        const v = this.buf.readInt8(this.at());
-        this.pos += 1;
-        return v;
-    }
-    async u16(what: string): Promise<number> {
-        if (!this.has(2)) await this.need(2, what);
-        const v = this.buf.readUInt16LE(this.at());
-        this.pos += 2;
-        return v;
-    }
-    async i16(what: string): Promise<number> {
-        if (!this.has(2)) await this.need(2, what);
-        const v = this.buf.readInt16LE(this.at());
-        this.pos += 2;
-        return v;
-    }
-    async u32(what: string): Promise<number> {
-        if (!this.has(4)) await this.need(4, what);
-        const v = this.buf.readUInt32LE(this.at());
-        this.pos += 4;
-        return v;
-    }
-    async i32(what: string): Promise<number> {
-        if (!this.has(4)) await this.need(4, what);
-        const v = this.buf.readInt32LE(this.at());
-        this.pos += 4;
-        return v;
-    }
-    async f32(what: string): Promise<number> {
-        if (!this.has(4)) await this.need(4, what);
-        const v = this.buf.readFloatLE(this.at());
-        this.pos += 4;
-        return v;
-    }
-    async f64(what: string): Promise<number> {
-        if (!this.has(8)) await this.need(8, what);
-        const v = this.buf.readDoubleLE(this.at());
-        this.pos += 8;
-        return v;
-    }
-    async u64(what: string): Promise<bigint> {
-        if (!this.has(8)) await this.need(8, what);
-        const v = this.buf.readBigUInt64LE(this.at());
-        this.pos += 8;
-        return v;
-    }
-    async i64(what: string): Promise<bigint> {
-        if (!this.has(8)) await this.need(8, what);
-        const v = this.buf.readBigInt64LE(this.at());
-        this.pos += 8;
-        return v;
-    }
-
-    /** A u64 length-prefixed string whose length must fit in the bytes left. */
-    async str(what: string): Promise<string> {
-        const lenPos = this.pos;
-        const len = await this.u64(`length of ${what}`);
-        if (len > BigInt(this.remaining)) {
-            this.fail(
-                `absurd string length ${len} for ${what}: only ${this.remaining} bytes remain in the file ${TRUNC_HINT}`,
-                lenPos,
-            );
-        }
-        const n = Number(len);
-        if (!this.has(n)) await this.need(n, what);
-        const a = this.at();
-        const s = textDecoder.decode(this.buf.subarray(a, a + n));
-        this.pos += n;
-        return s;
-    }
-
-    /** Reads a string if it lies wholly in the buffered window; otherwise consumes nothing. */
-    strSync(): string | undefined {
-        if (!this.has(8)) return undefined;
-        const a = this.at();
-        const n = this.buf.readUInt32LE(a);
-        if (this.buf.readUInt32LE(a + 4) !== 0 || n > this.buf.length - a - 8) return undefined;
-        const s = this.buf.toString('utf8', a + 8, a + 8 + n);
-        this.pos += 8 + n;
-        return s;
-    }
-
-    /** Reads `count` fixed-size scalars into out[0..count), decoding whole buffered windows at once. */
-    async scalarArray(
-        type: GgufScalarType,
-        size: number,
-        count: number,
-        out: GgufScalar[],
-        what: string,
-    ): Promise<void> {
-        let i = 0;
-        while (i < count) {
-            if (!this.has(size)) await this.need(size, what);
-            const a = this.at();
-            const n = Math.min(count - i, Math.floor((this.buf.length - a) / size));
-            const b = this.buf;
-            for (let k = 0; k < n; k++) {
-                const o = a + k * size;
-                let v: GgufScalar;
-                switch (type) {
-                    case GgufType.UINT8:
-                        v = b.readUInt8(o);
-                        break;
-                    case GgufType.INT8:
-                        v = b.readInt8(o);
-                        break;
-                    case GgufType.UINT16:
-                        v = b.readUInt16LE(o);
-                        break;
-                    case GgufType.INT16:
-                        v = b.readInt16LE(o);
-                        break;
-                    case GgufType.UINT32:
-                        v = b.readUInt32LE(o);
-                        break;
-                    case GgufType.INT32:
-                        v = b.readInt32LE(o);
-                        break;
-                    case GgufType.FLOAT32:
-                        v = b.readFloatLE(o);
-                        break;
-                    case GgufType.UINT64:
-                        v = b.readBigUInt64LE(o);
-                        break;
-                    case GgufType.INT64:
-                        v = b.readBigInt64LE(o);
-                        break;
-                    case GgufType.FLOAT64:
-                        v = b.readDoubleLE(o);
-                        break;
-                    case GgufType.BOOL: {
-                        const x = b.readUInt8(o);
-                        if (x > 1) this.fail(`invalid bool value ${x} for ${what}`, this.pos + k);
-                        v = x === 1;
-                        break;
-                    }
-                    default:
-                        throw new Error(`not a fixed-size type: ${type}`);
-                }
-                out[i + k] = v;
-            }
-            i += n;
-            this.pos += n * size;
-        }
-    }
-
-    /** Skips a string lying wholly in the buffered window; returns false (consuming nothing) otherwise. */
-    skipStrSync(): boolean {
-        if (!this.has(8)) return false;
-        const a = this.at();
-        const n = this.buf.readUInt32LE(a);
-        if (this.buf.readUInt32LE(a + 4) !== 0 || n > this.buf.length - a - 8) return false;
-        this.pos += 8 + n;
-        return true;
-    }
-
-    /** Skips a string (validated like str()). */
-    async skipStr(what: string): Promise<void> {
-        const lenPos = this.pos;
-        const len = await this.u64(`length of ${what}`);
-        if (len > BigInt(this.remaining)) {
-            this.fail(
-                `absurd string length ${len} for ${what}: only ${this.remaining} bytes remain in the file ${TRUNC_HINT}`,
-                lenPos,
-            );
-        }
-        this.pos += Number(len);
-    }
-
-    skip(n: number, what: string): void {
-        if (this.pos + n > this.src.size) {
-            this.fail(`file is truncated: ${what} needs ${n} bytes but only ${this.remaining} remain`);
-        }
-        this.pos += n;
-    }
-}
-
-async function readScalar(c: Cursor, type: GgufScalarType, what: string): Promise<GgufScalar> {
-    switch (type) {
-        case GgufType.UINT8:
-            return c.u8(what);
-        case GgufType.INT8:
-            return c.i8(what);
-        case GgufType.UINT16:
-            return c.u16(what);
-        case GgufType.INT16:
-            return c.i16(what);
-        case GgufType.UINT32:
-            return c.u32(what);
-        case GgufType.INT32:
-            return c.i32(what);
-        case GgufType.FLOAT32:
-            return c.f32(what);
-        case GgufType.BOOL: {
-            const p = c.pos;
-            const b = await c.u8(what);
-            if (b > 1) c.fail(`invalid bool value ${b} for ${what}`, p);
-            return b === 1;
-        }
-        case GgufType.STRING:
-            return c.str(what);
-        case GgufType.UINT64:
-            return c.u64(what);
-        case GgufType.INT64:
-            return c.i64(what);
-        case GgufType.FLOAT64:
-            return c.f64(what);
-    }
-}
 
 async function readValue(
     c: Cursor,
@@ -381,7 +52,8 @@ async function readValue(
         c.fail(`unknown value type ${type} for key '${key}'`, typePos);
     }
     if (type !== GgufType.ARRAY) {
-        const value = await readScalar(c, type, `value of key '${key}'`);
+        const what = `value of key '${key}'`;
+        const value = type === GgufType.STRING ? await c.str(what) : await c.scalar(type, what);
         return { type, value } as GgufMetadataValue;
     }
     const elemPos = c.pos;
@@ -406,20 +78,7 @@ async function readValue(
     const n = Number(count);
     const keep = Math.min(n, opts.maxArrayValues ?? n);
     const values: GgufScalar[] = new Array(keep);
-    const what = `element of array '${key}'`;
-    if (et === GgufType.STRING) {
-        // fast path: strings inside the buffered window are decoded without awaiting
-        for (let i = 0; i < keep; i++) values[i] = c.strSync() ?? (await c.str(what));
-    } else {
-        await c.scalarArray(et, elemSize, keep, values, what);
-    }
-    if (keep < n) {
-        if (et === GgufType.STRING) {
-            for (let i = keep; i < n; i++) if (!c.skipStrSync()) await c.skipStr(what);
-        } else {
-            c.skip((n - keep) * elemSize, `array '${key}'`);
-        }
-    }
+    await c.arrayValues(et, n, keep, values, key);
     const out: Extract<GgufMetadataValue, { type: 9 }> = {
         type: GgufType.ARRAY,
         elemType: et,

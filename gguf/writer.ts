@@ -5,6 +5,8 @@
 import { promises as fsp } from 'node:fs';
 
 import { encodeBF16, encodeF16, encodeF32, quantizeQ8_0 } from './encode.js';
+import { GgufMetadataBuilder } from './metadata.js';
+import { scalarCodec } from './scalars.js';
 import {
     GGML_MAX_DIMS,
     GGML_MAX_NAME,
@@ -96,63 +98,27 @@ class ByteSink {
         this.buf.copy(nb, 0, 0, this.length);
         this.buf = nb;
     }
-    u8(v: number) {
-        this.reserve(1);
-        this.buf.writeUInt8(v, this.length);
-        this.length += 1;
+    /** One metadata value of any scalar type (a string: its u64 length, then its UTF-8 bytes). */
+    scalar(type: GgufScalarType, v: GgufScalar): void {
+        if (type === GgufType.STRING) {
+            const s = v as string;
+            const n = Buffer.byteLength(s);
+            this.scalar(GgufType.UINT64, n);
+            this.reserve(n);
+            this.buf.write(s, this.length, 'utf8');
+            this.length += n;
+            return;
+        }
+        const codec = scalarCodec(type);
+        this.reserve(codec.size);
+        codec.write(this.buf, v, this.length);
+        this.length += codec.size;
     }
-    i8(v: number) {
-        this.reserve(1);
-        this.buf.writeInt8(v, this.length);
-        this.length += 1;
-    }
-    u16(v: number) {
-        this.reserve(2);
-        this.buf.writeUInt16LE(v, this.length);
-        this.length += 2;
-    }
-    i16(v: number) {
-        this.reserve(2);
-        this.buf.writeInt16LE(v, this.length);
-        this.length += 2;
-    }
-    u32(v: number) {
-        this.reserve(4);
-        this.buf.writeUInt32LE(v, this.length);
-        this.length += 4;
-    }
-    i32(v: number) {
-        this.reserve(4);
-        this.buf.writeInt32LE(v, this.length);
-        this.length += 4;
-    }
-    f32(v: number) {
-        this.reserve(4);
-        this.buf.writeFloatLE(v, this.length);
-        this.length += 4;
-    }
-    f64(v: number) {
-        this.reserve(8);
-        this.buf.writeDoubleLE(v, this.length);
-        this.length += 8;
-    }
-    u64(v: bigint | number) {
-        this.reserve(8);
-        this.buf.writeBigUInt64LE(BigInt(v), this.length);
-        this.length += 8;
-    }
-    i64(v: bigint | number) {
-        this.reserve(8);
-        this.buf.writeBigInt64LE(BigInt(v), this.length);
-        this.length += 8;
-    }
-    str(s: string) {
-        const n = Buffer.byteLength(s);
-        this.u64(n);
-        this.reserve(n);
-        this.buf.write(s, this.length, 'utf8');
-        this.length += n;
-    }
+    u32 = (v: number) => this.scalar(GgufType.UINT32, v);
+    i32 = (v: number) => this.scalar(GgufType.INT32, v);
+    u64 = (v: number) => this.scalar(GgufType.UINT64, v);
+    i64 = (v: number) => this.scalar(GgufType.INT64, v);
+    str = (v: string) => this.scalar(GgufType.STRING, v);
     zeros(n: number) {
         this.reserve(n);
         this.buf.fill(0, this.length, this.length + n);
@@ -160,35 +126,6 @@ class ByteSink {
     }
     bytes(): Buffer {
         return this.buf.subarray(0, this.length);
-    }
-}
-
-function writeScalar(s: ByteSink, type: number, v: GgufScalar): void {
-    switch (type) {
-        case GgufType.UINT8:
-            return s.u8(v as number);
-        case GgufType.INT8:
-            return s.i8(v as number);
-        case GgufType.UINT16:
-            return s.u16(v as number);
-        case GgufType.INT16:
-            return s.i16(v as number);
-        case GgufType.UINT32:
-            return s.u32(v as number);
-        case GgufType.INT32:
-            return s.i32(v as number);
-        case GgufType.FLOAT32:
-            return s.f32(v as number);
-        case GgufType.BOOL:
-            return s.u8(v ? 1 : 0);
-        case GgufType.STRING:
-            return s.str(v as string);
-        case GgufType.UINT64:
-            return s.u64(v as bigint);
-        case GgufType.INT64:
-            return s.i64(v as bigint);
-        case GgufType.FLOAT64:
-            return s.f64(v as number);
     }
 }
 
@@ -217,13 +154,14 @@ export interface GgufWriterOptions {
     alignment?: number;
 }
 
-export class GgufWriter {
+export class GgufWriter extends GgufMetadataBuilder {
     private readonly kvs = new Map<string, PendingKV>();
     private readonly tensors: PendingTensor[] = [];
     private alignment: number;
     private dataSize = 0;
 
     constructor(opts: GgufWriterOptions = {}) {
+        super();
         const a = opts.alignment ?? GGUF_DEFAULT_ALIGNMENT;
         this.setAlignment(a);
         this.alignment = a;
@@ -264,46 +202,6 @@ export class GgufWriter {
         }
         this.kvs.set(key, { key, type, value: v });
         return this;
-    }
-
-    addString(key: string, v: string): this {
-        return this.addKV(key, GgufType.STRING, v);
-    }
-    addBool(key: string, v: boolean): this {
-        return this.addKV(key, GgufType.BOOL, v);
-    }
-    addU8(key: string, v: number): this {
-        return this.addKV(key, GgufType.UINT8, v);
-    }
-    addI8(key: string, v: number): this {
-        return this.addKV(key, GgufType.INT8, v);
-    }
-    addU16(key: string, v: number): this {
-        return this.addKV(key, GgufType.UINT16, v);
-    }
-    addI16(key: string, v: number): this {
-        return this.addKV(key, GgufType.INT16, v);
-    }
-    addU32(key: string, v: number): this {
-        return this.addKV(key, GgufType.UINT32, v);
-    }
-    addI32(key: string, v: number): this {
-        return this.addKV(key, GgufType.INT32, v);
-    }
-    addU64(key: string, v: bigint | number): this {
-        return this.addKV(key, GgufType.UINT64, BigInt(v));
-    }
-    addI64(key: string, v: bigint | number): this {
-        return this.addKV(key, GgufType.INT64, BigInt(v));
-    }
-    addF32(key: string, v: number): this {
-        return this.addKV(key, GgufType.FLOAT32, v);
-    }
-    addF64(key: string, v: number): this {
-        return this.addKV(key, GgufType.FLOAT64, v);
-    }
-    addArray(key: string, elemType: GgufScalarType, values: ArrayLike<GgufScalar>): this {
-        return this.addKV(key, GgufType.ARRAY, Array.from(values), elemType);
     }
 
     /**
@@ -347,9 +245,9 @@ export class GgufWriter {
                 const vals = kv.value as GgufScalar[];
                 s.i32(kv.elemType!);
                 s.u64(vals.length);
-                for (const v of vals) writeScalar(s, kv.elemType!, v);
+                for (const v of vals) s.scalar(kv.elemType!, v);
             } else {
-                writeScalar(s, kv.type, kv.value as GgufScalar);
+                s.scalar(kv.type as GgufScalarType, kv.value as GgufScalar);
             }
         }
         for (const t of this.tensors) {

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import t from 'tap';
 
 import { SafetensorsModel, parseSentencePieceModel } from '../gguf/convert/index.js';
-import { encodeSentencePieceModel, makeTinyHfFolder, writeSafetensors } from '../gguf/convert/tiny-hf.js';
+import { encodeSentencePieceModel, makeTinyHfFolder, writeSafetensors } from '../gguf/synthetic/hf/tiny-hf.js';
 import { readGgufFile } from '../gguf/index.js';
 import { registerConvert } from '../lib/cli/commands/convert.js';
 

@@ -7,8 +7,8 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 
 import { convertHfModel, permuteQK } from '../gguf/convert/index.js';
-import { TINY_HF_DIMS, makeTinyHfFolder } from '../gguf/convert/tiny-hf.js';
-import { makeBpeVocab, makeSpmVocab } from '../gguf/tiny-vocab.js';
+import { TINY_HF_DIMS, makeTinyHfFolder } from '../gguf/synthetic/hf/tiny-hf.js';
+import { makeBpeVocab, makeSpmVocab } from '../gguf/synthetic/tiny-vocab.js';
 import { decodeF16, decodeF32, readGgufFile, readTensorData, GgmlType, type GgufHeader } from '../gguf/index.js';
 import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { patternImage } from './helpers/models.js';

@@ -16,7 +16,7 @@ import {
     readTensorData,
 } from '../gguf/index.js';
 import { makeRng } from '../gguf/tiny-models.js';
-import { LLAMA2_VOCAB_SIZE, QWEN2_VOCAB_SIZE, loadLlama2Vocab, loadQwen2Vocab } from '../gguf/real-vocab.js';
+import { LLAMA2_VOCAB_SIZE, QWEN2_VOCAB_SIZE, loadLlama2Vocab, loadQwen2Vocab } from '../gguf/synthetic/real-vocab.js';
 import {
     SHAPED_MODELS,
     planFileSize,

@@ -5,10 +5,11 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
+import { addTokenizerMetadata } from '../metadata.js';
 import { GgmlType, GgufType } from '../types.js';
 import { GgufWriter } from '../writer.js';
 import { ConvertError, type SafetensorsModel } from './safetensors.js';
-import { addVocabKeys, type ConvertedVocab } from './tokenizer.js';
+import type { ConvertedVocab } from './tokenizer.js';
 
 export type OutType = 'f32' | 'f16' | 'q8_0';
 export const OUT_TYPES: readonly OutType[] = ['f32', 'f16', 'q8_0'];
@@ -574,6 +575,6 @@ export function textWriter(
         : `${naming.name} text model, converted from ${hfArch}`;
     commonMeta(w, spec.arch, 'model', naming, outType, hfArch, desc);
     addTextHparams(w, spec, d);
-    addVocabKeys(w, vocab);
+    addTokenizerMetadata(w, vocab);
     return w;
 }

@@ -13,27 +13,15 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 
-import { GgufType } from '../types.js';
-import type { GgufWriter } from '../writer.js';
+import { TOKEN_TYPE, type TokenizerMetadata } from '../metadata.js';
 import { ConvertError } from './safetensors.js';
 
-export const TT = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
-
-export interface ConvertedVocab {
+export interface ConvertedVocab extends TokenizerMetadata {
     model: 'llama' | 'gpt2';
-    pre: string;
     tokens: string[];
     tokenTypes: number[];
     scores?: number[];
     merges?: string[];
-    bosId?: number;
-    eosId?: number;
-    unkId?: number;
-    padId?: number;
-    addBos: boolean;
-    addEos: boolean;
-    addSpacePrefix?: boolean;
-    chatTemplate?: string;
     /** where the pieces came from, for the log */
     source: string;
 }
@@ -204,7 +192,7 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
     const spFile = path.join(dir, 'tokenizer.model');
     const tokens: string[] = Array.from({ length: nVocab }, (_, i) => `[PAD${i}]`);
     const scores: number[] = new Array<number>(nVocab).fill(-10000);
-    const types: number[] = new Array<number>(nVocab).fill(TT.UNUSED);
+    const types: number[] = new Array<number>(nVocab).fill(TOKEN_TYPE.UNUSED);
     let source: string;
     if (existsSync(spFile)) {
         const pieces = parseSentencePieceModel(await fsp.readFile(spFile));
@@ -216,14 +204,14 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
             // as llama.cpp: USER_DEFINED SentencePiece pieces stay NORMAL
             types[i] =
                 p.type === 2
-                    ? TT.UNKNOWN
+                    ? TOKEN_TYPE.UNKNOWN
                     : p.type === 3
-                      ? TT.CONTROL
+                      ? TOKEN_TYPE.CONTROL
                       : p.type === 5
-                        ? TT.UNUSED
+                        ? TOKEN_TYPE.UNUSED
                         : p.type === 6
-                          ? TT.BYTE
-                          : TT.NORMAL;
+                          ? TOKEN_TYPE.BYTE
+                          : TOKEN_TYPE.NORMAL;
         });
         source = spFile;
     } else if (tj) {
@@ -245,7 +233,7 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
             if (piece === undefined || addedIds.has(id)) return;
             tokens[id] = piece;
             const isByte = /^<0x[0-9A-Fa-f]{2}>$/.test(piece);
-            types[id] = isByte ? TT.BYTE : TT.NORMAL;
+            types[id] = isByte ? TOKEN_TYPE.BYTE : TOKEN_TYPE.NORMAL;
             scores[id] = isByte ? 0 : -(rank.get(piece) ?? merges.length + id);
         });
         source = `${tjFile} (scores from the merge order)`;
@@ -268,10 +256,10 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
                 `added token ${JSON.stringify(a.content)} has id ${a.id}, outside the model's vocab_size ${nVocab}`,
             );
         if (a.special || looksSpecial(a.content)) {
-            types[a.id] = TT.CONTROL;
+            types[a.id] = TOKEN_TYPE.CONTROL;
             tokens[a.id] = a.content;
         } else {
-            types[a.id] = TT.USER_DEFINED;
+            types[a.id] = TOKEN_TYPE.USER_DEFINED;
             tokens[a.id] = a.content.replaceAll('\u2581', ' ');
         }
         scores[a.id] = -1000;
@@ -310,7 +298,7 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
     const types: number[] = [];
     for (let i = 0; i < nVocab; i++) {
         tokens.push(byId[i] ?? `[PAD${i}]`);
-        types.push(byId[i] === undefined ? TT.UNUSED : TT.NORMAL);
+        types.push(byId[i] === undefined ? TOKEN_TYPE.UNUSED : TOKEN_TYPE.NORMAL);
     }
     const added: Array<{ id: number; content: string; special: boolean }> = [];
     for (const a of tj.added_tokens ?? []) added.push({ id: a.id, content: a.content, special: !!a.special });
@@ -324,7 +312,7 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
             );
         const control = a.special || looksSpecial(a.content);
         tokens[a.id] = control ? a.content : a.content.replaceAll('\u2581', ' ');
-        types[a.id] = control ? TT.CONTROL : TT.USER_DEFINED;
+        types[a.id] = control ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.USER_DEFINED;
     }
     const merges = (tj.model.merges ?? []).map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
     const byContent = new Map<string, number>();
@@ -347,19 +335,3 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
 }
 
 /** Writes the tokenizer.* keys. */
-export function addVocabKeys(w: GgufWriter, v: ConvertedVocab): void {
-    w.addString('tokenizer.ggml.model', v.model);
-    w.addString('tokenizer.ggml.pre', v.pre);
-    w.addArray('tokenizer.ggml.tokens', GgufType.STRING, v.tokens);
-    if (v.scores) w.addArray('tokenizer.ggml.scores', GgufType.FLOAT32, v.scores);
-    w.addArray('tokenizer.ggml.token_type', GgufType.INT32, v.tokenTypes);
-    if (v.merges) w.addArray('tokenizer.ggml.merges', GgufType.STRING, v.merges);
-    if (v.bosId !== undefined) w.addU32('tokenizer.ggml.bos_token_id', v.bosId);
-    if (v.eosId !== undefined) w.addU32('tokenizer.ggml.eos_token_id', v.eosId);
-    if (v.unkId !== undefined) w.addU32('tokenizer.ggml.unknown_token_id', v.unkId);
-    if (v.padId !== undefined) w.addU32('tokenizer.ggml.padding_token_id', v.padId);
-    w.addBool('tokenizer.ggml.add_bos_token', v.addBos);
-    w.addBool('tokenizer.ggml.add_eos_token', v.addEos);
-    if (v.addSpacePrefix !== undefined) w.addBool('tokenizer.ggml.add_space_prefix', v.addSpacePrefix);
-    if (v.chatTemplate !== undefined) w.addString('tokenizer.chat_template', v.chatTemplate);
-}

@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 
-import { encodeBF16, encodeF16, encodeF32 } from '../encode.js';
+import { encodeBF16, encodeF16, encodeF32 } from '../../encode.js';
 import { makeRng } from '../tiny-models.js';
 import { CHATML_CHAT_TEMPLATE, VICUNA_CHAT_TEMPLATE, makeBpeVocab, makeSpmVocab } from '../tiny-vocab.js';
 

@@ -1,0 +1,100 @@
+// Metadata written against one builder API, whatever receives it: a GgufWriter writes it to a file, the
+// synthetic models' plans (synthetic/plan.ts) record it without writing. The tokenizer keys are laid out
+// here once, in the order llama.cpp's convert_hf_to_gguf.py writes them, for the converter and the test models.
+
+import { GgufType, type GgufScalar, type GgufScalarType } from './types.js';
+
+/** llama.cpp's token types (llama_token_type), as tokenizer.ggml.token_type holds them. */
+export const TOKEN_TYPE = {
+    NORMAL: 1,
+    UNKNOWN: 2,
+    CONTROL: 3,
+    USER_DEFINED: 4,
+    UNUSED: 5,
+    BYTE: 6,
+} as const;
+
+export abstract class GgufMetadataBuilder {
+    /** Adds a scalar metadata value (for arrays use addArray). Keys must be unique. */
+    abstract addKV(key: string, type: GgufScalarType, value: GgufScalar): this;
+    abstract addKV(key: string, type: typeof GgufType.ARRAY, value: GgufScalar[], elemType: GgufScalarType): this;
+
+    addString(key: string, v: string): this {
+        return this.addKV(key, GgufType.STRING, v);
+    }
+    addBool(key: string, v: boolean): this {
+        return this.addKV(key, GgufType.BOOL, v);
+    }
+    addU8(key: string, v: number): this {
+        return this.addKV(key, GgufType.UINT8, v);
+    }
+    addI8(key: string, v: number): this {
+        return this.addKV(key, GgufType.INT8, v);
+    }
+    addU16(key: string, v: number): this {
+        return this.addKV(key, GgufType.UINT16, v);
+    }
+    addI16(key: string, v: number): this {
+        return this.addKV(key, GgufType.INT16, v);
+    }
+    addU32(key: string, v: number): this {
+        return this.addKV(key, GgufType.UINT32, v);
+    }
+    addI32(key: string, v: number): this {
+        return this.addKV(key, GgufType.INT32, v);
+    }
+    addU64(key: string, v: bigint | number): this {
+        return this.addKV(key, GgufType.UINT64, BigInt(v));
+    }
+    addI64(key: string, v: bigint | number): this {
+        return this.addKV(key, GgufType.INT64, BigInt(v));
+    }
+    addF32(key: string, v: number): this {
+        return this.addKV(key, GgufType.FLOAT32, v);
+    }
+    addF64(key: string, v: number): this {
+        return this.addKV(key, GgufType.FLOAT64, v);
+    }
+    addArray(key: string, elemType: GgufScalarType, values: ArrayLike<GgufScalar>): this {
+        return this.addKV(key, GgufType.ARRAY, Array.from(values), elemType);
+    }
+}
+
+/** A vocabulary as llama.cpp's tokenizer.ggml.* keys hold it. */
+export interface TokenizerMetadata {
+    /** tokenizer.ggml.model: 'llama' (SentencePiece) or 'gpt2' (byte-level BPE) */
+    model: string;
+    /** tokenizer.ggml.pre: the pre-tokenizer ('default', 'qwen2', ...) */
+    pre: string;
+    tokens: readonly string[];
+    tokenTypes: readonly number[];
+    /** SentencePiece only */
+    scores?: readonly number[];
+    /** BPE only: "left right" pairs in rank order */
+    merges?: readonly string[];
+    bosId?: number;
+    eosId?: number;
+    unkId?: number;
+    padId?: number;
+    addBos: boolean;
+    addEos: boolean;
+    addSpacePrefix?: boolean;
+    chatTemplate?: string;
+}
+
+export function addTokenizerMetadata(b: GgufMetadataBuilder, v: TokenizerMetadata): void {
+    b.addString('tokenizer.ggml.model', v.model);
+    b.addString('tokenizer.ggml.pre', v.pre);
+    b.addArray('tokenizer.ggml.tokens', GgufType.STRING, v.tokens);
+    if (v.scores) b.addArray('tokenizer.ggml.scores', GgufType.FLOAT32, v.scores);
+    b.addArray('tokenizer.ggml.token_type', GgufType.INT32, v.tokenTypes);
+    if (v.merges) b.addArray('tokenizer.ggml.merges', GgufType.STRING, v.merges);
+    if (v.bosId !== undefined) b.addU32('tokenizer.ggml.bos_token_id', v.bosId);
+    if (v.eosId !== undefined) b.addU32('tokenizer.ggml.eos_token_id', v.eosId);
+    if (v.unkId !== undefined) b.addU32('tokenizer.ggml.unknown_token_id', v.unkId);
+    if (v.padId !== undefined) b.addU32('tokenizer.ggml.padding_token_id', v.padId);
+    b.addBool('tokenizer.ggml.add_bos_token', v.addBos);
+    b.addBool('tokenizer.ggml.add_eos_token', v.addEos);
+    if (v.addSpacePrefix !== undefined) b.addBool('tokenizer.ggml.add_space_prefix', v.addSpacePrefix);
+    if (v.chatTemplate !== undefined) b.addString('tokenizer.chat_template', v.chatTemplate);
+}
