@@ -12,6 +12,8 @@
 //   LLAVAGUARD_JOBS=N                  parallel compile jobs (default: all cores)
 //   LLAVAGUARD_BUILD_DIR=DIR           cmake-js's build folder (default: build)
 //   LLAVAGUARD_SKIP_BUILD=1            skip
+//   LLAVAGUARD_BUILD_DEPS=DIR          a folder whose node_modules holds cmake-js and node-addon-api (`npx llavaguard
+//                                      build` installs them there when it runs, not for every user)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -22,6 +24,10 @@ import { prebuiltPackage } from './prebuilt-package.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
+// Where build-time packages resolve from: the checkout's own node_modules, or LLAVAGUARD_BUILD_DEPS.
+const resolveFrom = env.LLAVAGUARD_BUILD_DEPS
+    ? join(env.LLAVAGUARD_BUILD_DEPS, 'package.json')
+    : join(root, 'package.json');
 if (env.LLAVAGUARD_SKIP_BUILD === '1') {
     console.log('llavaguard: LLAVAGUARD_SKIP_BUILD=1, not building the native addon');
     process.exit(0);
@@ -56,8 +62,13 @@ if (prebuiltDir) {
     if (gpu) args.push(`--CDLLAVAGUARD_GPU=${gpu}`);
 }
 const started = Date.now();
-const cmakeJs = join(packageDir('cmake-js', join(root, 'package.json')), 'bin', 'cmake-js');
-execFileSync(process.execPath, [cmakeJs, ...args], { cwd: root, stdio: 'inherit' });
+const cmakeJs = join(packageDir('cmake-js', resolveFrom), 'bin', 'cmake-js');
+const nodePath = env.LLAVAGUARD_BUILD_DEPS ? join(env.LLAVAGUARD_BUILD_DEPS, 'node_modules') : env.NODE_PATH;
+execFileSync(process.execPath, [cmakeJs, ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...env, NODE_PATH: nodePath },
+});
 
 // What the loader (lib/bindings) needs to know about this build.
 const bundleHead = readFileSync(join(root, 'deps', 'llama.cpp', '.llavaguard-stamp'), 'utf8').slice(0, 12);

@@ -11,8 +11,9 @@ import { packageDir } from './package-dir.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = join(root, 'deps', 'llama.cpp');
-const nlcDir = packageDir('node-llama-cpp');
-const bundle = join(nlcDir, 'llama', 'gitRelease.bundle');
+// LLAVAGUARD_LLAMA_BUNDLE: the bundle alone (`npx llavaguard build` takes it out of node-llama-cpp's tarball
+// rather than installing node-llama-cpp and its dependencies).
+const bundle = process.env.LLAVAGUARD_LLAMA_BUNDLE ?? join(packageDir('node-llama-cpp'), 'llama', 'gitRelease.bundle');
 
 if (!existsSync(bundle)) {
     console.error(

@@ -51,9 +51,13 @@ function packageVersion(root: string): string {
 }
 
 /** The places an addon may be, in the order they are tried. */
-function candidates(root: string, platform: Platform): (AddonLocation | { problem: string; location: string })[] {
+export function addonCandidates(
+    root: string,
+    platform: Platform,
+    env: NodeJS.ProcessEnv = process.env,
+): (AddonLocation | { problem: string; location: string })[] {
     const out: (AddonLocation | { problem: string; location: string })[] = [];
-    if (process.env.LLAVAGUARD_ADDON) return [{ kind: 'override', path: process.env.LLAVAGUARD_ADDON }];
+    if (env.LLAVAGUARD_ADDON) return [{ kind: 'override', path: env.LLAVAGUARD_ADDON }];
     const local = join(root, 'build', 'Release', 'llavaguard.node');
     if (existsSync(local)) out.push({ kind: 'local-build', path: local });
     const name = platformPackageName(platform);
@@ -75,10 +79,10 @@ function candidates(root: string, platform: Platform): (AddonLocation | { proble
     return out;
 }
 
-function describeFailure(platform: Platform, attempts: { location: string; problem: string }[]): string {
+export function describeFailure(platform: Platform, attempts: { location: string; problem: string }[]): string {
     const lines = attempts.map((a) => `  - ${a.location}: ${a.problem}`);
     return [
-        `llavaguard: no native addon for ${platform.id}${platform.libc ? ` (${platform.libc})` : ''}, Node ${process.versions.node}.`,
+        `no native addon for ${platform.id}${platform.libc ? ` (${platform.libc})` : ''}, Node ${process.versions.node}.`,
         'Looked for:',
         ...lines,
         'Prebuilt packages exist for linux-x64 (glibc). Elsewhere, or after installing with --omit=optional, build',
@@ -113,7 +117,7 @@ export function loadNativeAddon(): LoadedAddon {
     const root = packageRoot();
     const attempts: { location: string; problem: string }[] = [];
     const require = createRequire(import.meta.url);
-    for (const c of candidates(root, platform)) {
+    for (const c of addonCandidates(root, platform)) {
         if (!('kind' in c)) {
             attempts.push(c);
             continue;

@@ -2,6 +2,7 @@
 // The `llavaguard` command: each subcommand lives in commands/.
 import { Command } from 'commander';
 import { registerAssess } from './commands/assess.js';
+import { registerBuild } from './commands/build.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGguf } from './commands/gguf.js';
 import { registerScan } from './commands/scan.js';
@@ -25,6 +26,7 @@ registerQuantize(program);
 registerTokenize(program);
 registerDemo(program);
 registerGguf(program);
+registerBuild(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
     console.error(`llavaguard: ${(error as Error).message ?? error}`);

@@ -100,7 +100,8 @@ export class VisionModel {
         }
         const headers = await validateModelFiles(options.model, options.mmproj);
         const addon = loadAddon();
-        const placement = await selectGpu(options.gpu ?? 'auto');
+        // A tokenizer-only load needs no device: no GPU library is opened for it.
+        const placement = await selectGpu(options.vocabOnly ? 'cpu' : (options.gpu ?? 'auto'));
         const gpu = placement.backend !== 'cpu';
         const gpuLayers = gpu ? (options.gpuLayers ?? -1) : 0;
         const mmprojThreads = options.mmprojThreads ?? defaultThreads();
