@@ -52,7 +52,7 @@ if (env.LLAVAGUARD_FROM_SOURCE !== '1' && !native && (gpu === '' || gpu === 'cpu
     }
 }
 
-const args = ['compile', '--out', buildDir, '--parallel', String(env.LLAVAGUARD_JOBS ?? availableParallelism())];
+const args = ['--out', buildDir, '--parallel', String(env.LLAVAGUARD_JOBS ?? availableParallelism())];
 const tools = env.LLAVAGUARD_BUILD_TOOLS === '1' || env.LLAVAGUARD_BUILD_TOOLS === 'ON';
 args.push(`--CDLLAVAGUARD_BUILD_TOOLS=${tools ? 'ON' : 'OFF'}`);
 if (prebuiltDir) {
@@ -64,11 +64,14 @@ if (prebuiltDir) {
 const started = Date.now();
 const cmakeJs = join(packageDir('cmake-js', resolveFrom), 'bin', 'cmake-js');
 const nodePath = env.LLAVAGUARD_BUILD_DEPS ? join(env.LLAVAGUARD_BUILD_DEPS, 'node_modules') : env.NODE_PATH;
-execFileSync(process.execPath, [cmakeJs, ...args], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...env, NODE_PATH: nodePath },
-});
+// configure, then build: cmake-js's `compile` keeps an existing configuration and would ignore changed options.
+for (const step of ['configure', 'build']) {
+    execFileSync(process.execPath, [cmakeJs, step, ...args], {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...env, NODE_PATH: nodePath },
+    });
+}
 
 // What the loader (lib/bindings) needs to know about this build.
 const bundleHead = readFileSync(join(root, 'deps', 'llama.cpp', '.llavaguard-stamp'), 'utf8').slice(0, 12);

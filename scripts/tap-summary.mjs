@@ -19,8 +19,9 @@ for (const line of lines) {
         fileFailures = 0;
     } else if (/^ok \d+ /.test(line)) fileFailures = 0;
 }
-// --extra pass|fail: one more test run outside tap (the reference checks).
-const extra = process.argv.indexOf('--extra');
-if (extra > 0) process.argv[extra + 1] === 'pass' ? passed++ : failed++;
+// Each --extra pass|fail: one more test run outside tap (lint, reference checks, the install test).
+process.argv.forEach((arg, i) => {
+    if (arg === '--extra') process.argv[i + 1] === 'pass' ? passed++ : failed++;
+});
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);
