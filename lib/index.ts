@@ -32,10 +32,28 @@ export {
     type Prompt,
     type SamplingOptions,
     type EncodeImagesOptions,
+    type DirectContext,
+    type GenerateTimings,
 } from './runtime/VisionContext.js';
 export { AbortError, ClosedError, ModelLoadError } from './runtime/errors.js';
+export { Scheduler, type ScheduledGeneration } from './runtime/Scheduler.js';
+export type { GenerationEvent } from './runtime/generation-stream.js';
 export * from './pipeline/index.js';
 export * from './scan/index.js';
 export * from './report/index.js';
 export * as evaluation from './eval/index.js';
-export type * from './bindings/AddonTypes.js';
+export type {
+    CacheType,
+    ContextInfo,
+    EncodedImage,
+    FlashAttention,
+    GpuRequest,
+    GpuSelection,
+    ImageEmbeddings,
+    ImagePixels,
+    PrefillResult,
+    StopReason,
+    VisionModelInfo,
+} from './runtime/types.js';
+export type { FlashAttentionChoice } from './runtime/flash-attention-choice.js';
+export type * from './runtime/native-type-aliases.js';

@@ -3,10 +3,10 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateResult, VisionContext } from '../runtime/VisionContext.js';
 import { VisionModel } from '../runtime/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { LLAVAGUARD_VERDICT, jsonStringContent } from '../verdict/index.js';
-import { AbortError } from '../runtime/errors.js';
+import { LLAVAGUARD_VERDICT } from '../verdict/index.js';
 import { OptionScorer } from './option-scorer.js';
-import { AssessmentBatcher } from './assessment-batcher.js';
+import { scoreVerdict } from './score-verdict.js';
+import { Scheduler } from '../runtime/Scheduler.js';
 import { GuardRecipes, REFERENCE_SAMPLING, type PolicyRecipe } from './recipe.js';
 import { loadImage } from '../image/index.js';
 import { ImagePipeline, type PreparedImage } from '../pipeline/index.js';
@@ -20,9 +20,11 @@ import type {
     ScoreOptions,
     ScoreResult,
 } from './types.js';
-import type { Rating } from '../verdict/types.js';
 
 export { REFERENCE_SAMPLING };
+
+/** A verdict with a short rationale, in tokens: the decode part of the probe's workload. */
+const TYPICAL_VERDICT_TOKENS = 64;
 
 /**
  * A LlavaGuard safeguard: a VLM that rates an image against a safety policy.
@@ -36,7 +38,8 @@ export class LlavaGuard {
     readonly #selection: ChatFormatSelection;
     readonly #defaultPolicy: Policy;
     readonly #recipes: GuardRecipes;
-    readonly #batcher: AssessmentBatcher;
+    /** Every call reaches the context through it: batched generations, exclusive tasks, one abort convention. */
+    readonly #scheduler: Scheduler;
     readonly #pipeline: ImagePipeline;
     readonly modelInfo: AssessmentModelInfo;
     /** Which backend and device run this guard's work (on every result). */
@@ -47,18 +50,15 @@ export class LlavaGuard {
         context: VisionContext,
         selection: ChatFormatSelection,
         pipeline: ImagePipeline,
+        recipes: GuardRecipes,
     ) {
         this.#model = model;
         this.#context = context;
         this.#selection = selection;
         this.#pipeline = pipeline;
         this.#defaultPolicy = Policy.default(selection.policyVersion);
-        this.#batcher = new AssessmentBatcher(context);
-        this.#recipes = new GuardRecipes({
-            tokenizer: model,
-            format: selection.format,
-            imageMarker: model.info.mediaMarker,
-        });
+        this.#scheduler = new Scheduler(context);
+        this.#recipes = recipes;
         const meta = model.info.metadata;
         this.modelInfo = Object.freeze({
             name: meta['general.name'] ?? basename(model.info.modelPath),
@@ -99,13 +99,23 @@ export class LlavaGuard {
                 override: options.chatFormat,
             });
             const pipeline = await ImagePipeline.create(model, options.imagePipeline);
+            const recipes = new GuardRecipes({
+                tokenizer: model,
+                format: selection.format,
+                imageMarker: model.info.mediaMarker,
+            });
             const context = await model.createContext({
                 contextSize: options.contextSize ?? defaultContextSize(model, pipeline),
                 sequences: options.sequences ?? 1,
                 threads: options.threads,
                 flashAttention: options.flashAttention,
+                // What the flash-attention probe prices: the default policy's prompt with one tile, a short verdict.
+                workload: {
+                    promptTokens: recipes.for(Policy.default(selection.policyVersion)).textTokens + pipeline.tileTokens,
+                    generatedTokens: TYPICAL_VERDICT_TOKENS,
+                },
             });
-            return new LlavaGuard(model, context, selection, pipeline);
+            return new LlavaGuard(model, context, selection, pipeline, recipes);
         } catch (error) {
             await model.close();
             throw error;
@@ -133,13 +143,13 @@ export class LlavaGuard {
 
     /**
      * Rates one image. Concurrent calls queue; with several sequence slots (`sequences` at load) calls that
-     * wait at the same time are decoded together in one batch.
+     * wait at the same time are decoded together in one batch. An aborted call rejects with AbortError.
      */
     async assess(image: ImageInput, options: AssessOptions = {}): Promise<Assessment> {
         const started = performance.now();
         const recipe = this.#recipeOf(options.policy);
         const prepared = await this.#prepare(image, options.signal);
-        const r = await this.#batcher.generate({
+        const r = await this.#scheduler.generate({
             ...recipe.request(options),
             prompt: this.#promptWith(recipe.text, prepared),
         });
@@ -153,7 +163,7 @@ export class LlavaGuard {
         const prepared = await this.#prepare(image, options.signal);
         let raw = '';
         let ratingSent = false;
-        const stream = this.#context.stream({
+        const stream = this.#scheduler.stream({
             ...recipe.request(options),
             prompt: this.#promptWith(recipe.text, prepared),
         });
@@ -185,7 +195,7 @@ export class LlavaGuard {
         const recipe = this.#recipeOf(options.policy);
         const policy = recipe.policy;
         const prepared = await this.#prepare(image, options.signal);
-        return this.#context.exclusive(async (direct) => {
+        return this.#scheduler.exclusive(async (direct) => {
             const prefill = await direct.evaluate({
                 prompt: this.#promptWith(recipe.text, prepared),
                 logits: true,
@@ -193,26 +203,11 @@ export class LlavaGuard {
             });
             const scoreStart = performance.now();
             const scorer = new OptionScorer(direct, recipe.answerTokens, 0, prefill.nPast, prefill.logits!);
-            const [safe, unsafe] = await scorer.score(LLAVAGUARD_VERDICT.prefix, ['Safe"', 'Unsafe"'], options.signal);
-            const rating: Rating = unsafe! > safe! ? 'Unsafe' : 'Safe';
-            const categories = policy.categoryStrings;
-            const probs = await scorer.score(
-                LLAVAGUARD_VERDICT.beforeCategory(rating),
-                categories.map((c) => `${jsonStringContent(c)}"`),
-                options.signal,
-            );
-            const categoryProbabilities = Object.fromEntries(categories.map((c, i) => [c, probs[i]!]));
-            const best = categories.reduce(
-                (a, c, i) => (probs[i]! > categoryProbabilities[a]! ? c : a),
-                categories[0]!,
-            );
+            const scores = await scoreVerdict(scorer, policy, options.signal);
             const now = performance.now();
             return {
-                unsafeProbability: unsafe!,
-                ratingProbabilities: { Safe: safe!, Unsafe: unsafe! },
-                rating,
-                categoryProbabilities,
-                category: best,
+                unsafeProbability: scores.ratingProbabilities.Unsafe,
+                ...scores,
                 policyHash: policy.hash,
                 model: this.modelInfo,
                 timings: {
@@ -226,7 +221,7 @@ export class LlavaGuard {
                 ...this.#placement,
                 forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
             };
-        });
+        }, options);
     }
 
     /**
@@ -247,7 +242,7 @@ export class LlavaGuard {
         // The chat format puts the image before the policy: every policy's prompt starts with the same prefix.
         const prefixText = recipes[0]!.prompt.imagePrefix;
         const slots = this.#context.info.sequences;
-        return this.#context.exclusive(async (direct) => {
+        return this.#scheduler.exclusive(async (direct) => {
             const prefix = await direct.evaluate({
                 prompt: this.#promptWith(prefixText, prepared),
                 signal: options.signal,
@@ -275,7 +270,7 @@ export class LlavaGuard {
                 }
             }
             return results;
-        });
+        }, options);
     }
 
     async close(): Promise<void> {
@@ -293,7 +288,6 @@ export class LlavaGuard {
         started: number,
         prepared: PreparedImage,
     ): Assessment {
-        if (r.stopReason === 'abort') throw new AbortError('the assessment was aborted');
         const { answer, verdict } = recipe.read(r, options);
         return {
             rating: verdict.rating,
@@ -311,8 +305,8 @@ export class LlavaGuard {
                 totalMs: performance.now() - started,
             },
             tokens: { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length },
-                ...this.#placement,
             imagePipeline: prepared.pipeline,
+            ...this.#placement,
             stopReason: r.stopReason,
         };
     }
@@ -326,7 +320,7 @@ export class LlavaGuard {
     /** Decodes the image and runs the model's image pipeline (for OneVision: the tiles through the encoder). */
     async #prepare(image: ImageInput, signal: AbortSignal | undefined): Promise<PreparedImage> {
         const rgb = await loadImage(image, { maxSide: this.#pipeline.maxDecodeSide });
-        return this.#pipeline.prepare(rgb, this.#context, signal);
+        return this.#pipeline.prepare(rgb, this.#scheduler, signal);
     }
 
     #promptWith(text: string, prepared: PreparedImage) {

@@ -63,6 +63,14 @@ export class PolicyRecipe {
         return this.prompt.userText + this.prompt.assistantPrefix;
     }
 
+    /** Tokens of the prompt's text (the image's tokens not counted). */
+    get textTokens(): number {
+        const marker = this.#model.imageMarker;
+        const text = this.prompt.imagePrefix.slice(0, -marker.length) + this.afterImage;
+        const addSpecial = this.#model.format.addBos;
+        return this.#model.tokenizer.tokenize(text, { addSpecial, parseSpecial: true }).length;
+    }
+
     /** The answer's tokens as they follow this prompt in the training text. */
     get answerTokens(): LayoutTokenizer {
         this.#answerTokens ??= answerTokenizer(

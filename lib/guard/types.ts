@@ -1,6 +1,6 @@
 import type { ChatFormatId } from '../chat/formats.js';
-import type { FlashAttention } from '../bindings/AddonTypes.js';
-import type { GpuRequest, GpuSelection } from '../bindings/gpu.js';
+import type { FlashAttention } from '../runtime/types.js';
+import type { GpuRequest, GpuSelection } from '../runtime/types.js';
 import type { FlashAttentionChoice } from '../runtime/flash-attention-choice.js';
 import type { ImageInput } from '../image/types.js';
 import type { Policy } from '../policy/index.js';

@@ -1,4 +1,4 @@
-import type { NativeEncodedImage, NativeImage } from '../bindings/AddonTypes.js';
+import type { EncodedImage, ImagePixels } from '../runtime/types.js';
 import type { VisionModel } from '../runtime/VisionModel.js';
 import type { RgbImage } from '../image/types.js';
 import {
@@ -15,10 +15,10 @@ import type { ImagePipelineMode, ImagePipelineName, PreparedImage } from './type
 
 /** Where the tiles are encoded: a context (or its direct form inside an exclusive operation). */
 export interface ImageEncoder {
-    encodeImages(images: NativeImage[], options?: { signal?: AbortSignal }): Promise<NativeEncodedImage[]>;
+    encodeImages(images: ImagePixels[], options?: { signal?: AbortSignal }): Promise<EncodedImage[]>;
 }
 
-const asNative = (img: { data: Uint8Array; width: number; height: number }): NativeImage => ({
+const asNative = (img: { data: Uint8Array; width: number; height: number }): ImagePixels => ({
     data: img.data,
     width: img.width,
     height: img.height,
@@ -58,22 +58,22 @@ export class ImagePipeline {
      */
     get maxDecodeSide(): number | undefined {
         const v = this.#model.vision;
-        if (!v || !v.imageSize) return undefined;
+        if (!v?.imageSize) return undefined;
         if (this.name === 'llama.cpp') return Math.max(v.imageSize, ...v.gridPinpoints.flat());
         return undefined;
     }
 
     /** Embeddings of one encoder input (27 x 27 for SigLIP 384/14). */
-    get #perTile(): number {
+    get tileTokens(): number {
         const v = this.#model.vision;
-        return v && v.patchSize ? Math.floor(v.imageSize / v.patchSize) ** 2 : 0;
+        return v?.patchSize ? Math.floor(v.imageSize / v.patchSize) ** 2 : 0;
     }
 
     /** Upper bound of the embeddings one image can take (for sizing the context). */
     get maxImageTokens(): number {
         const v = this.#model.vision;
-        if (!v || !v.patchSize) return 0;
-        const perTile = this.#perTile;
+        if (!v?.patchSize) return 0;
+        const perTile = this.tileTokens;
         const side = Math.sqrt(perTile);
         const c = this.choice.onevision;
         if (this.name === 'onevision-anyres' && c) {
@@ -90,7 +90,7 @@ export class ImagePipeline {
     }
 
     async prepare(rgb: RgbImage, encoder: ImageEncoder, signal?: AbortSignal): Promise<PreparedImage> {
-        const perTile = this.#perTile;
+        const perTile = this.tileTokens;
         switch (this.choice.name) {
             case 'llama.cpp':
                 return { pipeline: 'llama.cpp', imageTokens: -1, images: [asNative(rgb)], encodeMs: 0 };

@@ -1,4 +1,4 @@
-import type { NativeEmbeddings, NativeImage } from '../bindings/AddonTypes.js';
+import type { ImageEmbeddings, ImagePixels } from '../runtime/types.js';
 
 /**
  * How an image reaches the text model:
@@ -18,8 +18,8 @@ export interface PreparedImage {
     pipeline: ImagePipelineName;
     /** Embeddings the text model receives for this image (known before the prefill). */
     imageTokens: number;
-    images?: NativeImage[];
-    embeddings?: NativeEmbeddings[];
+    images?: ImagePixels[];
+    embeddings?: ImageEmbeddings[];
     /** Vision encoder time spent in preparation (embeddings pipelines); 0 when mtmd encodes during the prefill. */
     encodeMs: number;
 }

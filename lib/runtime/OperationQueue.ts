@@ -4,23 +4,13 @@
  */
 export class OperationQueue {
     #tail: Promise<unknown> = Promise.resolve();
-    #pending = 0;
-
-    get pending(): number {
-        return this.#pending;
-    }
 
     run<T>(operation: () => Promise<T>): Promise<T> {
-        this.#pending++;
         const result = this.#tail.then(operation, operation);
-        this.#tail = result
-            .then(
-                () => undefined,
-                () => undefined,
-            )
-            .finally(() => {
-                this.#pending--;
-            });
+        this.#tail = result.then(
+            () => undefined,
+            () => undefined,
+        );
         return result;
     }
 

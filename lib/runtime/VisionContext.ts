@@ -1,17 +1,8 @@
 import { defaultThreads } from './threads.js';
-import type {
-    CacheType,
-    FlashAttention,
-    NativeContext,
-    NativeContextInfo,
-    NativeEmbeddings,
-    NativeEncodedImage,
-    NativeGenerateResult,
-    NativeImage,
-    NativePrefillResult,
-    NativeStopReason,
-} from '../bindings/AddonTypes.js';
-import { nativeAbortFor } from './abort.js';
+import type { NativeContext, NativeGenerateResult } from '../bindings/AddonTypes.js';
+import type { ContextInfo, EncodedImage, ImagePixels, PrefillResult } from './types.js';
+import { nativeAbortFor, warnLegacyAbort } from './abort.js';
+import { generationStream, type GenerationEvent } from './generation-stream.js';
 import { AbortError, ClosedError } from './errors.js';
 import { OperationQueue } from './OperationQueue.js';
 import { TokenTextDecoder } from './TokenTextDecoder.js';
@@ -23,135 +14,31 @@ import {
     type FlashAttentionChoice,
 } from './flash-attention-choice.js';
 
-/** The assessment the flash-attention probe prices: default v1.2 policy + one 729-token tile, a short verdict. */
-const PROBE_PROMPT_TOKENS = 1857;
-const PROBE_GENERATED_TOKENS = 64;
+/** Generated tokens of the default probe workload (the caller's `workload` replaces it). */
+const DEFAULT_WORKLOAD_GENERATED = 64;
 /** The CPU's default micro-batch (see VisionContextOptions.ubatchSize). */
 export const CPU_UBATCH = 128;
-
-export interface VisionContextOptions {
-    /** KV cells per sequence. Default 4096. */
-    contextSize?: number;
-    /** Parallel sequence slots. Default 1. */
-    sequences?: number;
-    batchSize?: number;
-    /**
-     * Tokens per llama_decode micro-batch. Default 128 on the CPU (measured side by side, 0.5B Q8_0, 2 threads:
-     * prefill of 1857 tokens 112 tok/s at 128, 104 at 256, 96 at 512, flash attention on; at 512 tokens with it
-     * off 121 / 113 / 102), llama.cpp's 512 on a GPU.
-     */
-    ubatchSize?: number;
-    threads?: number;
-    /**
-     * Default: 'auto' on a GPU; on the CPU, measured (llama.cpp's attention at this model's shapes, with and
-     * without, over one assessment's prefill and decode): it speeds prefill and slows decoding at depth, by
-     * amounts that differ between CPUs. With a quantized cacheType: 'auto' (llama.cpp needs it for a quantized V).
-     */
-    flashAttention?: FlashAttention;
-    cacheType?: CacheType;
-    /** One KV cache shared by all sequences (default only with one sequence; see create()). */
-    kvUnified?: boolean;
-}
-
-export interface Prompt {
-    /** Text with one `model.info.mediaMarker` per image (or per embeddings entry). */
-    text?: string;
-    images?: NativeImage[];
-    /** Instead of images: embedding sequences made by our own image pipeline (see {@link VisionContext.encodeImages}). */
-    embeddings?: NativeEmbeddings[];
-    tokens?: Int32Array | number[];
-    /** Add BOS etc. as the model's tokenizer wants. */
-    addSpecial?: boolean;
-}
-
-export interface SamplingOptions {
-    /** GBNF grammar constraining the output. */
-    grammar?: string;
-    /** <= 0: greedy. */
-    temperature?: number;
-    topK?: number;
-    topP?: number;
-    seed?: number;
-    /**
-     * With a grammar: tokens the grammar forces are appended without sampling and evaluated in one batch with
-     * the next step (default true). The output is token for token what plain constrained decoding gives
-     * (with ubatchSize 1 bit for bit; larger micro-batches sum in another order, ~1e-3 in the logits, so a
-     * near-tie can flip, as in any batched llama.cpp decoding).
-     */
-    jumpForward?: boolean;
-    /**
-     * With jumpForward: text the output is likely to contain (for a verdict, `verdictDrafts(policy)`). When the
-     * text generated so far ends with a proper prefix of some of these and they go on alike, that rest, in the
-     * vocabulary's canonical tokens, is evaluated in one batch with the next step; sampling then runs at each of
-     * its positions as plain decoding would, and the draft is kept only as far as it picked the same tokens. So
-     * the output does not change (the same caveat on micro-batches as jumpForward), and a model that writes the
-     * canonical spelling (as one trained on the format does) needs one forward pass for each such run. Rejected
-     * draft tokens cost compute, so the context budgets them: short drafts until its model has confirmed some
-     * (then full length), none once it has rejected most.
-     */
-    drafts?: readonly string[];
-    /**
-     * llama.cpp's plain chain: the grammar over all logits at every step, then the rest, no jump-forward. Slower
-     * (~17 ms a token for Qwen2's 151,936 tokens here); the reference our sampler is tested against.
-     */
-    referenceSampler?: boolean;
-}
-
-export interface GenerateOptions extends SamplingOptions {
-    prompt: Prompt;
-    /** Sequence slot (0 .. sequences-1). Default 0. */
-    sequence?: number;
-    /** Keep this many cells of the sequence (a prefix evaluated before) and start the prompt after them. */
-    keepPrefix?: number;
-    maxTokens?: number;
-    signal?: AbortSignal;
-    onToken?: (token: { token: number; text: string }) => void;
-}
-
-export interface GenerateTimings {
-    imageMs: number;
-    promptMs: number;
-    decodeMs: number;
-    totalMs: number;
-}
-
-export interface GenerateResult {
-    text: string;
-    tokens: Int32Array;
-    stopReason: NativeStopReason;
-    promptTokens: number;
-    imageTokens: number;
-    /** Position after the prompt and the generated tokens that were evaluated. */
-    nPast: number;
-    /** llama_decode calls: for the prompt, and after it (fewer than generated tokens with jump-forward). */
-    forwardPasses: { prefill: number; decode: number };
-    /** Generated tokens the grammar forced. */
-    forcedTokens: number;
-    /** Draft tokens evaluated, and how many of them sampling confirmed. */
-    draftTokens: { proposed: number; accepted: number };
-    timings: GenerateTimings;
-}
-
-export interface EvaluateOptions {
-    prompt: Prompt;
-    sequence?: number;
-    keepPrefix?: number;
-    signal?: AbortSignal;
-    /** Return the logits of the prompt's last position (the prompt must then end with text). */
-    logits?: boolean;
-}
-
-export interface EncodeImagesOptions {
-    signal?: AbortSignal;
-}
-
-/** The context's operations without queueing, inside {@link VisionContext.exclusive}. */
-export interface DirectContext {
-    encodeImages(images: NativeImage[], options?: EncodeImagesOptions): Promise<NativeEncodedImage[]>;
-    evaluate(options: EvaluateOptions): Promise<NativePrefillResult>;
-    generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]>;
-    copySequence(source: number, destination: number): Promise<void>;
-}
+export type {
+    ContextWorkload,
+    DirectContext,
+    EncodeImagesOptions,
+    EvaluateOptions,
+    GenerateOptions,
+    GenerateResult,
+    GenerateTimings,
+    Prompt,
+    SamplingOptions,
+    VisionContextOptions,
+} from './context-types.js';
+import type {
+    DirectContext,
+    EncodeImagesOptions,
+    EvaluateOptions,
+    GenerateOptions,
+    GenerateResult,
+    Prompt,
+    VisionContextOptions,
+} from './context-types.js';
 
 /** One llama_context with N sequence slots. All calls on it queue and run one at a time, off the event loop. */
 export class VisionContext {
@@ -159,7 +46,7 @@ export class VisionContext {
     readonly #native: NativeContext;
     readonly #queue = new OperationQueue();
     readonly #closeListeners: Array<() => void> = [];
-    readonly info: NativeContextInfo;
+    readonly info: ContextInfo;
     /** The text model's flash attention and why (the caller's option, 'auto' on a GPU, or measured). */
     readonly flashAttention: FlashAttentionChoice;
     #closing = false;
@@ -178,13 +65,13 @@ export class VisionContext {
         const threads = options.threads ?? defaultThreads();
         const gpu = model.info.gpuBackend !== 'cpu';
         const shape = model.textAttention;
-        const quantizedCache = options.cacheType !== undefined && options.cacheType.startsWith('q');
+        const quantizedCache = options.cacheType?.startsWith('q') === true;
         const ubatchSize =
             options.ubatchSize ??
             (gpu ? undefined : Math.min(CPU_UBATCH, perSequence * sequences, options.batchSize ?? CPU_UBATCH));
         const work = {
-            promptTokens: Math.min(PROBE_PROMPT_TOKENS, perSequence),
-            generatedTokens: PROBE_GENERATED_TOKENS,
+            promptTokens: Math.min(options.workload?.promptTokens ?? Math.floor(perSequence / 2), perSequence),
+            generatedTokens: options.workload?.generatedTokens ?? DEFAULT_WORKLOAD_GENERATED,
             ubatch: ubatchSize ?? Math.min(512, perSequence * sequences),
         };
         const flashAttention: FlashAttentionChoice =
@@ -226,11 +113,14 @@ export class VisionContext {
     }
 
     /** Evaluates a prompt into a sequence without generating (a prefix that other calls keep or copy). */
-    evaluate(options: EvaluateOptions): Promise<NativePrefillResult> {
+    evaluate(options: EvaluateOptions): Promise<PrefillResult> {
         return this.#enqueue(() => this.#evaluateNow(options));
     }
 
-    /** Prefills the prompt and generates until end of generation, maxTokens, or abort. */
+    /**
+     * Prefills the prompt and generates until end of generation, maxTokens, or abort. An abort resolves with
+     * stopReason 'abort' (deprecated: the library's convention is AbortError, as {@link Scheduler} gives).
+     */
     async generate(options: GenerateOptions): Promise<GenerateResult> {
         const [result] = await this.generateMany([options]);
         return result!;
@@ -241,7 +131,11 @@ export class VisionContext {
      * the decode steps of all live sequences run batched, each with its own sampler and grammar.
      */
     generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]> {
-        return this.#enqueue(() => this.#generateManyNow(requests));
+        return this.#enqueue(async () => {
+            const results = await this.#generateManyNow(requests);
+            warnLegacyAbort(results);
+            return results;
+        });
     }
 
     /**
@@ -249,7 +143,7 @@ export class VisionContext {
      * pipeline that arranges the features itself (then given to a prompt as `embeddings`). Each image must be
      * at most the encoder's input size (`model.vision.imageSize`), so that mtmd does not tile it.
      */
-    encodeImages(images: NativeImage[], options?: EncodeImagesOptions): Promise<NativeEncodedImage[]> {
+    encodeImages(images: ImagePixels[], options?: EncodeImagesOptions): Promise<EncodedImage[]> {
         return this.#enqueue(() => this.#encodeImagesNow(images, options));
     }
 
@@ -272,40 +166,8 @@ export class VisionContext {
      * Streams one generation: yields `{ type: 'token' }` events as tokens come, then `{ type: 'done' }`.
      * Breaking out of the loop aborts the generation.
      */
-    async *stream(
-        options: Omit<GenerateOptions, 'onToken'>,
-    ): AsyncGenerator<{ type: 'token'; token: number; text: string } | { type: 'done'; result: GenerateResult }> {
-        const controller = new AbortController();
-        const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-        const pending: Array<{ token: number; text: string }> = [];
-        let wake: (() => void) | undefined;
-        let finished = false;
-        const run = this.generate({
-            ...options,
-            signal,
-            onToken: (t) => {
-                pending.push(t);
-                wake?.();
-            },
-        }).finally(() => {
-            finished = true;
-            wake?.();
-        });
-        run.catch(() => undefined);
-        try {
-            while (true) {
-                while (pending.length > 0) yield { type: 'token', ...pending.shift()! };
-                if (finished) break;
-                await new Promise<void>((resolve) => (wake = resolve));
-                wake = undefined;
-            }
-            yield { type: 'done', result: await run };
-        } finally {
-            if (!finished) {
-                controller.abort();
-                await run.catch(() => undefined);
-            }
-        }
+    stream(options: Omit<GenerateOptions, 'onToken'>): AsyncGenerator<GenerationEvent> {
+        return generationStream((r) => this.generate(r), options);
     }
 
     /** Forgets a sequence's cells (all sequences when omitted), from `fromPosition` on. */
@@ -331,7 +193,7 @@ export class VisionContext {
         await this.close();
     }
 
-    async #encodeImagesNow(images: NativeImage[], options: EncodeImagesOptions = {}): Promise<NativeEncodedImage[]> {
+    async #encodeImagesNow(images: ImagePixels[], options: EncodeImagesOptions = {}): Promise<EncodedImage[]> {
         const abort = nativeAbortFor(options.signal);
         try {
             return await this.#native.encodeImages({ images, abort: abort.handle });
@@ -343,7 +205,7 @@ export class VisionContext {
         }
     }
 
-    async #evaluateNow(options: EvaluateOptions): Promise<NativePrefillResult> {
+    async #evaluateNow(options: EvaluateOptions): Promise<PrefillResult> {
         const abort = nativeAbortFor(options.signal);
         try {
             return await this.#native.evaluate({

@@ -1,5 +1,6 @@
 import { defaultThreads } from './threads.js';
-import type { FlashAttention, NativeAddon, NativeModel, NativeModelInfo } from '../bindings/AddonTypes.js';
+import type { NativeAddon, NativeModel } from '../bindings/AddonTypes.js';
+import type { FlashAttention, VisionModelInfo } from './types.js';
 import { type GpuRequest, type GpuSelection, selectGpu } from '../bindings/gpu.js';
 import { loadAddon } from '../bindings/loadAddon.js';
 import { metaValue } from '../../gguf/reader.js';
@@ -68,7 +69,7 @@ export interface VisionInfo {
 /** A loaded text model and its vision projector. */
 export class VisionModel {
     readonly #native: NativeModel;
-    readonly info: NativeModelInfo;
+    readonly info: VisionModelInfo;
     /** Undefined for a text-only model. */
     readonly vision: VisionInfo | undefined;
     /** The vision encoder's flash attention and why (the caller's option, 'auto' on a GPU, or measured). */

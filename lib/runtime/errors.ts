@@ -1,9 +1,17 @@
-/** Raised when an operation is cancelled through its AbortSignal before it produced a result. */
+import type { GenerateResult } from './VisionContext.js';
+
+/**
+ * Raised when an operation is cancelled through its AbortSignal before it produced a result: the one abort
+ * convention of the library (evaluate, encode, generate through the Scheduler, every LlavaGuard method).
+ */
 export class AbortError extends Error {
     override name = 'AbortError';
     readonly code = 'ABORT_ERR';
-    constructor(message = 'the operation was aborted') {
+    /** For a generation: what it had generated when the abort stopped it. */
+    readonly partial: GenerateResult | undefined;
+    constructor(message = 'the operation was aborted', options?: { partial?: GenerateResult }) {
         super(message);
+        this.partial = options?.partial;
     }
 }
 

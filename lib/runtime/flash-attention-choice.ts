@@ -1,12 +1,13 @@
-import type { AttentionProbeCase, FlashAttention, NativeAddon } from '../bindings/AddonTypes.js';
+import type { AttentionProbeCase, NativeAddon } from '../bindings/AddonTypes.js';
+import type { FlashAttention } from './types.js';
 import { metaValue } from '../../gguf/reader.js';
 import type { GgufHeader } from '../../gguf/types.js';
 
 /**
- * Flash attention on the CPU pays on some machines and not on others (measured on two of ours: the SigLIP
- * encode 4.6x slower with it on one host, 1.36x faster on another; text prefill faster, decode at depth slower).
- * So when the caller does not choose, we time llama.cpp's own attention kernels, at the model's shapes, with and
- * without it, over the work of one assessment, and turn it on where it clearly saves time (pickFlashAttention).
+ * Flash attention on the CPU pays on some machines and not on others (BENCHMARKS.md: faster or slower encodes,
+ * faster prefill, slower decoding at depth). So when the caller does not choose, we time llama.cpp's own
+ * attention kernels, at the model's shapes, with and without it, over the caller's workload (one typical
+ * request), and turn it on where it clearly saves time (pickFlashAttention).
  * GPU backends keep llama.cpp's 'auto'.
  */
 export interface FlashAttentionChoice {
