@@ -288,28 +288,42 @@ export class GgufWriter extends GgufMetadataBuilder {
 
     /** Writes the file to `path + '.tmp'`, then renames it to `path`. Returns the file size. */
     async write(path: string): Promise<number> {
-        const tmp = `${path}.tmp`;
-        const fh = await fsp.open(tmp, 'w');
-        let size = 0;
-        let ok = false;
-        try {
+        return writeFileAtomic(path, async (fh) => {
+            let size = 0;
             for await (const c of this.chunks()) {
-                let off = 0;
-                while (off < c.byteLength) {
-                    const { bytesWritten } = await fh.write(c, off, c.byteLength - off);
-                    off += bytesWritten;
-                }
+                await writeFully(fh, c);
                 size += c.byteLength;
             }
-            await fh.sync();
-            ok = true;
-        } finally {
-            await fh.close();
-            if (!ok) await fsp.rm(tmp, { force: true });
-        }
-        await fsp.rename(tmp, path);
-        return size;
+            return size;
+        });
     }
+}
+
+/**
+ * Writes a file through `<path>.tmp` (`fill` writes it), fsyncs it and renames it over `path`, so a reader
+ * never sees a half-written file under the final name; on failure the temporary file is removed.
+ */
+export async function writeFileAtomic<T>(path: string, fill: (fh: fsp.FileHandle) => Promise<T>): Promise<T> {
+    const tmp = `${path}.tmp`;
+    const fh = await fsp.open(tmp, 'w');
+    let result: T;
+    try {
+        result = await fill(fh);
+        await fh.sync();
+    } catch (error) {
+        await fh.close();
+        await fsp.rm(tmp, { force: true });
+        throw error;
+    }
+    await fh.close();
+    await fsp.rename(tmp, path);
+    return result;
+}
+
+/** Writes all of `bytes` at the file's position (a write may take fewer bytes than asked). */
+export async function writeFully(fh: fsp.FileHandle, bytes: Uint8Array): Promise<void> {
+    for (let off = 0; off < bytes.byteLength; )
+        off += (await fh.write(bytes, off, bytes.byteLength - off)).bytesWritten;
 }
 
 function checkData(name: string, data: TensorData, type: number, nbytes: number, nElements: number): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import t from 'tap';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 
 // The tiny test models run fastest on one thread (also in the CLI processes spawned here).
 process.env.LLAVAGUARD_THREADS ??= '1';

@@ -3,7 +3,7 @@
 // converter reads.
 import t from 'tap';
 
-import { SHAPED_HF_MODELS, planShapedHf } from '../gguf/convert/shaped-hf.js';
+import { SHAPED_HF_MODELS, planShapedHf } from '../gguf/synthetic/hf/shaped-hf.js';
 
 t.test('llavaguard-v1.2-0.5b-ov-hf: 893,675,552 parameters in one model.safetensors', async (t) => {
     const p = planShapedHf('llavaguard-v1.2-0.5b-ov-hf');

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import sharp from 'sharp';
 import t from 'tap';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { formatHeadline, registerEval } from '../lib/cli/commands/eval.js';
 import { computeMetrics, type EvalMetrics } from '../lib/eval/metrics.js';
 import type { EvalRecord } from '../lib/eval/run.js';

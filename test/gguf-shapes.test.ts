@@ -15,7 +15,7 @@ import {
     readGgufFile,
     readTensorData,
 } from '../gguf/index.js';
-import { makeRng } from '../gguf/tiny-models.js';
+import { makeRng } from '../gguf/synthetic/rng.js';
 import { LLAMA2_VOCAB_SIZE, QWEN2_VOCAB_SIZE, loadLlama2Vocab, loadQwen2Vocab } from '../gguf/synthetic/real-vocab.js';
 import {
     SHAPED_MODELS,
@@ -27,7 +27,7 @@ import {
     writePlannedFile,
     type GgufFilePlan,
     type PlannedTensor,
-} from '../gguf/shapes.js';
+} from '../gguf/synthetic/shapes.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-shapes-test-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));

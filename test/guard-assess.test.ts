@@ -1,6 +1,6 @@
 import t from 'tap';
 import sharp from 'sharp';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { demoGradient } from '../lib/cli/commands/demo.js';
 import { LlavaGuard, Policy } from '../lib/index.js';
 import { pngHeaderOnly } from './fixtures/images/make.js';

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import t from 'tap';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { LlavaGuard, Policy } from '../lib/index.js';
 import { patternImage } from './helpers/models.js';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import sharp from 'sharp';
 
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { LlavaGuard } from '../lib/guard/LlavaGuard.js';
 import { ImagePipeline, selectImagePipeline } from '../lib/pipeline/index.js';
 import { expandToSquare, oneVisionTokenCount, planOneVision, resizeBicubicPil } from '../lib/preprocess/index.js';

@@ -1,7 +1,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { ModelLoadError } from '../lib/runtime/errors.js';
 import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { closeAllModels, imagePrompt, patternImage, tinyModel } from './helpers/models.js';

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import sharp, { type Sharp } from 'sharp';
 import t from 'tap';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { LlavaGuard, Policy } from '../lib/index.js';
 import {
     exportCsv,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
-import { cachedTestModel } from '../gguf/tiny-models.js';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { Policy } from '../lib/index.js';
 import { patternImage } from './helpers/models.js';
 

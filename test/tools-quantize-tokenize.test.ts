@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { makeTestModel } from '../gguf/tiny-models.js';
+import { makeTestModel } from '../gguf/synthetic/tiny-models.js';
 import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { quantizeModel } from '../lib/tools/quantize.js';
 import { imagePrompt, patternImage } from './helpers/models.js';

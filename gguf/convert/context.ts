@@ -3,7 +3,9 @@
 
 import path from 'node:path';
 
-import type { Json, ModelNaming, OutType } from './common.js';
+import type { ModelNaming } from './common.js';
+import type { Json } from './config.js';
+import type { OutType } from './tensor-planner.js';
 import type { SafetensorsModel } from './safetensors.js';
 
 export interface ConvertContext {

@@ -3,16 +3,18 @@
 
 import path from 'node:path';
 
-import { OUT_TYPES, modelNaming, readJson, type OutType } from './common.js';
+import { modelNaming } from './common.js';
+import { readJson } from './config.js';
 import type { ConvertContext, ConvertResult } from './context.js';
 import { convertLlava } from './llava.js';
 import { convertOnevision } from './onevision.js';
 import { ConvertError, SafetensorsModel } from './safetensors.js';
+import { OUT_TYPES, type OutType } from './tensor-planner.js';
 
 export { ConvertError, SafetensorsModel } from './safetensors.js';
 export type { SafetensorsTensor } from './safetensors.js';
 export type { ConvertResult } from './context.js';
-export { OUT_TYPES, permuteQK, type OutType } from './common.js';
+export { OUT_TYPES, permuteQK, type OutType } from './tensor-planner.js';
 export { parseSentencePieceModel, loadSpmVocab, loadBpeVocab, type ConvertedVocab } from './tokenizer.js';
 
 export const SUPPORTED_ARCHITECTURES = [

@@ -81,34 +81,37 @@ export function parseSentencePieceModel(buf: Uint8Array): SpPiece[] {
         } else if (wire === 5) pos += 4;
         else throw new ConvertError(`tokenizer.model: unsupported protobuf wire type ${wire}`);
     };
+    /** A field's key: its number and wire type. */
+    const tag = (end: number): [field: number, wire: number] => {
+        const key = varint(end);
+        return [Math.floor(key / 8), key & 7];
+    };
     const pieces: SpPiece[] = [];
     const end = buf.length;
     while (pos < end) {
-        const key = varint(end);
-        const field = Math.floor(key / 8);
-        const wire = key & 7;
-        if (field === 1 && wire === 2) {
-            const len = varint(end);
-            const mEnd = pos + len;
-            const p: SpPiece = { piece: '', score: 0, type: 1 };
-            while (pos < mEnd) {
-                const k = varint(mEnd);
-                const f = Math.floor(k / 8);
-                const w = k & 7;
-                if (f === 1 && w === 2) {
-                    const l = varint(mEnd);
-                    p.piece = dec.decode(buf.subarray(pos, pos + l));
-                    pos += l;
-                } else if (f === 2 && w === 5) {
-                    p.score = dv.getFloat32(pos, true);
-                    pos += 4;
-                } else if (f === 3 && w === 0) {
-                    p.type = varint(mEnd);
-                } else skip(w, mEnd);
-            }
-            pos = mEnd;
-            pieces.push(p);
-        } else skip(wire, end);
+        const [field, wire] = tag(end);
+        if (field !== 1 || wire !== 2) {
+            skip(wire, end);
+            continue;
+        }
+        const len = varint(end);
+        const mEnd = pos + len;
+        const p: SpPiece = { piece: '', score: 0, type: 1 };
+        while (pos < mEnd) {
+            const [f, w] = tag(mEnd);
+            if (f === 1 && w === 2) {
+                const l = varint(mEnd);
+                p.piece = dec.decode(buf.subarray(pos, pos + l));
+                pos += l;
+            } else if (f === 2 && w === 5) {
+                p.score = dv.getFloat32(pos, true);
+                pos += 4;
+            } else if (f === 3 && w === 0) {
+                p.type = varint(mEnd);
+            } else skip(w, mEnd);
+        }
+        pos = mEnd;
+        pieces.push(p);
     }
     if (pieces.length === 0) throw new ConvertError('tokenizer.model: no pieces');
     return pieces;
@@ -168,6 +171,18 @@ function specialIds(
     }
     return out as Pick<ConvertedVocab, 'bosId' | 'eosId' | 'unkId' | 'padId'>;
 }
+
+/** specialIds over the vocabulary's tokens (a text's first token). */
+function specialIdsByContent(tokens: string[], tokCfg: Json | undefined, config: Json, nVocab: number) {
+    const byContent = new Map<string, number>();
+    tokens.forEach((t, i) => {
+        if (!byContent.has(t)) byContent.set(t, i);
+    });
+    return specialIds((c) => byContent.get(c), tokCfg, config, nVocab);
+}
+
+const flag = (cfg: Json | undefined, key: string, fallback: boolean): boolean =>
+    typeof cfg?.[key] === 'boolean' ? (cfg[key] as boolean) : fallback;
 
 function vocabById(vocab: Record<string, number>, nVocab: number, file: string): Array<string | undefined> {
     const byId = new Array<string | undefined>(nVocab);
@@ -264,11 +279,7 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
         }
         scores[a.id] = -1000;
     }
-    const byContent = new Map<string, number>();
-    tokens.forEach((t, i) => {
-        if (!byContent.has(t)) byContent.set(t, i);
-    });
-    const sp = specialIds((c) => byContent.get(c), tokCfg, config, nVocab);
+    const sp = specialIdsByContent(tokens, tokCfg, config, nVocab);
     const addPrefix = tokCfg?.add_prefix_space;
     return {
         model: 'llama',
@@ -277,8 +288,8 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
         tokenTypes: types,
         scores,
         ...sp,
-        addBos: typeof tokCfg?.add_bos_token === 'boolean' ? tokCfg.add_bos_token : true,
-        addEos: typeof tokCfg?.add_eos_token === 'boolean' ? tokCfg.add_eos_token : false,
+        addBos: flag(tokCfg, 'add_bos_token', true),
+        addEos: flag(tokCfg, 'add_eos_token', false),
         addSpacePrefix: typeof addPrefix === 'boolean' ? addPrefix : undefined,
         chatTemplate: await chatTemplate(dir, tokCfg),
         source,
@@ -315,11 +326,7 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
         types[a.id] = control ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.USER_DEFINED;
     }
     const merges = (tj.model.merges ?? []).map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`));
-    const byContent = new Map<string, number>();
-    tokens.forEach((t, i) => {
-        if (!byContent.has(t)) byContent.set(t, i);
-    });
-    const sp = specialIds((c) => byContent.get(c), tokCfg, config, nVocab);
+    const sp = specialIdsByContent(tokens, tokCfg, config, nVocab);
     return {
         model: 'gpt2',
         pre,
@@ -327,8 +334,8 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
         tokenTypes: types,
         merges,
         ...sp,
-        addBos: typeof tokCfg?.add_bos_token === 'boolean' ? tokCfg.add_bos_token : false,
-        addEos: typeof tokCfg?.add_eos_token === 'boolean' ? tokCfg.add_eos_token : false,
+        addBos: flag(tokCfg, 'add_bos_token', false),
+        addEos: flag(tokCfg, 'add_eos_token', false),
         chatTemplate: await chatTemplate(dir, tokCfg),
         source: tjFile,
     };

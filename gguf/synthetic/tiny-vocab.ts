@@ -5,14 +5,9 @@
 // pieces of Latin-1 letters fill the ids after the bytes, so the pieces of the verdict's words lie
 // beyond the probe, while their merges rank last so no ASCII text tokenizes differently.
 
-export const TOKEN_TYPE = {
-    NORMAL: 1,
-    UNKNOWN: 2,
-    CONTROL: 3,
-    USER_DEFINED: 4,
-    UNUSED: 5,
-    BYTE: 6,
-} as const;
+import { TOKEN_TYPE } from '../metadata.js';
+
+export { TOKEN_TYPE };
 
 export interface TinyVocab {
     tokens: string[];
@@ -161,16 +156,12 @@ export function makeSpmVocab(): TinyVocab {
         tokenTypes.push(TOKEN_TYPE.NORMAL);
         scores.push(-i);
     });
-    return {
-        tokens,
-        tokenTypes,
-        scores,
-        bosId: 1,
-        eosId: 2,
-        unkId: 0,
-        padId: 0,
-        special: { '<s>': 1, '</s>': 2 },
-    };
+    return llamaSpmVocab(tokens, tokenTypes, scores);
+}
+
+/** A SentencePiece vocabulary with LLaMA's ids: <unk> 0 (also padding), <s> 1, </s> 2. */
+export function llamaSpmVocab(tokens: string[], tokenTypes: number[], scores: number[]): TinyVocab {
+    return { tokens, tokenTypes, scores, bosId: 1, eosId: 2, unkId: 0, padId: 0, special: { '<s>': 1, '</s>': 2 } };
 }
 
 /** GPT-2's bytes_to_unicode: the byte order used for the first 256 tokens and each byte's char. */

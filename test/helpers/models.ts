@@ -1,7 +1,7 @@
 // Shared fixtures for tests that run the native addon: tiny generated model pairs and synthetic images.
 // One thread: the tiny models are overhead-bound, and two spinning threads on a busy 2-core machine are 5x slower.
 process.env.LLAVAGUARD_THREADS ??= '1';
-import { cachedTestModel, type TinyFamily, type TinyWeightType } from '../../gguf/tiny-models.js';
+import { cachedTestModel, type TinyFamily, type TinyWeightType } from '../../gguf/synthetic/tiny-models.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
 
 export const FAMILIES: TinyFamily[] = ['llava15', 'onevision'];

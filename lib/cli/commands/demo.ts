@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
-import { cachedTestModel } from '../../../gguf/tiny-models.js';
+import { cachedTestModel } from '../../../gguf/synthetic/tiny-models.js';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { formatAssessment } from '../print-assessment.js';
 

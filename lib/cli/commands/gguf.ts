@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatInspect, inspectGguf } from '../../../gguf/inspect.js';
-import { makeTestModel, type TinyFamily, type TinyWeightType } from '../../../gguf/tiny-models.js';
+import { makeTestModel, type TinyFamily, type TinyWeightType } from '../../../gguf/synthetic/tiny-models.js';
 import { parseInteger } from '../options.js';
 
 export function registerGguf(program: Command): void {

@@ -1,0 +1,110 @@
+// The dimensions and switches a synthetic LLaVA pair (text model + mmproj) is made from: tiny-models.ts fills
+// them with small test sizes, shapes.ts with the real LlavaGuard models' sizes.
+
+export type TinyFamily = 'llava15' | 'onevision';
+
+export interface TinyTextDims {
+    arch: 'llama' | 'qwen2';
+    nEmbd: number;
+    nHead: number;
+    nHeadKv: number;
+    nFf: number;
+    nLayer: number;
+    contextLength: number;
+    rmsEps: number;
+    ropeFreqBase: number;
+    qkvBias: boolean;
+    /** no output.weight: the output projection reuses token_embd (Qwen2-0.5B does this, Vicuna-7B not) */
+    tiedEmbeddings: boolean;
+}
+
+export interface TinyVisionDims {
+    imageSize: number;
+    patchSize: number;
+    nEmbd: number;
+    nHead: number;
+    nFf: number;
+    /** blocks in the file; llama.cpp's llava graph runs nLayer - 1 of them */
+    nLayer: number;
+    projectionDim: number;
+    eps: number;
+    useGelu: boolean;
+    classEmbedding: boolean;
+    preLayerNorm: boolean;
+    patchBias: boolean;
+    imageMean: [number, number, number];
+    imageStd: [number, number, number];
+    /** flattened [w, h, w, h, ...] or undefined */
+    gridPinpoints?: number[];
+    /** anyres_max_N of a OneVision-like model (written as llavaguard.vision_aspect_ratio, as our converter does). */
+    anyresMax?: number;
+    /** A `v.image_newline` row separator (OneVision / LLaVA-1.6). */
+    imageNewline?: boolean;
+}
+
+export interface ShapedVisionDims extends TinyVisionDims {
+    /** clip.vision.image_aspect_ratio as the LLaVA config names it (informational for llama.cpp) */
+    imageAspectRatio?: string;
+    /** clip.vision.mm_patch_merge_type */
+    mmPatchMergeType?: string;
+    /** clip.vision.mm_projector_type (LLaVA's name of the projector, e.g. mlp2x_gelu) */
+    mmProjectorType?: string;
+}
+
+type TextSizes = Pick<TinyTextDims, 'nEmbd' | 'nHead' | 'nHeadKv' | 'nFf' | 'nLayer'>;
+type VisionSizes = Pick<
+    TinyVisionDims,
+    'imageSize' | 'patchSize' | 'nEmbd' | 'nHead' | 'nFf' | 'nLayer' | 'projectionDim'
+>;
+
+/** A LLaMA-2 / Vicuna text model (LLaVA-1.5) of these sizes. */
+export const llamaText = (sizes: TextSizes): TinyTextDims => ({
+    arch: 'llama',
+    ...sizes,
+    contextLength: 4096,
+    rmsEps: 1e-5,
+    ropeFreqBase: 10000,
+    qkvBias: false,
+    tiedEmbeddings: false,
+});
+
+/** A Qwen2 text model (LLaVA-OneVision): q/k/v biases, tied embeddings. */
+export const qwen2Text = (sizes: TextSizes): TinyTextDims => ({
+    arch: 'qwen2',
+    ...sizes,
+    contextLength: 32768,
+    rmsEps: 1e-6,
+    ropeFreqBase: 1000000,
+    qkvBias: true,
+    tiedEmbeddings: true,
+});
+
+/** A CLIP ViT tower (LLaVA-1.5): class embedding, pre-layernorm, quick-GELU, OpenAI's normalisation. */
+export const clipVision = (sizes: VisionSizes): TinyVisionDims => ({
+    ...sizes,
+    eps: 1e-5,
+    useGelu: false,
+    classEmbedding: true,
+    preLayerNorm: true,
+    patchBias: false,
+    imageMean: [0.48145466, 0.4578275, 0.40821073],
+    imageStd: [0.26862954, 0.26130258, 0.27577711],
+});
+
+/** A SigLIP tower (LLaVA-OneVision): no class embedding, GELU, a patch bias, mean and std 0.5. */
+export const siglipVision = (sizes: VisionSizes): TinyVisionDims => ({
+    ...sizes,
+    eps: 1e-6,
+    useGelu: true,
+    classEmbedding: false,
+    preLayerNorm: false,
+    patchBias: true,
+    imageMean: [0.5, 0.5, 0.5],
+    imageStd: [0.5, 0.5, 0.5],
+});
+
+export interface TinyFamilySpec {
+    family: TinyFamily;
+    text: TinyTextDims;
+    vision: TinyVisionDims;
+}
