@@ -16,35 +16,24 @@
  *     guard, apply EXIF orientation, remove alpha, downscale to `maxSide`,
  *     convert to 8-bit sRGB, and check the result really is w×h×3 bytes.
  */
-import { constants as fsConstants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 
+import { countDecode } from './decode-count.js';
 import { ImageDecodeError } from './errors.js';
 import {
-    DEFAULT_MAX_PIXELS,
-    type AlphaMode,
-    type ImageInput,
-    type ImageSourceInfo,
-    type LoadImageOptions,
-    type RgbImage,
-} from './types.js';
-
-type FailOn = NonNullable<LoadImageOptions['failOn']>;
-
-interface ResolvedOptions {
-    maxPixels: number;
-    maxSide: number | undefined;
-    alpha: AlphaMode;
-    failOn: FailOn;
-}
-
-interface Size {
-    width: number;
-    height: number;
-}
-
-const FAIL_ON: readonly FailOn[] = ['none', 'truncated', 'error', 'warning'];
+    checkHeader,
+    isRawPixels,
+    isSharpInstance,
+    resolveInput,
+    resolveOptions,
+    sharpPixelLimit,
+    sourceInfo,
+    type ResolvedOptions,
+    type Size,
+} from './input.js';
+import { rgbFromRaw } from './raw.js';
+import { InvariantError, fromSharpError } from './sharp-errors.js';
+import type { ImageInput, LoadImageOptions, RawPixels, RgbImage } from './types.js';
 
 /**
  * Decode `input` into packed 8-bit sRGB RGB.
@@ -62,6 +51,7 @@ const FAIL_ON: readonly FailOn[] = ['none', 'truncated', 'error', 'warning'];
 export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}): Promise<RgbImage> {
     const o = resolveOptions(opts);
     if (isSharpInstance(input)) return loadFromSharpInstance(input, o);
+    if (isRawPixels(input)) return loadFromPixels(input, o);
 
     const { sharpInput, label } = await resolveInput(input);
     const inputOptions: SharpOptions = { failOn: o.failOn, pages: 1, page: 0 };
@@ -82,6 +72,7 @@ export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}):
     const decoder = (): Sharp =>
         sharp(sharpInput, { ...inputOptions, limitInputPixels: sharpPixelLimit(o.maxPixels), autoOrient: true });
     try {
+        countDecode();
         const out = await convert(decoder, oriented, source.hasAlpha, o);
         return { ...out, source };
     } catch (err) {
@@ -91,21 +82,6 @@ export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}):
 
 // ---------------------------------------------------------------------------
 // sharp instance input
-
-function isSharpInstance(input: unknown): input is Sharp {
-    if (input instanceof sharp) return true;
-    // A sharp instance from another copy of the package (duplicated dependency).
-    const s = input as Partial<Sharp> | null;
-    return (
-        typeof s === 'object' &&
-        s !== null &&
-        !ArrayBuffer.isView(s) &&
-        typeof s.metadata === 'function' &&
-        typeof s.clone === 'function' &&
-        typeof s.toBuffer === 'function' &&
-        typeof s.raw === 'function'
-    );
-}
 
 /**
  * A sharp instance is a pipeline the user built; its OUTPUT is the image.
@@ -127,6 +103,7 @@ async function loadFromSharpInstance(instance: Sharp, o: ResolvedOptions): Promi
     checkHeader(source, o, label);
 
     try {
+        countDecode();
         const { data, info } = await instance
             .clone()
             .autoOrient()
@@ -158,6 +135,30 @@ async function loadFromSharpInstance(instance: Sharp, o: ResolvedOptions): Promi
         return { ...out, source };
     } catch (err) {
         throw fromSharpError(err, label);
+    }
+}
+// ---------------------------------------------------------------------------
+// Decoded pixels
+
+/**
+ * Pixels someone already decoded (a scan decodes ahead): checked and taken as they are, the same memory for RGB,
+ * so nothing is decoded twice; only an image longer than `maxSide`, or RGBA to composite, goes through sharp.
+ */
+async function loadFromPixels(raw: RawPixels, o: ResolvedOptions): Promise<RgbImage> {
+    const rgb = rgbFromRaw(raw, { maxPixels: o.maxPixels });
+    const flatten = raw.channels === 4 && o.alpha !== 'drop';
+    if (!flatten && !downscaleTarget(rgb, o.maxSide)) return rgb;
+    const source = flatten ? raw : { data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 as const };
+    const fromRaw = (): Sharp =>
+        sharp(source.data, {
+            raw: { width: source.width, height: source.height, channels: source.channels },
+            limitInputPixels: false, // already within maxPixels
+        });
+    try {
+        const out = await convert(fromRaw, rgb, flatten, o);
+        return { ...out, source: rgb.source };
+    } catch (err) {
+        throw fromSharpError(err, 'raw pixels');
     }
 }
 
@@ -239,8 +240,6 @@ async function toRgb(pipeline: Sharp, expected?: Size): Promise<Pick<RgbImage, '
     return { data, width, height };
 }
 
-class InvariantError extends Error {}
-
 /**
  * The size to downscale to, or undefined when no downscale is needed. The
  * longest side becomes exactly `maxSide`; the other is scaled by the same
@@ -254,212 +253,4 @@ export function downscaleTarget(size: Size, maxSide: number | undefined): Size |
     return size.width >= size.height
         ? { width: maxSide, height: Math.max(1, Math.round(size.height * scale)) }
         : { width: Math.max(1, Math.round(size.width * scale)), height: maxSide };
-}
-
-// ---------------------------------------------------------------------------
-// Inputs, options, header checks
-
-async function resolveInput(input: unknown): Promise<{ sharpInput: string | Buffer; label: string }> {
-    if (typeof input === 'string') return { sharpInput: await checkPath(input), label: `file "${input}"` };
-    if (Buffer.isBuffer(input))
-        return {
-            sharpInput: checkBytes(input, `Buffer (${input.length} bytes)`),
-            label: `Buffer (${input.length} bytes)`,
-        };
-    if (input instanceof Uint8Array) {
-        // Not copied. (sharp treats non-Buffer typed arrays as raw pixels, so wrap.)
-        const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-        const label = `Uint8Array (${input.byteLength} bytes)`;
-        return { sharpInput: checkBytes(buf, label), label };
-    }
-    if (input instanceof ArrayBuffer) {
-        const label = `ArrayBuffer (${input.byteLength} bytes)`;
-        return { sharpInput: checkBytes(Buffer.from(input), label), label };
-    }
-    const kind = input === null ? 'null' : ArrayBuffer.isView(input) ? input.constructor.name : typeof input;
-    throw new TypeError(
-        `loadImage: expected a file path (string), a Buffer / Uint8Array / ArrayBuffer of encoded image bytes, or a sharp instance; got ${kind}` +
-            (ArrayBuffer.isView(input) ? ' (for raw pixels use rgbFromRaw)' : ''),
-    );
-}
-
-function checkBytes(buf: Buffer, label: string): Buffer {
-    if (buf.length === 0) throw new ImageDecodeError('EMPTY', label, 'the data is empty (0 bytes)');
-    return buf;
-}
-
-async function checkPath(path: string): Promise<string> {
-    const label = `file "${path}"`;
-    if (path.length === 0) throw new ImageDecodeError('NOT_FOUND', 'file ""', 'the path is an empty string');
-    const hint = /^(?:[a-z][a-z0-9+.-]*:\/\/|data:)/i.test(path)
-        ? ' (loadImage takes file paths, not URLs; fetch the bytes and pass a Buffer)'
-        : '';
-    let st;
-    try {
-        st = await stat(path);
-    } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') {
-            throw new ImageDecodeError('NOT_FOUND', label, `no such file${hint}`, { cause: err });
-        }
-        if (code === 'EACCES' || code === 'EPERM') {
-            throw new ImageDecodeError('UNREADABLE', label, 'permission denied', { cause: err });
-        }
-        throw new ImageDecodeError('UNREADABLE', label, `cannot stat the file (${code ?? String(err)})`, {
-            cause: err,
-        });
-    }
-    if (st.isDirectory()) throw new ImageDecodeError('NOT_FOUND', label, 'the path is a directory, not an image file');
-    if (!st.isFile()) throw new ImageDecodeError('NOT_FOUND', label, 'the path is not a regular file');
-    if (st.size === 0) throw new ImageDecodeError('EMPTY', label, 'the file is empty (0 bytes)');
-    try {
-        await access(path, fsConstants.R_OK);
-    } catch (err) {
-        throw new ImageDecodeError('UNREADABLE', label, 'permission denied', { cause: err });
-    }
-    return path;
-}
-
-function resolveOptions(opts: LoadImageOptions): ResolvedOptions {
-    if (typeof opts !== 'object' || opts === null) throw new TypeError('loadImage: options must be an object');
-    const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-    if (
-        typeof maxPixels !== 'number' ||
-        !(maxPixels >= 1) ||
-        (maxPixels !== Infinity && !Number.isInteger(maxPixels))
-    ) {
-        throw new RangeError(
-            `loadImage: maxPixels must be a positive integer or Infinity, got ${String(opts.maxPixels)}`,
-        );
-    }
-    const maxSide = opts.maxSide;
-    if (maxSide !== undefined && (typeof maxSide !== 'number' || !Number.isInteger(maxSide) || maxSide < 1)) {
-        throw new RangeError(`loadImage: maxSide must be a positive integer, got ${String(maxSide)}`);
-    }
-    const alpha = opts.alpha ?? 'drop';
-    if (alpha !== 'drop') {
-        if (typeof alpha !== 'object' || alpha === null || typeof alpha.background !== 'string') {
-            throw new TypeError(
-                `loadImage: alpha must be 'drop' or { background: string }, got ${JSON.stringify(alpha)}`,
-            );
-        }
-        try {
-            sharp().flatten({ background: alpha.background }); // parses the colour; no I/O
-        } catch (err) {
-            throw new TypeError(
-                `loadImage: alpha.background ${JSON.stringify(alpha.background)} is not a colour sharp understands`,
-                { cause: err },
-            );
-        }
-    }
-    const failOn = opts.failOn ?? 'error';
-    if (!FAIL_ON.includes(failOn)) {
-        throw new RangeError(`loadImage: failOn must be one of ${FAIL_ON.join(', ')}, got ${String(failOn)}`);
-    }
-    return { maxPixels, maxSide, alpha, failOn };
-}
-
-function sharpPixelLimit(maxPixels: number): number | false {
-    return maxPixels === Infinity ? false : maxPixels;
-}
-
-function sourceInfo(meta: Metadata): ImageSourceInfo {
-    const info: ImageSourceInfo = {
-        width: meta.width ?? 0,
-        height: meta.pageHeight ?? meta.height ?? 0,
-        format: String(meta.format),
-        channels: meta.channels,
-        depth: String(meta.depth),
-        space: String(meta.space),
-        hasAlpha: Boolean(meta.hasAlpha),
-    };
-    if (meta.orientation !== undefined) info.orientation = meta.orientation;
-    if (meta.pages !== undefined) info.frames = meta.pages;
-    return info;
-}
-
-function checkHeader(source: ImageSourceInfo, o: ResolvedOptions, label: string): void {
-    const { width, height } = source;
-    if (!(width >= 1 && height >= 1)) {
-        throw new ImageDecodeError(
-            'EMPTY',
-            label,
-            `the ${source.format} header says ${width}x${height}: the image has no pixels`,
-            {
-                details: { width, height },
-            },
-        );
-    }
-    const pixels = width * height;
-    if (pixels > o.maxPixels) {
-        throw new ImageDecodeError(
-            'TOO_LARGE',
-            label,
-            `the ${source.format} image is ${width}x${height} (${fmt(pixels)} pixels), over the limit of ${fmt(o.maxPixels)} pixels (maxPixels); it was not decoded`,
-            { details: { width, height, maxPixels: o.maxPixels } },
-        );
-    }
-}
-
-const fmt = (n: number): string => n.toLocaleString('en-US');
-
-// ---------------------------------------------------------------------------
-// sharp / libvips errors → ImageDecodeError
-
-function fromSharpError(err: unknown, label: string): ImageDecodeError {
-    if (err instanceof ImageDecodeError) return err;
-    const message = err instanceof Error ? err.message : String(err);
-    const said = ` (decoder said: ${tidy(message)})`;
-    if (err instanceof InvariantError) {
-        return new ImageDecodeError('UNSUPPORTED', label, `unexpected decoder output: ${message}`, { cause: err });
-    }
-    if (/input (?:buffer|file) is empty/i.test(message)) {
-        return new ImageDecodeError('EMPTY', label, 'the data is empty (0 bytes)', { cause: err });
-    }
-    if (/input file is missing/i.test(message)) {
-        return new ImageDecodeError('NOT_FOUND', label, 'no such file', { cause: err });
-    }
-    if (/permission denied/i.test(message)) {
-        return new ImageDecodeError('UNREADABLE', label, `permission denied${said}`, { cause: err });
-    }
-    if (
-        /unsupported image format|not been built in|is not a known|no known (?:loader|decoder)|not supported/i.test(
-            message,
-        )
-    ) {
-        return new ImageDecodeError(
-            'UNSUPPORTED',
-            label,
-            `not an image in a format this build can read (JPEG, PNG, WebP, GIF, TIFF, AVIF, SVG)${said}`,
-            { cause: err },
-        );
-    }
-    if (/exceeds pixel limit/i.test(message)) {
-        return new ImageDecodeError(
-            'TOO_LARGE',
-            label,
-            `the image header exceeds the decoder's pixel limit (sharp's limitInputPixels; for a sharp instance, the one it was created with); it was not decoded${said}`,
-            { cause: err },
-        );
-    }
-    if (/premature end|truncat|end of (?:file|stream|data)|unexpected end/i.test(message)) {
-        return new ImageDecodeError('CORRUPT', label, `the image data is truncated${said}`, { cause: err });
-    }
-    return new ImageDecodeError('CORRUPT', label, `the image data is corrupt or cannot be decoded${said}`, {
-        cause: err,
-    });
-}
-
-/** libvips messages can repeat lines and end in ':'; make them one short line. */
-function tidy(message: string): string {
-    const lines = [
-        ...new Set(
-            message
-                .split('\n')
-                .map((l) => l.trim().replace(/:$/, ''))
-                .filter(Boolean),
-        ),
-    ];
-    const text = lines.join('; ');
-    return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }

@@ -11,19 +11,12 @@
  *
  * No resizing, orientation or colour management happens here: the pixels are
  * taken to be 8-bit sRGB, row-major, without row padding. To downscale raw
- * pixels, pass `sharp(data, { raw: { width, height, channels } })` to loadImage.
+ * pixels, pass them to loadImage with `maxSide`.
  */
 import { ImageDecodeError } from './errors.js';
-import { DEFAULT_MAX_PIXELS, type RgbImage } from './types.js';
+import { DEFAULT_MAX_PIXELS, type RawPixels, type RgbImage } from './types.js';
 
-export interface RawPixels {
-    /** 8-bit samples, `width * height * channels` bytes, row-major, no padding. */
-    data: Uint8Array | Uint8ClampedArray;
-    width: number;
-    height: number;
-    /** 3 = RGB, 4 = RGBA (alpha is dropped). */
-    channels: 3 | 4;
-}
+export type { RawPixels };
 
 export interface RgbFromRawOptions {
     /** Largest accepted width × height. Default 100 megapixels; `Infinity` disables. */

@@ -1,14 +1,26 @@
 import type { Sharp } from 'sharp';
 
+/** Decoded 8-bit pixels: what a canvas `ImageData`, another decoder or an earlier `loadImage` gives. */
+export interface RawPixels {
+    /** 8-bit samples, `width * height * channels` bytes, row-major, no padding. */
+    data: Uint8Array | Uint8ClampedArray;
+    width: number;
+    height: number;
+    /** 3 = RGB, 4 = RGBA (alpha is dropped). */
+    channels: 3 | 4;
+}
+
 /**
  * What `loadImage` accepts:
  * - a file path (string);
  * - the encoded file's bytes as a `Buffer`, `Uint8Array` or `ArrayBuffer`
  *   (PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG, ... — whatever this sharp build reads);
  * - a `sharp` instance, whose pipeline output is taken as the image
- *   (e.g. `sharp(buf).extract(...)`, or `sharp(pixels, { raw: {...} })`).
+ *   (e.g. `sharp(buf).extract(...)`, or `sharp(pixels, { raw: {...} })`);
+ * - decoded pixels `{ data, width, height, channels: 3 | 4 }` (8-bit sRGB): taken as they are, not decoded
+ *   again (only downscaled to `maxSide` where larger).
  */
-export type ImageInput = string | Buffer | Uint8Array | ArrayBuffer | Sharp;
+export type ImageInput = string | Buffer | Uint8Array | ArrayBuffer | Sharp | RawPixels;
 
 /** How transparency is removed. */
 export type AlphaMode =

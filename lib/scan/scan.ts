@@ -2,9 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import sharp from 'sharp';
 import type { Assessment, AssessOptions, ImageInput } from '../guard/types.js';
-import type { VisionModel } from '../runtime/VisionModel.js';
 import { loadImage } from '../image/index.js';
 import type { RgbImage } from '../image/types.js';
 import type { Policy } from '../policy/index.js';
@@ -187,8 +185,9 @@ export async function* scanImages(
 
     const count = (r: ScanRecord, fresh: boolean) => {
         if (isVerdict(r)) {
-            const c = (summary.categories[r.category ?? '(none)'] ??= { Safe: 0, Unsafe: 0 });
-            c[r.rating]++;
+            const name = r.category ?? '(none)';
+            summary.categories[name] ??= { Safe: 0, Unsafe: 0 };
+            summary.categories[name][r.rating]++;
             if (fresh) r.unsafe ? summary.unsafe++ : summary.safe++;
         } else if (fresh) summary.errors++;
     };
@@ -202,10 +201,9 @@ export async function* scanImages(
         if (item.action !== 'assess' || item.error !== undefined) return { item };
         const rgb = item.rgb!;
         summary.assessed++;
+        // The pixels decoded ahead, handed on as they are: the guard does not decode them again.
         const verdict = guard.assess(
-            sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), {
-                raw: { width: rgb.width, height: rgb.height, channels: 3 },
-            }),
+            { data: rgb.data, width: rgb.width, height: rgb.height, channels: 3 },
             {
                 policy,
                 seed: options.seed,
