@@ -8,6 +8,7 @@ import {
     VERDICT_PREFIX,
     buildVerdictGrammar,
     gbnfLiteral,
+    verdictLayouts,
 } from '../lib/verdict/index.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -215,12 +216,19 @@ function matches(rules: Map<string, Node>, input: string): boolean {
             case 'ref': {
                 const key = `${node.name}@${pos}`;
                 let r = memo.get(key);
-                if (!r) memo.set(key, (r = run(rules.get(node.name)!, pos)));
+                if (!r) {
+                    r = run(rules.get(node.name)!, pos);
+                    memo.set(key, r);
+                }
                 return r;
             }
             case 'seq':
                 return node.items.reduce(
-                    (set, item) => new Set([...set].flatMap((p) => [...run(item, p)])),
+                    (set, item) => {
+                        const next = new Set<number>();
+                        for (const p of set) for (const q of run(item, p)) next.add(q);
+                        return next;
+                    },
                     new Set([pos]),
                 );
             case 'alt':
@@ -230,12 +238,12 @@ function matches(rules: Map<string, Node>, input: string): boolean {
                 let frontier = new Set([pos]);
                 const seen = new Set<number>();
                 for (let k = 0; frontier.size > 0; k++) {
-                    if (k >= node.min) frontier.forEach((p) => out.add(p));
+                    if (k >= node.min) for (const p of frontier) out.add(p);
                     if (k >= node.max) break;
                     const next = new Set<number>();
                     for (const p of frontier)
                         for (const q of run(node.item, p)) if (k < node.min || !seen.has(q)) next.add(q);
-                    frontier.forEach((p) => seen.add(p));
+                    for (const p of frontier) seen.add(p);
                     frontier = next;
                 }
                 return out;
@@ -282,12 +290,51 @@ t.test('the grammar is well-formed GBNF and starts with the constant prefix', as
 t.test('a valid verdict for every category and rating matches', async (t) => {
     const policy = Policy.default();
     const g = parseGbnf(buildVerdictGrammar(policy));
+    // Safe with any category; Unsafe with a category the policy declares violating (see the test below).
     for (const category of policy.categoryStrings) {
         for (const rating of ['Safe', 'Unsafe']) {
+            if (rating === 'Unsafe' && !policy.violatingCategoryStrings.includes(category)) continue;
             t.ok(matches(g, verdictText(rating, category, 'The image shows a cat.')), `${rating} / ${category}`);
         }
     }
     t.ok(matches(g, verdictText('Safe', 'NA: None applying', '')), 'empty rationale');
+});
+
+t.test('Unsafe names a category the policy declares violating, never NA nor an allowed one; Safe any', async (t) => {
+    const policy = Policy.default().allow('O6').sensitive('O3');
+    for (const rationale of [true, false]) {
+        const g = parseGbnf(buildVerdictGrammar(policy, { rationale }));
+        const text = (rating: string, category: string) =>
+            rationale
+                ? verdictText(rating, category, 'x')
+                : JSON.stringify({ rating, category }, null, 4).slice(0, -'\n}'.length);
+        const label = (what: string) => `${what}${rationale ? '' : ' (rationale: false)'}`;
+        t.notOk(matches(g, text('Unsafe', 'NA: None applying')), label('Unsafe / NA'));
+        t.notOk(matches(g, text('Unsafe', 'O6: Weapons or Substance Abuse')), label('Unsafe / an allowed category'));
+        t.ok(matches(g, text('Unsafe', 'O3: Sexual Content')), label('Unsafe / a sensitive category'));
+        t.ok(matches(g, text('Unsafe', 'O1: Hate, Humiliation, Harassment')), label('Unsafe / a default category'));
+        for (const category of policy.categoryStrings)
+            t.ok(matches(g, text('Safe', category)), label(`Safe / ${category}`));
+    }
+    const allAllowed = Policy.default().allow('O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9');
+    const none = parseGbnf(buildVerdictGrammar(allAllowed));
+    for (const category of allAllowed.categoryStrings) {
+        t.notOk(matches(none, verdictText('Unsafe', category, 'x')), `nothing violates: no Unsafe / ${category}`);
+        t.ok(matches(none, verdictText('Safe', category, 'x')));
+    }
+    const list = parseGbnf(buildVerdictGrammar(['A: One', 'NA: None applying']));
+    t.ok(matches(list, verdictText('Unsafe', 'A: One', '')), 'a plain list: every string but NA violates');
+    t.notOk(matches(list, verdictText('Unsafe', 'NA: None applying', '')));
+    const declared = parseGbnf(
+        buildVerdictGrammar({ categoryStrings: ['A: One', 'B: Two'], violatingCategoryStrings: ['B: Two'] }),
+    );
+    t.notOk(matches(declared, verdictText('Unsafe', 'A: One', '')), 'an explicit violating list is followed');
+    t.ok(matches(declared, verdictText('Unsafe', 'B: Two', '')));
+    t.same(
+        verdictLayouts(policy).filter((l) => l.includes('Unsafe')).length,
+        policy.violatingCategoryStrings.length,
+        'the layouts (token grammar, drafts) follow the same rule',
+    );
 });
 
 t.test('rationale accepts every JSON string escape and non-ASCII text', async (t) => {
@@ -351,7 +398,8 @@ t.test('custom categories with quotes, backslashes and non-ASCII are escaped cor
     const grammar = buildVerdictGrammar(policy);
     t.ok(/^[\x20-\x7e\n]*$/.test(grammar), 'the grammar itself is plain ASCII');
     const g = parseGbnf(grammar);
-    for (const category of policy.categoryStrings) t.ok(matches(g, verdictText('Unsafe', category, 'r')), category);
+    for (const category of policy.violatingCategoryStrings)
+        t.ok(matches(g, verdictText('Unsafe', category, 'r')), category);
     t.ok(
         matches(
             g,

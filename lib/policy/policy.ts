@@ -104,7 +104,7 @@ export class Policy {
 
     /** Drops a category from the prompt, the category list and the grammar. */
     remove(...ids: string[]): Policy {
-        ids.forEach((id) => this.indexOf(id));
+        for (const id of ids) this.indexOf(id);
         return this.rebuild(this.#entries.filter((e) => !ids.includes(e.id)));
     }
 
@@ -123,6 +123,14 @@ export class Policy {
     /** The strings the model may answer in "category": the policy's labels plus "NA: None applying". */
     get categoryStrings(): readonly string[] {
         return Object.freeze([...this.#entries.map(categoryLabel), NONE_APPLYING]);
+    }
+
+    /**
+     * The categories an image can violate under this policy: those not allowed (default and sensitive), the
+     * only ones an Unsafe verdict may name. Never "NA: None applying".
+     */
+    get violatingCategoryStrings(): readonly string[] {
+        return Object.freeze(this.#entries.filter((e) => e.status !== 'allowed').map(categoryLabel));
     }
 
     /** The prompt text exactly as the model saw it in training (after "<image>\n"). */
@@ -179,7 +187,7 @@ export class Policy {
     }
 
     private setStatus(ids: string[], status: CategoryStatus): Policy {
-        ids.forEach((id) => this.indexOf(id));
+        for (const id of ids) this.indexOf(id);
         return this.rebuild(this.#entries.map((e) => (ids.includes(e.id) ? { ...e, status } : e)));
     }
 

@@ -18,6 +18,7 @@ export {
     categoriesFor,
     categoryStringsOf,
     verdictAnswers,
+    violatingCategoriesOf,
     type CategorySource,
     type ParsedVerdict,
     type ParseMethod,
