@@ -8,6 +8,7 @@ import t from 'tap';
 import { selectGpu } from '../lib/bindings/gpu.js';
 import { loadNativeAddon } from '../lib/bindings/loadAddon.js';
 import { LlavaGuard } from '../lib/guard/LlavaGuard.js';
+import { Policy } from '../lib/policy/index.js';
 import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { cachedTestModel } from '../gguf/tiny-models.js';
 import { FAMILIES, imagePrompt, patternImage } from './helpers/models.js';

@@ -5,8 +5,11 @@ import type { FlashAttention } from '../bindings/AddonTypes.js';
 import type { LlavaGuardLoadOptions } from '../guard/types.js';
 import type { ImagePipelineMode } from '../pipeline/types.js';
 import { Policy } from '../policy/index.js';
+import type { GpuRequest } from '../bindings/gpu.js';
 import {
     FLASH_ATTENTION_HELP,
+    GPU_HELP,
+    parseGpu,
     IMAGE_PIPELINE_HELP,
     collect,
     parseFlashAttention,
@@ -20,6 +23,7 @@ export interface ModelCliOptions {
     model: string;
     mmproj: string;
     threads?: number;
+    gpu?: GpuRequest;
     gpuLayers?: number;
     imagePipeline?: ImagePipelineMode;
     flashAttention?: FlashAttention;
@@ -33,10 +37,11 @@ export function addModelOptions(command: Command, { required = true } = {}): Com
     return add('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model');
 }
 
-/** How the model runs: -t/--threads, --gpu-layers, --image-pipeline, --flash-attention. */
+/** How the model runs: -t/--threads, --gpu, --gpu-layers, --image-pipeline, --flash-attention. */
 export function addRuntimeOptions(command: Command): Command {
     return command
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
+        .option('--gpu <backend>', GPU_HELP, parseGpu)
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
         .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention);
@@ -105,6 +110,7 @@ export function guardLoadOptions(o: ModelCliOptions): LlavaGuardLoadOptions {
         model: o.model,
         mmproj: o.mmproj,
         threads: o.threads,
+        gpu: o.gpu,
         gpuLayers: o.gpuLayers,
         imagePipeline: o.imagePipeline,
         flashAttention: o.flashAttention,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { GPU_REQUESTS } from '../bindings/gpu.js';
 
 export function parseInteger(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
     return (value: string): number => {
@@ -48,6 +49,11 @@ export const FLASH_ATTENTION_MODES = ['on', 'off', 'auto'] as const;
 
 /** --flash-attention: both the text model and the vision encoder; without it the CPU choice is measured. */
 export const parseFlashAttention = parseChoice('--flash-attention', FLASH_ATTENTION_MODES);
+
+export const parseGpu = parseChoice('--gpu', GPU_REQUESTS);
+
+export const GPU_HELP =
+    'where the model runs: auto (the first installed GPU package whose GPU opens, else the CPU), cpu, cuda, vulkan, metal; default: auto';
 
 export const FLASH_ATTENTION_HELP =
     "flash attention for the text model and the vision encoder: on, off, auto (llama.cpp's choice); default: measured on the CPU at load, llama.cpp's auto on a GPU";

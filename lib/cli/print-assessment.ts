@@ -15,11 +15,13 @@ export function assessmentRecord(path: string, a: Assessment) {
         tokens: a.tokens,
         imagePipeline: a.imagePipeline,
         parsedBy: a.parsedBy,
+        backend: a.backend,
+        device: a.device,
     };
 }
 
 export function formatAssessment(path: string, a: Assessment): string {
     const mark = a.unsafe ? 'UNSAFE' : 'safe  ';
     const secs = (a.timings.totalMs / 1000).toFixed(1);
-    return `${mark}  ${path}\n        category:  ${a.category}\n        rationale: ${a.rationale ?? '(none)'}\n        (${a.tokens.prompt} prompt tokens, ${a.tokens.image} of them image [${a.imagePipeline}], + ${a.tokens.generated} generated, ${secs} s)`;
+    return `${mark}  ${path}\n        category:  ${a.category}\n        rationale: ${a.rationale ?? '(none)'}\n        (${a.tokens.prompt} prompt tokens, ${a.tokens.image} of them image [${a.imagePipeline}], + ${a.tokens.generated} generated, ${secs} s on ${a.backend}: ${a.device})`;
 }
