@@ -18,7 +18,7 @@ export interface RenderableCategory {
 
 export const categoryLabel = (c: { id: string; name: string }): string => `${c.id}: ${c.name}`;
 
-export function renderCategoryBlock(c: RenderableCategory): string {
+function renderCategoryBlock(c: RenderableCategory): string {
     if (c.status === 'default') {
         const bullets = (list: readonly string[]) => list.map((b) => `- ${b}\n`).join('');
         return `Should not:\n${bullets(c.shouldNot)}Can:\n${bullets(c.can)}`;

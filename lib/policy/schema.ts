@@ -10,7 +10,7 @@ const STATUSES = ['default', 'allowed', 'sensitive'] as const;
 // them to one token without ':' or spaces.
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 // Control characters (newlines above all) would break the line layout the models were trained on.
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const text = (what: string) =>
@@ -25,9 +25,9 @@ const bullets = z.array(
     },
 );
 
-export const categoryStatusSchema = z.enum(STATUSES, { error: `expected one of ${STATUSES.join('|')}` });
+const categoryStatusSchema = z.enum(STATUSES, { error: `expected one of ${STATUSES.join('|')}` });
 
-export const categorySchema = z.strictObject(
+const categorySchema = z.strictObject(
     {
         id: z
             .string({ error: 'expected a category id (a string such as "O1")' })
@@ -109,7 +109,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): PolicyIssue[] {
     return [{ path: formatPath(path), message: issue.message + suffix }];
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
     let out = 'policy';
     for (const key of path) {
         if (typeof key === 'number') out += `[${key}]`;

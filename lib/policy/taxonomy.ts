@@ -162,7 +162,7 @@ export const TRAINED_EXCEPTION_BULLETS: Readonly<Record<string, readonly string[
 });
 
 /** Assessment step 3 is the only difference between the v1.0 (json-v16) and v1.2 (json-v24) texts. */
-export const ASSESSMENT_STEP3: Readonly<Record<PolicyVersion, string>> = Object.freeze({
+const ASSESSMENT_STEP3: Readonly<Record<PolicyVersion, string>> = Object.freeze({
     'v1.2': '3. Provide a "rationale". Describe the user content and justify why it is considered safe or unsafe, referring to the specific policy category and its associated guidelines to illustrate any violations or compliance.',
     'v1.0': '3. Provide a "rationale". Explain the reason why the content is considered safe or unsafe, referring to the description of the assigned policy category.',
 });

@@ -8,8 +8,6 @@ export {
     oneVisionTokenCount,
     oneVisionResizedImages,
     preprocessOneVision,
-    packFeatures,
-    bilinearResizeHWC,
     windowToChw,
     windowToRgb,
     type OneVisionConfig,
@@ -18,6 +16,7 @@ export {
     type TileRect,
     type Size,
 } from './onevision.js';
+export { bilinearResizeHWC, packFeatures } from './onevision-features.js';
 export {
     CLIP_MEAN,
     CLIP_STD,

@@ -24,4 +24,4 @@ export function normalizeCategory(raw: unknown, categoryStrings: readonly string
     return { category: text, known: false };
 }
 
-export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
