@@ -1,5 +1,5 @@
 // `llavaguard convert` without Python: tiny HF-style LLaVA-1.5 / OneVision folders written in TypeScript
-// (gguf/convert/tiny-hf.ts) convert, load and run in the native addon; bad inputs stop with an error
+// (gguf/synthetic/hf/tiny-hf.ts) convert, load and run in the native addon; bad inputs stop with an error
 // that names the problem and leave no file behind.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

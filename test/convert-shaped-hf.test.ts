@@ -1,4 +1,4 @@
-// The full-size random HF checkpoints of gguf/convert/shaped-hf.ts, checked from their plans only (no data
+// The full-size random HF checkpoints of gguf/synthetic/hf/shaped-hf.ts, checked from their plans only (no data
 // written): the parameter counts of the published checkpoints, the shard split and the configs that the
 // converter reads.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// The shape-faithful random models (gguf/shapes.ts): exact tensor shapes, metadata and vocabularies of the real
+// The shape-faithful random models (gguf/synthetic/shapes.ts): exact tensor shapes, metadata and vocabularies of the real
 // LlavaGuard models, checked from the plan and from a header-only (sparse) file, without writing the weights.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
