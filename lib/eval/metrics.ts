@@ -165,7 +165,10 @@ export function computeMetrics(records: readonly Outcome[], options: MetricsOpti
         records.forEach((r, i) => {
             const key = grouped && r.group !== undefined ? `g:${r.group}` : `r:${i}`;
             let g = groupIds.get(key);
-            if (g === undefined) groupIds.set(key, (g = groupIds.size));
+            if (g === undefined) {
+                g = groupIds.size;
+                groupIds.set(key, g);
+            }
             groupOf[i] = g;
         });
         const G = groupIds.size;
@@ -178,9 +181,9 @@ export function computeMetrics(records: readonly Outcome[], options: MetricsOpti
             for (let i = 0; i < records.length; i++) w[i] = gw[groupOf[i]];
             for (const [key, r] of tally(prep, w)) {
                 if (r.den > 0) {
-                    let list = reps.get(key);
-                    if (!list) reps.set(key, (list = []));
-                    list.push(r.num / r.den);
+                    const list = reps.get(key);
+                    if (list) list.push(r.num / r.den);
+                    else reps.set(key, [r.num / r.den]);
                 }
             }
         }

@@ -39,7 +39,10 @@ export function summarize(records: Iterable<ScanRecord>): { totals: ReportTotals
         }
         const name = categoryOf(r.category);
         let c = categories.get(name);
-        if (!c) categories.set(name, (c = { category: name, safe: 0, unsafe: 0 }));
+        if (!c) {
+            c = { category: name, safe: 0, unsafe: 0 };
+            categories.set(name, c);
+        }
         if (isUnsafe(r)) {
             totals.unsafe++;
             c.unsafe++;
