@@ -13,23 +13,13 @@ import {
     type ParsedVerdict,
 } from '../verdict/index.js';
 import { answerTokenizer, type TokenizerOf } from './answer-tokenizer.js';
+import type { AssessOptions } from './types.js';
 
 /** Reference generation settings (SGLang in the LlavaGuard repository). */
 export const REFERENCE_SAMPLING = Object.freeze({ temperature: 0.2, topP: 0.95, topK: 50, maxTokens: 500 });
 
-/** The options of an assessment that shape its request (a subset of AssessOptions). */
-export interface RecipeOptions {
-    seed?: number;
-    temperature?: number;
-    topP?: number;
-    topK?: number;
-    maxTokens?: number;
-    grammar?: boolean;
-    maxRationaleChars?: number;
-    rationale?: boolean;
-    layoutTokens?: 'canonical' | 'any';
-    signal?: AbortSignal;
-}
+/** The options of an assessment that shape its request. */
+export type RecipeOptions = Omit<AssessOptions, 'policy'>;
 
 /** Where a recipe's pieces come from: the model's tokenizer, its chat format and its image marker. */
 export interface RecipeModel {

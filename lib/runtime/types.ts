@@ -1,33 +1,33 @@
 // The runtime's public types: what users of VisionModel / VisionContext see. The native addon's own shapes
-// (lib/bindings/AddonTypes.ts) stay internal, so the addon can change without changing the public API; the
-// runtime passes values between the two, which TypeScript checks structurally.
+// (lib/bindings/AddonTypes.ts) stay internal: where a public type is what the addon reports, it names the fields
+// that are public (a field the addon adds does not become public API by itself).
+import type * as Native from '../bindings/AddonTypes.js';
 
 export type FlashAttention = 'auto' | 'on' | 'off';
 export type CacheType = 'f16' | 'f32' | 'bf16' | 'q8_0' | 'q4_0';
 
-/** What a loaded text model (and its projector) says about itself. */
-export interface VisionModelInfo {
-    modelPath: string;
-    mmprojPath: string;
-    description: string;
-    sizeBytes: number;
-    parameters: number;
-    nEmbd: number;
-    nLayer: number;
-    nCtxTrain: number;
-    nVocab: number;
-    bos: number | null;
-    eos: number | null;
-    eot: number | null;
-    addBos: boolean;
-    chatTemplate: string | null;
-    hasVision: boolean;
-    /** The text that stands for one image in a prompt (`<__media__>`). */
-    mediaMarker: string;
-    gpuBackend: string;
-    /** All GGUF metadata of the text model, values as llama.cpp prints them. */
-    metadata: Record<string, string>;
-}
+/** What a loaded text model (and its projector) says about itself: the native report's public fields. */
+export type VisionModelInfo = Pick<
+    Native.NativeModelInfo,
+    | 'modelPath'
+    | 'mmprojPath'
+    | 'description'
+    | 'sizeBytes'
+    | 'parameters'
+    | 'nEmbd'
+    | 'nLayer'
+    | 'nCtxTrain'
+    | 'nVocab'
+    | 'bos'
+    | 'eos'
+    | 'eot'
+    | 'addBos'
+    | 'chatTemplate'
+    | 'hasVision'
+    | 'mediaMarker'
+    | 'gpuBackend'
+    | 'metadata'
+>;
 
 export interface ContextInfo {
     contextSize: number;
@@ -59,17 +59,11 @@ export interface EncodedImage {
     encodeMs: number;
 }
 
-/** What evaluating a prompt into a sequence gives. */
-export interface PrefillResult {
-    nPast: number;
-    promptTokens: number;
-    imageTokens: number;
-    imageMs: number;
-    promptMs: number;
-    forwardPasses: number;
-    /** With `logits: true`: one value per vocabulary entry. */
-    logits?: Float32Array;
-}
+/** What evaluating a prompt into a sequence gives (`logits` with `logits: true`: one value per vocabulary entry). */
+export type PrefillResult = Pick<
+    Native.NativePrefillResult,
+    'nPast' | 'promptTokens' | 'imageTokens' | 'imageMs' | 'promptMs' | 'forwardPasses' | 'logits'
+>;
 
 /** Why a generation ended ('abort' only from the deprecated resolve-on-abort methods). */
 export type StopReason = 'eog' | 'maxTokens' | 'abort' | 'contextFull' | 'error';
