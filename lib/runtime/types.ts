@@ -1,33 +1,16 @@
 // The runtime's public types: what users of VisionModel / VisionContext see. The native addon's own shapes
-// (lib/bindings/AddonTypes.ts) stay internal: where a public type is what the addon reports, it names the fields
-// that are public (a field the addon adds does not become public API by itself).
+// (lib/bindings/AddonTypes.ts) stay internal: where a public type is what the addon reports, it is named here
+// (a Pick of the public fields, or the whole report where all of it is meant for users).
 import type * as Native from '../bindings/AddonTypes.js';
 
 export type FlashAttention = 'auto' | 'on' | 'off';
 export type CacheType = 'f16' | 'f32' | 'bf16' | 'q8_0' | 'q4_0';
 
-/** What a loaded text model (and its projector) says about itself: the native report's public fields. */
-export type VisionModelInfo = Pick<
-    Native.NativeModelInfo,
-    | 'modelPath'
-    | 'mmprojPath'
-    | 'description'
-    | 'sizeBytes'
-    | 'parameters'
-    | 'nEmbd'
-    | 'nLayer'
-    | 'nCtxTrain'
-    | 'nVocab'
-    | 'bos'
-    | 'eos'
-    | 'eot'
-    | 'addBos'
-    | 'chatTemplate'
-    | 'hasVision'
-    | 'mediaMarker'
-    | 'gpuBackend'
-    | 'metadata'
->;
+/**
+ * What a loaded text model (and its projector) says about itself, and where it was placed: the addon's report as
+ * it is (what it adds there, such as the GPU placement, is meant for users).
+ */
+export type VisionModelInfo = Native.NativeModelInfo;
 
 export interface ContextInfo {
     contextSize: number;
