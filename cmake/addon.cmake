@@ -12,6 +12,12 @@ target_include_directories(llavaguard PRIVATE ${CMAKE_JS_INC} "${NODE_ADDON_API_
 target_compile_definitions(llavaguard PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED
     LLAVAGUARD_GPU_BACKEND="${LLAVAGUARD_GPU}")
 target_link_libraries(llavaguard PRIVATE mtmd llama ggml ${CMAKE_JS_LIB})
+if (NOT MSVC)
+    target_compile_options(llavaguard PRIVATE "-ffile-prefix-map=${CMAKE_CURRENT_SOURCE_DIR}=llavaguard")
+    if (NOT APPLE AND CMAKE_BUILD_TYPE STREQUAL "Release")
+        target_link_options(llavaguard PRIVATE -s)  # symbols for debugging are not shipped
+    endif()
+endif()
 if (LLAVAGUARD_PREBUILT_RPATH)
     # Only the relative paths: CMake would otherwise add the absolute folder the libraries were linked from.
     set_target_properties(llavaguard PROPERTIES BUILD_WITH_INSTALL_RPATH ON INSTALL_RPATH "${LLAVAGUARD_PREBUILT_RPATH}")

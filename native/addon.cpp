@@ -33,6 +33,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("loadBackendLibrary", Napi::Function::New(env, lg::LoadBackendLibrary, "loadBackendLibrary"));
     exports.Set("llamaLibraryFolder", Napi::Function::New(env, lg::LlamaLibraryFolder, "llamaLibraryFolder"));
     exports.Set("backends", Napi::Function::New(env, lg::ListBackends, "backends"));
+    exports.Set("loadSystemLibrary", Napi::Function::New(env, lg::LoadSystemLibrary, "loadSystemLibrary"));
     exports.Set("initBackends", Napi::Function::New(env, lg::InitBackends, "initBackends"));
     exports.Set("systemInfo", Napi::Function::New(env, lg::SystemInfo, "systemInfo"));
     return exports;

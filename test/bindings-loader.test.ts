@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { AMX_VARIANTS, chooseCpuVariant, listCpuVariants } from '../lib/bindings/cpu-variant.js';
 import { addonCandidates, describeFailure, loadNativeAddon } from '../lib/bindings/loadAddon.js';
 import { currentPlatform } from '../lib/bindings/platform.js';
@@ -58,7 +59,8 @@ t.test('a missing or mismatched platform package is named, with the version want
 
 t.test('the CLI says what it looked for when no addon loads, without a stack trace', async (t) => {
     const dir = t.testdir({ 'not-an-addon.node': 'junk' });
-    const r = await run(process.execPath, [bin, 'assess', '-m', 'x.gguf', '--mmproj', 'y.gguf', 'z.png'], {
+    const pair = await cachedTestModel('onevision');
+    const r = await run(process.execPath, [bin, 'assess', '-m', pair.model, '--mmproj', pair.mmproj, 'z.png'], {
         env: { ...process.env, LLAVAGUARD_ADDON: join(dir, 'not-an-addon.node') },
     }).then(
         () => ({ code: 0, stderr: '' }),

@@ -256,6 +256,8 @@ export interface NativeAddon {
     loadCpuBackendLibrary(path: string): NativeBackend;
     /** Registers a backend library (absolute path) off the event loop; a path is loaded once. */
     loadBackendLibrary(path: string): Promise<NativeBackend>;
+    /** Opens a driver library by its bare name from the system's search path (before the backend that needs it). */
+    loadSystemLibrary(name: string): void;
     /** llama_backend_init() once, after the CPU backend is registered. */
     initBackends(): { dynamic: boolean };
     /** The folder libllama was loaded from (null if unknown). */

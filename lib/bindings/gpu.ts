@@ -40,23 +40,28 @@ function cpuDevice(addon: NativeAddon): string {
 
 const attempts = new Map<GpuBackend, Promise<{ devices: NativeDevice[] } | { problem: string }>>();
 
+/** A GPU backend library, and the driver libraries it needs from the system. */
+interface GpuPackage {
+    library: string;
+    systemLibraries: readonly string[];
+}
+
 /** The library of a GPU package, resolved by that package (pnpm lets only it see its own dependency). */
-function gpuPackageLibrary(native: LoadedAddon, backend: GpuBackend): string {
+function gpuPackage(native: LoadedAddon, backend: GpuBackend): GpuPackage {
     if (backend === 'metal') {
         // Untested: node-llama-cpp's macOS package keeps its Metal backend beside libllama.
         const folder = native.addon.llamaLibraryFolder();
         if (native.platform.os !== 'darwin' || !folder) throw new Error('Metal runs on macOS only');
-        return join(folder, 'libggml-metal.so');
+        return { library: join(folder, 'libggml-metal.so'), systemLibraries: [] };
     }
     const name = `@llavaguard/${native.platform.id}-${backend}`;
     const require = createRequire(join(packageRoot(), 'package.json'));
-    let pkg: { library: string };
     try {
-        pkg = require(name);
+        const pkg = require(name);
+        return { library: pkg.library, systemLibraries: pkg.systemLibraries ?? [] };
     } catch {
         throw new Error(`${name} is not installed (npm install ${name})`);
     }
-    return pkg.library;
 }
 
 /** Loads one GPU backend library once per process; the outcome (devices or the problem) is remembered. */
@@ -68,8 +73,10 @@ function tryBackend(
     if (!attempt) {
         attempt = (async () => {
             try {
-                const library = gpuPackageLibrary(native, backend);
-                const reg = await native.addon.loadBackendLibrary(library);
+                const pkg = gpuPackage(native, backend);
+                // The drivers first, from the system: the backends' own search path includes the current folder.
+                for (const name of pkg.systemLibraries) native.addon.loadSystemLibrary(name);
+                const reg = await native.addon.loadBackendLibrary(pkg.library);
                 const devices = gpuDevices(reg.devices);
                 if (devices.length > 0) return { devices };
                 const hint =

@@ -173,6 +173,32 @@ Napi::Value LoadCpuBackendLibrary(const Napi::CallbackInfo& info) {
     return RegToJs(info.Env(), reg);
 }
 
+Napi::Value LoadSystemLibrary(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) ThrowType(env, "loadSystemLibrary needs a library name");
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    // A bare name only: a path would bypass the system search this is for.
+    if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos) {
+        ThrowType(env, "loadSystemLibrary: '" + name + "' is not a bare library name");
+    }
+#ifdef _WIN32
+    const int n = MultiByteToWideChar(CP_UTF8, 0, name.c_str(), -1, nullptr, 0);
+    std::wstring wide(static_cast<size_t>(n), L'\0');
+    MultiByteToWideChar(CP_UTF8, 0, name.c_str(), -1, wide.data(), n);
+    if (!LoadLibraryExW(wide.c_str(), nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32 | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS)) {
+        throw Napi::Error::New(env,
+                               name + " is not installed (LoadLibrary error " + std::to_string(GetLastError()) + ")");
+    }
+#else
+    // Kept open for the life of the process, as the backend that needs it will be.
+    if (!dlopen(name.c_str(), RTLD_NOW | RTLD_GLOBAL)) {
+        const char* e = dlerror();
+        throw Napi::Error::New(env, e ? std::string(e) : name + " cannot be opened");
+    }
+#endif
+    return env.Undefined();
+}
+
 Napi::Value InitBackends(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const bool dynamic = BackendsAreDynamic();

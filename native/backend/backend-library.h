@@ -15,6 +15,10 @@ Napi::Value LoadBackendLibrary(const Napi::CallbackInfo& info);
 // loadCpuBackendLibrary(path) -> { name, devices }: synchronous, since it is part of loading the addon (a
 // small library, no device to open); GPU backends (which open drivers) load off the event loop.
 Napi::Value LoadCpuBackendLibrary(const Napi::CallbackInfo& info);
+// loadSystemLibrary(name) -> undefined: opens a GPU driver library (e.g. "libvulkan.so.1") by its bare name
+// before the backend that needs it. node-llama-cpp's backends carry an empty RUNPATH entry, which means the current
+// folder; the addon's own search path is clean, so the driver comes from the system and the backend reuses it.
+Napi::Value LoadSystemLibrary(const Napi::CallbackInfo& info);
 // initBackends() -> { dynamic }: llama_backend_init() once, after the backends chosen by JS are loaded.
 Napi::Value InitBackends(const Napi::CallbackInfo& info);
 // backends() -> [{ name, devices: [{ name, description, type, memoryFree, memoryTotal }] }]

@@ -9,4 +9,7 @@ module.exports = {
     backend: 'cuda',
     library: join(folder, 'libggml-cuda.so'),
     from: pkg,
+    // Opened by llavaguard from the system's search path before the backend (whose own path includes the current
+    // folder), so a file of that name in the current folder is never taken.
+    systemLibraries: ['libcuda.so.1', 'libcudart.so.13', 'libcublas.so.13'],
 };

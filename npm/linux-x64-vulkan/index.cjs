@@ -9,4 +9,7 @@ module.exports = {
     backend: 'vulkan',
     library: join(folder, 'libggml-vulkan.so'),
     from: pkg,
+    // Opened by llavaguard from the system's search path before the backend (whose own path includes the current
+    // folder), so a file of that name in the current folder is never taken.
+    systemLibraries: ['libvulkan.so.1'],
 };
