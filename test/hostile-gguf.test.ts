@@ -27,11 +27,6 @@ interface Hostile {
     message: RegExp;
 }
 
-const layerTensor = (t: { name: string }, from: number) => {
-    const m = /^v?\.?blk\.(\d+)\./.exec(t.name);
-    return m !== null && Number(m[1]) >= from;
-};
-
 const HOSTILE: Hostile[] = [
     // The three files measured to abort (issue 20).
     {
@@ -241,7 +236,8 @@ const HOSTILE: Hostile[] = [
         test: 'grid pinpoints that are not image-size tiles are refused',
         file: 'mmproj',
         edits: { set: { 'clip.vision.image_grid_pinpoints': i32s([28, 28, 28, 30]) } },
-        message: /clip\.vision\.image_grid_pinpoints holds 28x30: each side must be a multiple of clip\.vision\.image_size \(28\)/,
+        message:
+            /clip\.vision\.image_grid_pinpoints holds 28x30: each side must be a multiple of clip\.vision\.image_size \(28\)/,
     },
     {
         test: 'an odd number of grid pinpoint values is refused',
@@ -292,7 +288,11 @@ const cases: LoadCase[] = [
 for (const [i, h] of HOSTILE.entries()) {
     const pair = h.family === 'llava15' ? lv : ov;
     const crafted = await craftGguf(pair[h.file], join(dir, `${i}-${h.file}.gguf`), h.edits);
-    cases.push({ name: `case${i}`, model: h.file === 'model' ? crafted : pair.model, mmproj: h.file === 'mmproj' ? crafted : pair.mmproj });
+    cases.push({
+        name: `case${i}`,
+        model: h.file === 'model' ? crafted : pair.model,
+        mmproj: h.file === 'mmproj' ? crafted : pair.mmproj,
+    });
 }
 const outcomes = await loadInChildren(cases);
 

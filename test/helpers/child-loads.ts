@@ -25,7 +25,9 @@ const child = join(dirname(fileURLToPath(import.meta.url)), 'hostile-load-child.
 // The TypeScript loader this test runs under (tap's), so that the child imports lib/ from source.
 const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
 
-function runChild(cases: LoadCase[]): Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
+function runChild(
+    cases: LoadCase[],
+): Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
     return new Promise((resolve, reject) => {
         const p = spawn(process.execPath, [...tsLoader, child, JSON.stringify(cases)], {
             env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', LLAVAGUARD_THREADS: '1' },
@@ -62,7 +64,8 @@ export async function loadInChildren(cases: LoadCase[]): Promise<Map<string, Loa
         const tail = `${r.stderr.slice(-3000)}`;
         if (current === undefined) {
             // The child ended between cases: every case left without a result failed with it.
-            for (const c of rest) if (!outcomes.has(c.name)) outcomes.set(c.name, { signal: r.signal, code: r.code, output: tail });
+            for (const c of rest)
+                if (!outcomes.has(c.name)) outcomes.set(c.name, { signal: r.signal, code: r.code, output: tail });
             break;
         }
         outcomes.set(current, { signal: r.signal, code: r.code, output: tail });

@@ -1,7 +1,13 @@
 // Crafted (hostile) GGUF files for tests: a copy of a real file with some metadata values replaced, removed or
 // added and some tensors reshaped, dropped or added. The result is a well-formed GGUF: only what it says is wrong.
 import { readGgufFile, readTensorData } from '../../gguf/reader.js';
-import { ggmlTensorBytes, GgufType, type GgufScalar, type GgufScalarType, type GgufTensorInfo } from '../../gguf/types.js';
+import {
+    ggmlTensorBytes,
+    GgufType,
+    type GgufScalar,
+    type GgufScalarType,
+    type GgufTensorInfo,
+} from '../../gguf/types.js';
 import { GgufWriter } from '../../gguf/writer.js';
 
 /** A metadata value to write: a scalar of `type`, or an array of `elemType` when type is ARRAY. */

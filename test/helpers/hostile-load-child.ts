@@ -20,7 +20,10 @@ for (const c of cases) {
             const data = new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) & 255);
             await ctx.generate({
                 prompt: c.mmproj
-                    ? { text: `USER: ${model.info.mediaMarker}\nhi ASSISTANT:`, images: [{ data, width: 16, height: 16 }] }
+                    ? {
+                          text: `USER: ${model.info.mediaMarker}\nhi ASSISTANT:`,
+                          images: [{ data, width: 16, height: 16 }],
+                      }
                     : { text: 'hi' },
                 maxTokens: 2,
                 seed: 1,

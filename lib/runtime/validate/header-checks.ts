@@ -51,7 +51,9 @@ export class HeaderChecks {
         const min = bounds.min ?? 1;
         if (v < min) this.fail(`${key} is ${v}, it must be at least ${min}`);
         if (bounds.max !== undefined && v > bounds.max) {
-            this.fail(`${key} is ${v}, above the maximum of ${bounds.max}${bounds.maxWhy ? ` (${bounds.maxWhy})` : ''}`);
+            this.fail(
+                `${key} is ${v}, above the maximum of ${bounds.max}${bounds.maxWhy ? ` (${bounds.maxWhy})` : ''}`,
+            );
         }
         return v;
     }
@@ -59,7 +61,8 @@ export class HeaderChecks {
     /** A FLOAT32 key that is finite and greater than 0. */
     positiveF32(key: string, optional = false): number | undefined {
         const v = this.#scalar(key, GgufType.FLOAT32, !optional) as number | undefined;
-        if (v !== undefined && !(Number.isFinite(v) && v > 0)) this.fail(`${key} is ${v}, it must be a finite number > 0`);
+        if (v !== undefined && !(Number.isFinite(v) && v > 0))
+            this.fail(`${key} is ${v}, it must be a finite number > 0`);
         return v;
     }
 

@@ -58,7 +58,9 @@ export function validateMmproj(header: GgufHeader, path: string, textEmbd: numbe
     }
     const projector = c.str('clip.projector_type', true) ?? c.str('clip.vision.projector_type', true);
     if (projector !== 'mlp') {
-        c.fail(`clip.projector_type '${projector ?? '(none)'}' is not supported (supported: mlp, as LLaVA-1.5 and OneVision)`);
+        c.fail(
+            `clip.projector_type '${projector ?? '(none)'}' is not supported (supported: mlp, as LLaVA-1.5 and OneVision)`,
+        );
     }
     if (c.bool('clip.use_gelu') === true && c.bool('clip.use_silu') === true) {
         c.fail('clip.use_gelu and clip.use_silu are both true');
@@ -71,7 +73,9 @@ export function validateMmproj(header: GgufHeader, path: string, textEmbd: numbe
     requireDivides(c, 'clip.vision.attention.head_count', nHead, 'clip.vision.embedding_length', E);
     const headDim = c.u32('clip.vision.attention.head_dim', { optional: true, min: 0 });
     if (headDim !== undefined && headDim !== E / nHead) {
-        c.fail(`clip.vision.attention.head_dim is ${headDim}, it must equal embedding_length / head_count = ${E / nHead}`);
+        c.fail(
+            `clip.vision.attention.head_dim is ${headDim}, it must equal embedding_length / head_count = ${E / nHead}`,
+        );
     }
     const nHeadKv = c.u32('clip.vision.attention.head_count_kv', { optional: true, min: 0 });
     if (nHeadKv !== undefined && nHeadKv !== nHead) {
@@ -109,7 +113,7 @@ export function validateMmproj(header: GgufHeader, path: string, textEmbd: numbe
 function checkNormalisation(c: HeaderChecks): void {
     for (const key of ['clip.vision.image_mean', 'clip.vision.image_std']) {
         const values = c.array(key, GgufType.FLOAT32, 3) as number[] | undefined;
-        if (!values || values.length !== 3) c.fail(`${key} must hold 3 values (one per RGB channel)`);
+        if (values?.length !== 3) c.fail(`${key} must hold 3 values (one per RGB channel)`);
         for (const v of values) {
             if (!Number.isFinite(v) || (key.endsWith('std') && v <= 0)) {
                 c.fail(`${key} holds ${v}: values must be finite${key.endsWith('std') ? ' and > 0' : ''}`);
@@ -127,12 +131,15 @@ function checkPinpoints(c: HeaderChecks, size: number): void {
     const key = 'clip.vision.image_grid_pinpoints';
     const flat = c.array(key, GgufType.INT32, 2 * MAX_PINPOINT_PAIRS) as number[] | undefined;
     if (!flat) return;
-    if (flat.length === 0 || flat.length % 2 !== 0) c.fail(`${key} must hold (width, height) pairs, not ${flat.length} values`);
+    if (flat.length === 0 || flat.length % 2 !== 0)
+        c.fail(`${key} must hold (width, height) pairs, not ${flat.length} values`);
     for (let i = 0; i < flat.length; i += 2) {
         const [w, h] = [flat[i]!, flat[i + 1]!];
         for (const v of [w, h]) {
             if (v <= 0 || v > MAX_IMAGE_SIZE || v % size !== 0) {
-                c.fail(`${key} holds ${w}x${h}: each side must be a multiple of clip.vision.image_size (${size}) up to ${MAX_IMAGE_SIZE}`);
+                c.fail(
+                    `${key} holds ${w}x${h}: each side must be a multiple of clip.vision.image_size (${size}) up to ${MAX_IMAGE_SIZE}`,
+                );
             }
         }
         if ((w / size) * (h / size) > MAX_TILES_PER_PINPOINT) {
@@ -156,7 +163,11 @@ function checkVisionTensors(
     c.shape('v.patch_embd.bias', [E], e, true);
     const cls = c.shape('v.class_embd', [E], e, true);
     const nPos = (size / patch) ** 2 + (cls ? 1 : 0);
-    c.shape('v.position_embd.weight', [E, nPos], `${e}, (image_size / patch_size)^2${cls ? ' + 1 class token' : ''} = ${nPos} positions`);
+    c.shape(
+        'v.position_embd.weight',
+        [E, nPos],
+        `${e}, (image_size / patch_size)^2${cls ? ' + 1 class token' : ''} = ${nPos} positions`,
+    );
     for (const ln of ['v.pre_ln', 'v.post_ln']) {
         c.shape(`${ln}.weight`, [E], e, true);
         c.shape(`${ln}.bias`, [E], e, true);
@@ -179,7 +190,8 @@ function checkVisionTensors(
         c.shape(`${b}${up}.bias`, [F], ff, true);
         c.shape(`${b}${down}.weight`, [F, E], ff);
         c.shape(`${b}${down}.bias`, [E], ff, true);
-        if (c.tensor(`${b}ffn_gate.weight`)) c.fail(`tensor ${b}ffn_gate.weight: a gated FFN is not supported by the mlp projector`);
+        if (c.tensor(`${b}ffn_gate.weight`))
+            c.fail(`tensor ${b}ffn_gate.weight: a gated FFN is not supported by the mlp projector`);
     }
     // A Yi-style projector (mm.3) turns the type into mlp_norm, whose graph needs mm.1, mm.3 and mm.4.
     if (c.tensor('mm.3.weight')) c.fail('tensor mm.3.weight: the mlp_norm (Yi-style) projector is not supported');

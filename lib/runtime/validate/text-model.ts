@@ -99,7 +99,9 @@ function checkVocab(c: HeaderChecks, vocabSizeKey: string): number {
         const word = token === '' ? `[EMPTY_${i}]` : (token as string);
         const first = seen.get(word);
         if (first !== undefined) {
-            c.fail(`tokenizer.ggml.tokens holds ${JSON.stringify(word)} twice (ids ${first} and ${i}); tokens must be unique`);
+            c.fail(
+                `tokenizer.ggml.tokens holds ${JSON.stringify(word)} twice (ids ${first} and ${i}); tokens must be unique`,
+            );
         }
         seen.set(word, i);
     });
