@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { GenerateResult } from '../lib/runtime/context-types.js';
 import {
     FAMILIES,
     JSON_OBJECT_GRAMMAR,
@@ -91,7 +92,7 @@ for (const family of FAMILIES) {
         await using ctx = await model.createContext({ contextSize: 1024 });
         const pieces: string[] = [];
         const tokens: number[] = [];
-        let done;
+        let done: GenerateResult | undefined;
         for await (const ev of ctx.stream({
             prompt: { text: imagePrompt(model), images: [patternImage(20, 30)] },
             seed: 1,

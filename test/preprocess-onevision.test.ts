@@ -144,7 +144,7 @@ t.test('packFeatures equals pack_image_features', async (t) => {
         t.equal(out.length / dim, c.tokens, `${c.width}x${c.height}: ${c.tokens} tokens`);
         // the same with the tiles concatenated into one array
         const flat = new Float32Array(plan.tiles.length * 729 * dim);
-        feats.slice(1).forEach((f, i) => flat.set(f, i * 729 * dim));
+        for (const [i, f] of feats.slice(1).entries()) flat.set(f, i * 729 * dim);
         t.same(packFeatures(flat, feats[0], newline, plan), out, 'concatenated tiles give the same result');
 
         const nl: number[] = [];

@@ -70,7 +70,8 @@ export async function runModes(
     for (let i = 0; i < s.runs; i++) {
         for (const mode of MODES) {
             const r = await mustRunChild<GuardResult>('run-guard.ts', guardSpec(s, pair, mode, [image]));
-            (results[mode] ??= []).push(r);
+            results[mode] ??= [];
+            results[mode].push(r);
             log(
                 `  ${mode} ${i + 1}/${s.runs}: ${f0(r.wallMs)} ms (${r.calls[0]!.rating}, ${r.calls[0]!.generated ?? 0} tokens)`,
             );
