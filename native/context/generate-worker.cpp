@@ -1,6 +1,7 @@
 #include "generate-worker.h"
 
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "../sampling/sampler-config.h"
@@ -87,10 +88,15 @@ void GenerateWorker::Emit(size_t i, llama_token token, const std::string& piece)
     if (!has_on_token_) return;
     auto* ev = new TokenEvent{static_cast<uint32_t>(i), token, piece, delivered_};
     const napi_status st = on_token_.BlockingCall(ev, [](Napi::Env env, Napi::Function fn, TokenEvent* e) {
-        fn.Call({Napi::Number::New(env, e->request), Napi::Number::New(env, e->token),
-                 Napi::Buffer<char>::Copy(env, e->piece.data(), e->piece.size())});
+        std::unique_ptr<TokenEvent> owned(e);
+        // A terminated worker_thread still runs queued calls while its environment is torn down, when calling
+        // into JS fails: the error must not escape (node-addon-api would rethrow it into Node: std::terminate).
+        try {
+            fn.Call({Napi::Number::New(env, e->request), Napi::Number::New(env, e->token),
+                     Napi::Buffer<char>::Copy(env, e->piece.data(), e->piece.size())});
+        } catch (const Napi::Error&) {
+        }
         e->delivered->fetch_add(1);
-        delete e;
     });
     if (st != napi_ok) {
         delete ev;

@@ -63,8 +63,13 @@ bool LoadModelWorker::OnProgress(float progress, void* self_ptr) {
     // Reported in whole percents: llama.cpp calls this once per tensor.
     const int percent = static_cast<int>(progress * 100.0f);
     if (percent == self->last_reported_.exchange(percent)) return true;
-    self->progress_.NonBlockingCall(
-        [percent](Napi::Env env, Napi::Function fn) { fn.Call({Napi::Number::New(env, percent / 100.0)}); });
+    // As in GenerateWorker::Emit: a call run during a terminated worker_thread's teardown fails, caught here.
+    self->progress_.NonBlockingCall([percent](Napi::Env env, Napi::Function fn) {
+        try {
+            fn.Call({Napi::Number::New(env, percent / 100.0)});
+        } catch (const Napi::Error&) {
+        }
+    });
     return true;
 }
 

@@ -8,6 +8,18 @@
 namespace lg {
 
 class ComputeWorker : public Napi::AsyncWorker {
+ public:
+    // In a worker_thread terminated while this ran, the completion runs during the environment's teardown, when
+    // no JS can run: settling the promise fails, and node-addon-api rethrows the error it cannot throw into JS.
+    // Escaping into Node's C code, that exception would std::terminate() the whole process.
+    void OnWorkComplete(Napi::Env env, napi_status status) override {
+        try {
+            Napi::AsyncWorker::OnWorkComplete(env, status);
+        } catch (const Napi::Error&) {
+            Destroy();  // what AsyncWorker::OnWorkComplete does after settling, which the throw skipped
+        }
+    }
+
  protected:
     using Napi::AsyncWorker::AsyncWorker;
     virtual void Compute() = 0;
