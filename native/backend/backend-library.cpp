@@ -6,7 +6,7 @@
 
 #include "ggml-backend.h"
 #include "llama.h"
-#include "../util/compute-worker.h"
+#include "../util/promise-worker.h"
 #include "../util/js-args.h"
 #include "../util/log-capture.h"
 
@@ -101,13 +101,10 @@ ggml_backend_reg_t LoadOnce(const std::string& path, std::string& error) {
     return reg;
 }
 
-class LoadBackendWorker : public ComputeWorker {
+class LoadBackendWorker : public PromiseWorker {
  public:
     LoadBackendWorker(Napi::Env env, std::string path)
-        : ComputeWorker(env, "llavaguard.loadBackend"),
-          path_(std::move(path)),
-          deferred_(Napi::Promise::Deferred::New(env)) {}
-    Napi::Promise Promise() { return deferred_.Promise(); }
+        : PromiseWorker(env, "llavaguard.loadBackend"), path_(std::move(path)) {}
 
  private:
     void Compute() override {
@@ -115,11 +112,9 @@ class LoadBackendWorker : public ComputeWorker {
         reg_ = LoadOnce(path_, error);
         if (!reg_) SetError(error);
     }
-    void OnOK() override { deferred_.Resolve(RegToJs(Env(), reg_)); }
-    void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+    Napi::Value Result(Napi::Env env) override { return RegToJs(env, reg_); }
 
     std::string path_;
-    Napi::Promise::Deferred deferred_;
     ggml_backend_reg_t reg_ = nullptr;
 };
 
@@ -158,10 +153,7 @@ Napi::Value ScoreBackendLibrary(const Napi::CallbackInfo& info) {
 
 Napi::Value LoadBackendLibrary(const Napi::CallbackInfo& info) {
     BackendsAreDynamic();  // decided before the first library is registered
-    auto* worker = new LoadBackendWorker(info.Env(), RequireAbsolutePath(info, "loadBackendLibrary"));
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    return (new LoadBackendWorker(info.Env(), RequireAbsolutePath(info, "loadBackendLibrary")))->QueueWithPromise();
 }
 
 Napi::Value LoadCpuBackendLibrary(const Napi::CallbackInfo& info) {

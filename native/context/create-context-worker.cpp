@@ -49,18 +49,12 @@ Napi::Value CreateContextWorker::Start(const Napi::CallbackInfo& info, std::shar
         p.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_DISABLED) {
         ThrowType(env, "a quantized V cache (cacheTypeV) needs flashAttention 'on'");
     }
-    auto* worker = new CreateContextWorker(env, std::move(model), p);
-    Napi::Promise promise = worker->deferred_.Promise();
-    worker->Queue();
-    return promise;
+    return (new CreateContextWorker(env, std::move(model), p))->QueueWithPromise();
 }
 
 CreateContextWorker::CreateContextWorker(Napi::Env env, std::shared_ptr<ModelResources> model,
                                          llama_context_params params)
-    : ComputeWorker(env, "llavaguard.createContext"),
-      res_(std::make_shared<ContextResources>()),
-      params_(params),
-      deferred_(Napi::Promise::Deferred::New(env)) {
+    : PromiseWorker(env, "llavaguard.createContext"), res_(std::make_shared<ContextResources>()), params_(params) {
     res_->model = std::move(model);
     res_->n_seq = params.n_seq_max;
 }
@@ -73,11 +67,8 @@ void CreateContextWorker::Compute() {
     if (!res_->ctx) SetError(WithLogDetail("failed to create a context"));
 }
 
-void CreateContextWorker::OnOK() {
-    deferred_.Resolve(AddonContext::NewInstance(Env(), std::move(res_)));
-}
-void CreateContextWorker::OnError(const Napi::Error& error) {
-    deferred_.Reject(error.Value());
+Napi::Value CreateContextWorker::Result(Napi::Env env) {
+    return AddonContext::NewInstance(env, std::move(res_));
 }
 
 }  // namespace lg

@@ -41,16 +41,11 @@ Napi::Value LoadModelWorker::Start(const Napi::CallbackInfo& info) {
 
     Napi::Function on_progress;
     if (info.Length() > 1 && info[1].IsFunction()) on_progress = info[1].As<Napi::Function>();
-    auto* worker = new LoadModelWorker(env, std::move(o), on_progress);
-    Napi::Promise promise = worker->deferred_.Promise();
-    worker->Queue();
-    return promise;
+    return (new LoadModelWorker(env, std::move(o), on_progress))->QueueWithPromise();
 }
 
 LoadModelWorker::LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress)
-    : ComputeWorker(env, "llavaguard.loadModel"),
-      options_(std::move(options)),
-      deferred_(Napi::Promise::Deferred::New(env)) {
+    : PromiseWorker(env, "llavaguard.loadModel"), options_(std::move(options)) {
     if (!on_progress.IsEmpty()) {
         progress_ = Napi::ThreadSafeFunction::New(env, on_progress, "llavaguard.loadProgress", 0, 1);
         has_progress_ = true;
@@ -142,14 +137,12 @@ void LoadModelWorker::Compute() {
     resources_ = std::move(res);
 }
 
-void LoadModelWorker::OnOK() {
+void LoadModelWorker::BeforeSettle() {
     if (has_progress_) progress_.Release();
-    deferred_.Resolve(AddonModel::NewInstance(Env(), std::move(resources_)));
 }
 
-void LoadModelWorker::OnError(const Napi::Error& error) {
-    if (has_progress_) progress_.Release();
-    deferred_.Reject(error.Value());
+Napi::Value LoadModelWorker::Result(Napi::Env env) {
+    return AddonModel::NewInstance(env, std::move(resources_));
 }
 
 }  // namespace lg

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model-resources.h"
-#include "../util/compute-worker.h"
+#include "../util/promise-worker.h"
 
 namespace lg {
 
@@ -30,20 +30,18 @@ struct LoadModelOptions {
     std::vector<std::string> devices;
 };
 
-class LoadModelWorker : public ComputeWorker {
+class LoadModelWorker : public PromiseWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info);  // loadModel(options, onProgress?) -> Promise<AddonModel>
 
-    void OnOK() override;
-    void OnError(const Napi::Error& error) override;
-
  private:
     void Compute() override;
+    Napi::Value Result(Napi::Env env) override;
+    void BeforeSettle() override;
     LoadModelWorker(Napi::Env env, LoadModelOptions options, Napi::Function on_progress);
     static bool OnProgress(float progress, void* self);
 
     LoadModelOptions options_;
-    Napi::Promise::Deferred deferred_;
     Napi::ThreadSafeFunction progress_;
     bool has_progress_ = false;
     std::atomic<int> last_reported_{-1};

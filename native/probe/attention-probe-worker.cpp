@@ -43,19 +43,12 @@ Napi::Value AttentionProbeWorker::Start(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < arr.Length(); ++i) cases.push_back(ParseCase(env, arr.Get(i), i));
     const int32_t threads = static_cast<int32_t>(OptionalInt(o, "threads", 1, 1, 1024));
     const int32_t repeats = static_cast<int32_t>(OptionalInt(o, "repeats", 3, 1, 100));
-    auto* w = new AttentionProbeWorker(env, std::move(cases), threads, repeats);
-    Napi::Promise p = w->deferred_.Promise();
-    w->Queue();
-    return p;
+    return (new AttentionProbeWorker(env, std::move(cases), threads, repeats))->QueueWithPromise();
 }
 
 AttentionProbeWorker::AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads,
                                            int32_t repeats)
-    : ComputeWorker(env, "llavaguard.probeAttention"),
-      cases_(std::move(cases)),
-      threads_(threads),
-      repeats_(repeats),
-      deferred_(Napi::Promise::Deferred::New(env)) {}
+    : PromiseWorker(env, "llavaguard.probeAttention"), cases_(std::move(cases)), threads_(threads), repeats_(repeats) {}
 
 void AttentionProbeWorker::Compute() {
     std::string error;
@@ -68,14 +61,10 @@ void AttentionProbeWorker::Compute() {
     }
 }
 
-void AttentionProbeWorker::OnOK() {
-    Napi::Array out = Napi::Array::New(Env(), ms_.size());
-    for (size_t i = 0; i < ms_.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(Env(), ms_[i]));
-    deferred_.Resolve(out);
-}
-
-void AttentionProbeWorker::OnError(const Napi::Error& error) {
-    deferred_.Reject(error.Value());
+Napi::Value AttentionProbeWorker::Result(Napi::Env env) {
+    Napi::Array out = Napi::Array::New(env, ms_.size());
+    for (size_t i = 0; i < ms_.size(); ++i) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, ms_[i]));
+    return out;
 }
 
 }  // namespace lg

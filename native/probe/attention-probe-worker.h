@@ -6,24 +6,22 @@
 #include <vector>
 
 #include "attention-probe.h"
-#include "../util/compute-worker.h"
+#include "../util/promise-worker.h"
 
 namespace lg {
 
-class AttentionProbeWorker : public ComputeWorker {
+class AttentionProbeWorker : public PromiseWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info);
-    void OnOK() override;
-    void OnError(const Napi::Error& error) override;
 
  private:
     void Compute() override;
+    Napi::Value Result(Napi::Env env) override;
     AttentionProbeWorker(Napi::Env env, std::vector<AttentionCase> cases, int32_t threads, int32_t repeats);
     std::vector<AttentionCase> cases_;
     int32_t threads_;
     int32_t repeats_;
     std::vector<double> ms_;
-    Napi::Promise::Deferred deferred_;
 };
 
 }  // namespace lg

@@ -28,21 +28,17 @@ Napi::Value QuantizeWorker::Start(const Napi::CallbackInfo& info) {
     if (input == output) ThrowType(env, "quantize: 'output' must differ from 'input'");
     const llama_ftype ftype = ParseFtype(env, RequireString(o, "type"));
     const int32_t threads = static_cast<int32_t>(OptionalInt(o, "threads", 0, 0, 1024));
-    auto* w = new QuantizeWorker(env, input, output, ftype, threads);
-    Napi::Promise p = w->deferred_.Promise();
-    w->Queue();
-    return p;
+    return (new QuantizeWorker(env, input, output, ftype, threads))->QueueWithPromise();
 }
 
 QuantizeWorker::QuantizeWorker(Napi::Env env, std::string input, std::string output, llama_ftype ftype, int32_t threads)
-    : Napi::AsyncWorker(env, "llavaguard.quantize"),
+    : PromiseWorker(env, "llavaguard.quantize", WorkerThread::kPool),
       input_(std::move(input)),
       output_(std::move(output)),
       ftype_(ftype),
-      threads_(threads),
-      deferred_(Napi::Promise::Deferred::New(env)) {}
+      threads_(threads) {}
 
-void QuantizeWorker::Execute() {
+void QuantizeWorker::Compute() {
     BeginLogScope();
     if (FILE* f = std::fopen(input_.c_str(), "rb")) {
         std::fclose(f);
@@ -56,13 +52,6 @@ void QuantizeWorker::Execute() {
     if (llama_model_quantize(input_.c_str(), output_.c_str(), &p) != 0) {
         SetError(WithLogDetail("quantizing '" + input_ + "' failed"));
     }
-}
-
-void QuantizeWorker::OnOK() {
-    deferred_.Resolve(Env().Undefined());
-}
-void QuantizeWorker::OnError(const Napi::Error& error) {
-    deferred_.Reject(error.Value());
 }
 
 }  // namespace lg

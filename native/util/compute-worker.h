@@ -1,11 +1,14 @@
 // An AsyncWorker whose work (Compute) runs on the compute thread (compute-thread.h): the workers that run
-// ggml graphs, or may (loading probes and reserves), derive from it instead of Napi::AsyncWorker.
+// ggml graphs, or may (loading probes and reserves). Work that runs no graph but takes long (quantizing, with its
+// own threads) runs on libuv's pool instead, so that it never holds the compute thread.
 #pragma once
 #include <napi.h>
 
 #include "compute-thread.h"
 
 namespace lg {
+
+enum class WorkerThread { kCompute, kPool };
 
 class ComputeWorker : public Napi::AsyncWorker {
  public:
@@ -21,13 +24,20 @@ class ComputeWorker : public Napi::AsyncWorker {
     }
 
  protected:
-    using Napi::AsyncWorker::AsyncWorker;
+    ComputeWorker(Napi::Env env, const char* name, WorkerThread thread = WorkerThread::kCompute)
+        : Napi::AsyncWorker(env, name), thread_(thread) {}
     virtual void Compute() = 0;
 
  private:
     void Execute() final {
-        RunOnComputeThread([this] { Compute(); });
+        if (thread_ == WorkerThread::kPool) {
+            Compute();
+        } else {
+            RunOnComputeThread([this] { Compute(); });
+        }
     }
+
+    WorkerThread thread_;
 };
 
 }  // namespace lg

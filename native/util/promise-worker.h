@@ -1,0 +1,41 @@
+// The base of every native operation: a ComputeWorker that settles one promise, with Result() (built on the JS
+// thread) when Compute succeeded, or the error (code ABORT_ERR when Aborted()). BeforeSettle() releases what the
+// operation held first, so that JS code run by the settlement can start the next operation.
+#pragma once
+#include <napi.h>
+
+#include "compute-worker.h"
+
+namespace lg {
+
+class PromiseWorker : public ComputeWorker {
+ public:
+    // Queues the worker and returns its promise.
+    Napi::Promise QueueWithPromise() {
+        Napi::Promise promise = deferred_.Promise();
+        Queue();
+        return promise;
+    }
+
+ protected:
+    PromiseWorker(Napi::Env env, const char* name, WorkerThread thread = WorkerThread::kCompute)
+        : ComputeWorker(env, name, thread), deferred_(Napi::Promise::Deferred::New(env)) {}
+    virtual Napi::Value Result(Napi::Env env) = 0;
+    virtual bool Aborted() const { return false; }
+    virtual void BeforeSettle() {}
+
+ private:
+    void OnOK() final {
+        BeforeSettle();
+        deferred_.Resolve(Result(Env()));
+    }
+    void OnError(const Napi::Error& error) final {
+        BeforeSettle();
+        if (Aborted()) error.Value().Set("code", "ABORT_ERR");
+        deferred_.Reject(error.Value());
+    }
+
+    Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace lg
