@@ -9,7 +9,11 @@ execute_process(COMMAND node -p "require('node-addon-api').include"
 string(REPLACE "\"" "" NODE_ADDON_API_DIR "${NODE_ADDON_API_DIR}")
 
 target_include_directories(llavaguard PRIVATE ${CMAKE_JS_INC} "${NODE_ADDON_API_DIR}")
+# NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: in a worker_thread terminated mid-operation, callbacks and completions
+# run while its environment is torn down, when no JS can run; node-addon-api would otherwise turn the failed call
+# into a C++ exception (or a fatal error) that ends the whole process.
 target_compile_definitions(llavaguard PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED
+    NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
     LLAVAGUARD_GPU_BACKEND="${LLAVAGUARD_GPU}")
 target_link_libraries(llavaguard PRIVATE mtmd llama ggml ${CMAKE_JS_LIB})
 if (NOT MSVC)
