@@ -165,10 +165,10 @@ const HOSTILE: Hostile[] = [
         message: /clip\.vision\.patch_size is 0, it must be at least 1/,
     },
     {
-        test: 'a patch size that does not divide the image size is refused',
+        test: 'a patch size above the image size is refused',
         file: 'mmproj',
-        edits: { set: { 'clip.vision.patch_size': u32(6) } },
-        message: /clip\.vision\.patch_size \(6\) must divide clip\.vision\.image_size \(28\)/,
+        edits: { set: { 'clip.vision.patch_size': u32(29) } },
+        message: /clip\.vision\.patch_size is 29, above the maximum of 28/,
     },
     {
         test: 'an image size above clip.cpp maximum is refused',

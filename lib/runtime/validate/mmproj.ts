@@ -86,10 +86,10 @@ export function validateMmproj(header: GgufHeader, path: string, textEmbd: numbe
     c.u32('clip.vision.projection_dim', { min: 0 });
     c.positiveF32('clip.vision.attention.layer_norm_epsilon');
 
-    // load_hparams sanity check and clip_graph: n_patches = (image_size / patch_size)^2.
+    // load_hparams sanity check and clip_graph: n_patches = (image_size / patch_size)^2 in integer division, so a
+    // patch size need not divide the image size (SigLIP, LlavaGuard v1.2's tower: 384 / 14 = 27 patches a side).
     const size = c.u32('clip.vision.image_size', { max: MAX_IMAGE_SIZE, maxWhy: "clip.cpp's maximum" });
     const patch = c.u32('clip.vision.patch_size', { max: size });
-    requireDivides(c, 'clip.vision.patch_size', patch, 'clip.vision.image_size', size);
     checkNormalisation(c);
     checkPinpoints(c, size);
     // llava.cpp build(): the layer loop runs up to the deepest feature layer and indexes model.layers with it.
@@ -162,7 +162,7 @@ function checkVisionTensors(
     c.shape('v.patch_embd.weight', [patch, patch, 3, E], `patch_size ${patch}, 3 channels, ${e}`);
     c.shape('v.patch_embd.bias', [E], e, true);
     const cls = c.shape('v.class_embd', [E], e, true);
-    const nPos = (size / patch) ** 2 + (cls ? 1 : 0);
+    const nPos = Math.floor(size / patch) ** 2 + (cls ? 1 : 0);
     c.shape(
         'v.position_embd.weight',
         [E, nPos],
