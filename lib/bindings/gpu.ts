@@ -59,8 +59,13 @@ function gpuPackage(native: LoadedAddon, backend: GpuBackend): GpuPackage {
     try {
         const pkg = require(name);
         return { library: pkg.library, systemLibraries: pkg.systemLibraries ?? [] };
-    } catch {
-        throw new Error(`${name} is not installed (npm install ${name})`);
+    } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        // Only the package itself missing means "not installed"; its own dependency missing is a broken install.
+        if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${name}'`)) {
+            throw new Error(`${name} is not installed (npm install ${name})`);
+        }
+        throw new Error(`${name} is installed but does not load: ${e.message.split('\n')[0]}`);
     }
 }
 
