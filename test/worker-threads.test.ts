@@ -3,37 +3,16 @@
 // must exit cleanly (exit code 0, no signal): Node-API cleanup, no use after free at environment teardown.
 // Each repetition is a fresh process (test/helpers/worker-threads-child.ts) under --expose-gc.
 // LLAVAGUARD_WORKER_REPEATS=20 runs it 20 times in a row (default 2 in `npm test`).
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
+import { spawnTsChild } from './helpers/child-loads.js';
 
 const repeats = Number(process.env.LLAVAGUARD_WORKER_REPEATS ?? 2);
 const child = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'worker-threads-child.ts');
 // tap's TypeScript loader, so that the child (and its workers, which inherit execArgv) import lib/ from source.
-const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
-
-function runOnce(model: string, mmproj: string) {
-    return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
-        (resolve, reject) => {
-            const p = spawn(process.execPath, ['--expose-gc', ...tsLoader, child, model, mmproj], {
-                env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', LLAVAGUARD_THREADS: '1' },
-                stdio: ['ignore', 'pipe', 'pipe'],
-            });
-            let stdout = '';
-            let stderr = '';
-            p.stdout.on('data', (d) => {
-                stdout += d;
-            });
-            p.stderr.on('data', (d) => {
-                stderr += d;
-            });
-            p.on('error', reject);
-            p.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-        },
-    );
-}
+const runOnce = (model: string, mmproj: string) => spawnTsChild(child, [model, mmproj], ['--expose-gc']);
 
 t.test(
     `main thread + 4 worker threads assess concurrently, one terminated mid-generation, and the process exits cleanly (${repeats} runs in a row)`,

@@ -25,11 +25,17 @@ const child = join(dirname(fileURLToPath(import.meta.url)), 'hostile-load-child.
 // The TypeScript loader this test runs under (tap's), so that the child imports lib/ from source.
 const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
 
-function runChild(
-    cases: LoadCase[],
-): Promise<{ stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
+export interface ChildOutcome {
+    stdout: string;
+    stderr: string;
+    code: number | null;
+    signal: NodeJS.Signals | null;
+}
+
+/** Runs a TypeScript test helper in a fresh node (one thread for the tiny models); a crash shows as a signal. */
+export function spawnTsChild(script: string, args: string[], nodeArgs: string[] = []): Promise<ChildOutcome> {
     return new Promise((resolve, reject) => {
-        const p = spawn(process.execPath, [...tsLoader, child, JSON.stringify(cases)], {
+        const p = spawn(process.execPath, [...nodeArgs, ...tsLoader, script, ...args], {
             env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', LLAVAGUARD_THREADS: '1' },
             stdio: ['ignore', 'pipe', 'pipe'],
         });
@@ -45,6 +51,8 @@ function runChild(
         p.on('close', (code, signal) => resolve({ stdout, stderr, code, signal }));
     });
 }
+
+const runChild = (cases: LoadCase[]) => spawnTsChild(child, [JSON.stringify(cases)]);
 
 export async function loadInChildren(cases: LoadCase[]): Promise<Map<string, LoadOutcome>> {
     const outcomes = new Map<string, LoadOutcome>();
