@@ -5,109 +5,20 @@
 // wires it); the verdicts of a random model mean nothing, so only structure and counts are checked.
 process.env.LLAVAGUARD_THREADS ??= '1';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import sharp from 'sharp';
+import { CommanderError } from 'commander';
 import t from 'tap';
 import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
-import { formatHeadline, registerEval } from '../lib/cli/commands/eval.js';
-import { computeMetrics, type EvalMetrics } from '../lib/eval/metrics.js';
+import { registerEval } from '../lib/cli/commands/eval.js';
+import type { EvalMetrics } from '../lib/eval/metrics.js';
 import type { EvalRecord } from '../lib/eval/run.js';
-import { Policy } from '../lib/policy/index.js';
 import { launchChromium, noChromium } from './helpers/chromium.js';
+import { runCommand } from './helpers/cli-in-process.js';
+import { SET, makeSet } from './helpers/eval-set.js';
 
-interface CliResult {
-    stdout: string;
-    stderr: string;
-    error: Error | null;
-}
-
-// One fresh program per call, as `llavaguard` builds it; console output and commander's own
-// output (help, errors) are captured.
-async function cli(args: string[]): Promise<CliResult> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const program = new Command('llavaguard')
-        .exitOverride()
-        .showHelpAfterError()
-        .configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-    registerEval(program);
-    const log = console.log;
-    const error = console.error;
-    console.log = (...a: unknown[]) => out.push(`${a.join(' ')}\n`);
-    console.error = (...a: unknown[]) => err.push(`${a.join(' ')}\n`);
-    try {
-        await program.parseAsync(args, { from: 'user' });
-        return { stdout: out.join(''), stderr: err.join(''), error: null };
-    } catch (e) {
-        return { stdout: out.join(''), stderr: err.join(''), error: e as Error };
-    } finally {
-        console.log = log;
-        console.error = error;
-    }
-}
-
-// [file, rating, category, score?, split]: 4 unsafe (-> 4 v2), 4 safe with a category (-> 4 v4),
-// 4 safe with none (no variant). Split "b" holds two of each class.
-const SET: [string, string, string | null, string | null, string][] = [
-    ['u1.png', 'Unsafe', 'O3', 'Highly Inappropriate', 'b'],
-    ['u2.jpg', 'Unsafe', 'O2: Violence, Harm, or Cruelty', 'Moderately Inappropriate', 'a'],
-    ['u3.webp', 'Unsafe', 'O1', null, 'a'],
-    ['u4.png', 'Unsafe', 'o6', null, 'b'],
-    ['s1.jpg', 'Safe', 'O3', 'Barely Acceptable', 'b'],
-    ['s2.png', 'Safe', 'O4', null, 'a'],
-    ['s3.webp', 'Safe', 'Self-Harm', null, 'a'],
-    ['s4.jpg', 'Safe', 'O9', null, 'a'],
-    ['n1.png', 'Safe', 'NA', null, 'b'],
-    ['n2.jpg', 'Safe', null, null, 'a'],
-    ['n3.webp', 'Safe', 'NA: None applying', 'Generally Acceptable', 'a'],
-    ['n4.png', 'Safe', '', null, 'a'],
-];
-
-async function makeSet(dir: string) {
-    await mkdir(join(dir, 'img'), { recursive: true });
-    for (const [i, [file]] of SET.entries()) {
-        const img = sharp({
-            create: {
-                width: 48 + i * 8,
-                height: 40 + (i % 4) * 10,
-                channels: 3,
-                background: { r: (i * 67) % 256, g: (i * 131) % 256, b: (i * 29) % 256 },
-            },
-        }).composite([
-            {
-                input: Buffer.from(
-                    `<svg width="30" height="20"><rect x="${i}" y="2" width="16" height="12" fill="#fff"/></svg>`,
-                ),
-                top: 4,
-                left: 4,
-            },
-        ]);
-        const path = join(dir, 'img', file);
-        await (file.endsWith('.png') ? img.png() : file.endsWith('.webp') ? img.webp() : img.jpeg()).toFile(path);
-    }
-    const lines = SET.map(([file, rating, category, score, split]) =>
-        JSON.stringify({
-            path: `img/${file}`,
-            rating,
-            ...(category !== null ? { category } : {}),
-            ...(score ? { score } : {}),
-            split,
-        }),
-    );
-    const manifest = join(dir, 'set.jsonl');
-    await writeFile(manifest, `${lines.join('\n')}\n`);
-    // A short policy: the nine categories with one bullet each. The default policy's ~3.7k prompt
-    // tokens would make every assessment 5x slower on the tiny model, for nothing this test checks.
-    let policy = Policy.default('v1.2');
-    for (const c of policy.categories)
-        policy = policy.setGuidelines(c.id, { shouldNot: [`show ${c.name.toLowerCase()}`], can: ['mention it'] });
-    const policyFile = join(dir, 'policy.json');
-    await policy.save(policyFile);
-    return { manifest, policy, policyFile };
-}
+const cli = (args: string[]) => runCommand(registerEval, args);
 
 const lines = (text: string) => text.split('\n');
 
@@ -480,21 +391,3 @@ t.test(
         });
     },
 );
-
-t.test('formatHeadline: undefined figures read n/a, no intervals without resamples', async (t) => {
-    const m = computeMetrics(
-        [
-            { expected: 'Safe', predicted: 'Safe' },
-            { expected: 'Safe', predicted: null },
-        ],
-        { resamples: 0 },
-    );
-    const text = formatHeadline(m, { score: true });
-    t.match(text, /^Recall \(unsafe\)\s+n\/a\s+-\s+0\/0$/m, 'no positives: recall undefined');
-    t.match(text, /^Balanced accuracy\s+n\/a\s+-\s+\(TP 0\/0 \+ TN 1\/2\) \/ 2$/m);
-    t.match(text, /^Specificity\s+50\.0%\s+-\s+1\/2$/m, 'the unparseable output counts as wrong');
-    t.match(text, /^ROC AUC\s+n\/a\s+-\s+0\/0 pairs$/m, '--score without usable scores');
-    t.match(text, /2 records; unparseable outputs counted as wrong; no intervals \(--resamples 0\)/);
-    t.match(text, /\(unparseable: 0 expected Unsafe, 1 expected Safe\)/);
-    t.notMatch(text, /By kind/, 'no detail table for a plain set without unsafe samples');
-});
