@@ -11,6 +11,9 @@ import { registerEval } from './commands/eval.js';
 import { registerConvert } from './commands/convert.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerTokenize } from './commands/tokenize.js';
+import { registerQueue } from './commands/queue.js';
+import { registerWorker } from './commands/worker.js';
+import { registerServe } from './commands/serve.js';
 import { packageVersion } from './version.js';
 
 const program = new Command('llavaguard')
@@ -24,6 +27,7 @@ registerEval(program);
 registerConvert(program);
 registerQuantize(program);
 registerTokenize(program);
+registerServe(program);
 registerDemo(program);
 registerGguf(program);
 registerBuild(program);
