@@ -11,8 +11,6 @@ import { registerEval } from './commands/eval.js';
 import { registerConvert } from './commands/convert.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerTokenize } from './commands/tokenize.js';
-import { registerQueue } from './commands/queue.js';
-import { registerWorker } from './commands/worker.js';
 import { registerServe } from './commands/serve.js';
 import { packageVersion } from './version.js';
 
