@@ -1,0 +1,103 @@
+// Fuzz target (b): a mutated tiny text model or mmproj through everything VisionModel.load does before llama.cpp
+// sees the file (validateModelFiles: the GGUF reader, then every hyper-parameter and tensor shape llama.cpp and
+// clip.cpp assert on), and, for a file those checks accept, a real load in a child process (load-child.ts: load,
+// a context, two generated tokens) so that a native abort shows as the child's signal instead of killing the
+// fuzzer. The first byte picks the file (bit 0: model or mmproj; bit 1: OneVision or LLaVA-1.5 tiny pair), the
+// rest is its GGUF header; the original tensor data follows it, and the pair's other file is the clean one.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readGguf } from '../../../gguf/reader.js';
+import { cachedTestModel, type TinyFamily } from '../../../gguf/synthetic/tiny-models.js';
+import type { GgufHeader } from '../../../gguf/types.js';
+import { ModelLoadError } from '../../../lib/runtime/errors.js';
+import { validateModelFiles } from '../../../lib/runtime/validateModelFiles.js';
+import { refusedOnlyWith } from './expect.js';
+import { NativeLoader } from './native-loader.js';
+
+export const FAMILIES: readonly TinyFamily[] = ['onevision', 'llava15'];
+export const ROLES = ['model', 'mmproj'] as const;
+
+interface Original {
+    path: string;
+    header: Buffer;
+    data: Buffer;
+}
+
+const originals = new Map<string, Original>();
+async function original(family: TinyFamily, role: (typeof ROLES)[number]): Promise<Original> {
+    const key = `${family}/${role}`;
+    let o = originals.get(key);
+    if (!o) {
+        const pair = await cachedTestModel(family);
+        const path = pair[role];
+        const bytes = await readFile(path);
+        const h = await readGguf(bytes);
+        o = { path, header: bytes.subarray(0, h.dataOffset), data: bytes.subarray(h.dataOffset) };
+        originals.set(key, o);
+    }
+    return o;
+}
+
+/** The seed for a file of a family: its selector byte, then its header. */
+export async function seed(family: TinyFamily, role: (typeof ROLES)[number]): Promise<Buffer> {
+    const o = await original(family, role);
+    return Buffer.concat([Buffer.of(selector(family, role)), o.header]);
+}
+const selector = (family: TinyFamily, role: string) => (role === 'mmproj' ? 1 : 0) | (family === 'llava15' ? 2 : 0);
+
+const work = join(tmpdir(), `llavaguard-fuzz-${process.pid}`);
+mkdirSync(work, { recursive: true });
+const loader = new NativeLoader();
+/** Hyper-parameters and shapes already loaded natively: a header that differs only elsewhere is not loaded again. */
+const loadedSignatures = new Set<string>();
+/** Native loads of accepted files, for the run's log: how many ran and how many llama.cpp refused cleanly. */
+const nativeLoads = { ran: 0, refused: 0 };
+process.on('exit', () => {
+    console.error(
+        `model-files: ${nativeLoads.ran + nativeLoads.refused} native loads of accepted files (${nativeLoads.ran} ran, ${nativeLoads.refused} refused by llama.cpp with an error)`,
+    );
+});
+
+/** Ends the loader child (the regression test's teardown; a fuzzing process just exits). */
+export function closeNativeLoader(): void {
+    loader.close();
+}
+
+export async function fuzz(data: Buffer): Promise<void> {
+    if (data.length < 2) return;
+    const family = FAMILIES[(data[0]! >> 1) & 1]!;
+    const role = ROLES[data[0]! & 1]!;
+    const o = await original(family, role);
+    const other = await original(family, role === 'model' ? 'mmproj' : 'model');
+    const header = data.subarray(1);
+    const pad = Buffer.alloc((32 - (header.length % 32)) % 32);
+    const mutated = join(work, `${role}.gguf`);
+    writeFileSync(mutated, Buffer.concat([header, pad, o.data]));
+    const model = role === 'model' ? mutated : other.path;
+    const mmproj = role === 'mmproj' ? mutated : other.path;
+
+    const r = await refusedOnlyWith(() => validateModelFiles(model, mmproj), [ModelLoadError]);
+    if (!r.ok) return;
+    const signature = headerSignature(role === 'model' ? r.value.model : r.value.mmproj!);
+    if (loadedSignatures.has(signature)) return;
+    loadedSignatures.add(signature);
+    const outcome = await loader.load(model, mmproj);
+    if (outcome.died) {
+        throw new Error(`the checks accepted a ${family} ${role} that ${outcome.died}:\n${outcome.output}`);
+    }
+    if (outcome.result?.loaded) nativeLoads.ran++;
+    else nativeLoads.refused++;
+}
+
+/** What llama.cpp's asserts can depend on: scalar keys, array lengths, tensor names, shapes and types. */
+function headerSignature(h: GgufHeader): string {
+    const kv = [...h.metadata].map(([k, v]) =>
+        v.type === 9
+            ? `${k}:a${v.elemType}x${v.length}${k.startsWith('tokenizer.') ? '' : `=${v.value.join(',')}`}`
+            : `${k}=${String(v.value)}`,
+    );
+    const tensors = h.tensors.map((t) => `${t.name}:${t.type}:${t.dims.join('x')}`);
+    return [...kv, ...tensors].join('\n');
+}
