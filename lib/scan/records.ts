@@ -3,6 +3,18 @@ import { createHash } from 'node:crypto';
 import type { Assessment, AssessmentTimings } from '../guard/types.js';
 import type { Rating } from '../verdict/types.js';
 
+/**
+ * Version of the record layout that scan, queue and report share. Records without it are version 1 files
+ * written before the field existed; readers take any version up to this one.
+ */
+export const RECORD_SCHEMA = 1;
+
+/** Which worker recorded an image, and on which machine (records exported from a queue). */
+export interface AssessedBy {
+    worker: string;
+    host: string;
+}
+
 /** Which model rated an image: enough to tell a re-run with another model file from a resume. */
 export interface ModelIdentity {
     name: string;
@@ -15,6 +27,8 @@ export interface ModelIdentity {
 }
 
 export interface ScanVerdictRecord {
+    /** {@link RECORD_SCHEMA} (absent in older files). */
+    schema?: number;
     path: string;
     /** The folder a relative `path` is relative to, when the scan knew it (absent in older files). */
     root?: string;
@@ -31,9 +45,12 @@ export interface ScanVerdictRecord {
     policyHash: string;
     /** Set when this image has the same content as an earlier one, whose verdict was copied. */
     duplicateOf?: string;
+    /** Set by queue workers: who assessed the content. */
+    assessedBy?: AssessedBy;
 }
 
 export interface ScanErrorRecord {
+    schema?: number;
     path: string;
     root?: string;
     bytes?: number;
@@ -44,6 +61,7 @@ export interface ScanErrorRecord {
     /** ImageDecodeError code ('CORRUPT', 'UNSUPPORTED', ...) or the error's name. */
     code?: string;
     duplicateOf?: string;
+    assessedBy?: AssessedBy;
 }
 
 export type ScanRecord = ScanVerdictRecord | ScanErrorRecord;
@@ -72,6 +90,7 @@ export function verdictRecord(
     model: ModelIdentity,
 ): ScanVerdictRecord {
     return {
+        schema: RECORD_SCHEMA,
         ...located(image),
         bytes: image.bytes,
         sha256: image.sha256,
@@ -96,6 +115,7 @@ export function errorRecord(
     if (e?.name === 'ImageDecodeError' && e.input) message = message.replace(`Cannot load image from ${e.input}: `, '');
     const code = typeof e?.code === 'string' ? e.code : e?.name;
     return {
+        schema: RECORD_SCHEMA,
         ...located(image),
         bytes: image.bytes,
         sha256: image.sha256,
