@@ -1,5 +1,5 @@
 // Time and peak memory of `llavaguard convert` on full-size random Hugging Face checkpoints with the real
-// shapes (gguf/convert/shaped-hf.ts), run as a child process under /usr/bin/time -v.
+// shapes (gguf/synthetic/hf/shaped-hf.ts), run as a child process under /usr/bin/time -v.
 //
 //   npm run build && npm run bench:convert -- [--models 0.5b,7b] [--types f16,q8_0] [--dir /tmp/llavaguard-bench-hf] [--keep]
 //   (= TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/bench/convert.ts ...)
@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { makeShapedHfFolder, planShapedHf, type ShapedHfId } from '../../gguf/convert/shaped-hf.js';
+import { makeShapedHfFolder, planShapedHf, type ShapedHfId } from '../../gguf/synthetic/hf/shaped-hf.js';
 
 const MODELS: Record<string, ShapedHfId> = { '0.5b': 'llavaguard-v1.2-0.5b-ov-hf', '7b': 'llavaguard-v1.1-7b-hf' };
 const TYPES = ['f16', 'q8_0', 'f32'];

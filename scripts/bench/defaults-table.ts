@@ -2,10 +2,10 @@
 //   text model: llama-bench (same llama.cpp tree) with a short prompt / generation, each knob varied alone
 //     around the matched settings: threads, ubatch, flash attention (prefill, and decode at the depth of a real
 //     assessment), KV cache type, GPU layers (only where llama-bench lists a device);
-//   weight type: F16 / BF16 / Q8_0 / Q4_K_M text models (the shaped F16 pair written by gguf/shapes.ts, the others
-//     written the same way or by our quantizer lib/tools/quantize.ts): llama-bench speed, file size, and as an
-//     accuracy proxy the drift of score()'s probabilities from the F16 model's (random weights: numerical drift,
-//     not task accuracy);
+//   weight type: F16 / BF16 / Q8_0 / Q4_K_M text models (the shaped F16 pair written by gguf/synthetic/shapes.ts, the
+//     others written the same way or by our quantizer lib/tools/quantize.ts): llama-bench speed, file size, and as an
+//     accuracy proxy the drift of score()'s probabilities from the F16 model's (random weights: numerical drift, not
+//     task accuracy);
 //   vision encoder, through our addon (scripts/bench/run-encode.ts): flash attention on/off, threads, and the
 //     image-token bound (imageMaxTokens) on a larger image.
 

@@ -1,4 +1,4 @@
-// Writes a shape-faithful random-weight model pair (gguf/shapes.ts).
+// Writes a shape-faithful random-weight model pair (gguf/synthetic/shapes.ts).
 //
 //   TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/bench/make-shaped.ts \
 //     [--shapes llavaguard-v1.2-0.5b|llavaguard-v1.1-7b] [--weight-type q8_0|f16|bf16] [--mmproj-weight-type f16|q8_0]
@@ -16,7 +16,7 @@ import {
     planShapedModel,
     type ShapedModelId,
     type ShapedWeightType,
-} from '../../gguf/shapes.js';
+} from '../../gguf/synthetic/shapes.js';
 
 const { values } = parseArgs({
     options: {

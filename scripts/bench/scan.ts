@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 
 import sharp from 'sharp';
 
-import { cachedTestModel } from '../../gguf/tiny-models.js';
+import { cachedTestModel } from '../../gguf/synthetic/tiny-models.js';
 import { mustRunChild } from './common.js';
 import { photoLikePixels } from './image.js';
 import type { ScanRunResult, ScanRunSpec } from './scan-run.js';
