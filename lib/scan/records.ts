@@ -84,17 +84,20 @@ export interface RecordLocation {
 
 const located = ({ path, root }: RecordLocation) => (root === undefined ? { path } : { path, root });
 
+/** What every record starts with: the schema, where the image is, and its content's identity. */
+function recordHead<I extends RecordLocation & { bytes?: number; sha256?: string; key?: string }>(
+    image: I,
+): RecordLocation & { schema: typeof RECORD_SCHEMA } & Pick<I, 'bytes' | 'sha256' | 'key'> {
+    return { schema: RECORD_SCHEMA, ...located(image), bytes: image.bytes, sha256: image.sha256, key: image.key };
+}
+
 export function verdictRecord(
     image: RecordLocation & { bytes: number; sha256: string; key: string },
     a: Assessment,
     model: ModelIdentity,
 ): ScanVerdictRecord {
     return {
-        schema: RECORD_SCHEMA,
-        ...located(image),
-        bytes: image.bytes,
-        sha256: image.sha256,
-        key: image.key,
+        ...recordHead(image),
         rating: a.rating,
         category: a.category,
         rationale: a.rationale,
@@ -115,11 +118,7 @@ export function errorRecord(
     if (e?.name === 'ImageDecodeError' && e.input) message = message.replace(`Cannot load image from ${e.input}: `, '');
     const code = typeof e?.code === 'string' ? e.code : e?.name;
     return {
-        schema: RECORD_SCHEMA,
-        ...located(image),
-        bytes: image.bytes,
-        sha256: image.sha256,
-        key: image.key,
+        ...recordHead(image),
         error: message,
         ...(code ? { code } : {}),
     };
