@@ -40,6 +40,7 @@ export { Scheduler, type ScheduledGeneration } from './runtime/Scheduler.js';
 export type { GenerationEvent } from './runtime/generation-stream.js';
 export * from './pipeline/index.js';
 export * from './scan/index.js';
+export * from './queue/index.js';
 export * from './report/index.js';
 export * as evaluation from './eval/index.js';
 export { createServer, SERVER_DEFAULTS, type ServerOptions, type ServedGuard } from './server/index.js';

@@ -11,6 +11,8 @@ import { registerEval } from './commands/eval.js';
 import { registerConvert } from './commands/convert.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerTokenize } from './commands/tokenize.js';
+import { registerQueue } from './commands/queue.js';
+import { registerWorker } from './commands/worker.js';
 import { registerServe } from './commands/serve.js';
 import { packageVersion } from './version.js';
 
@@ -20,6 +22,8 @@ const program = new Command('llavaguard')
     .showHelpAfterError();
 registerAssess(program);
 registerScan(program);
+registerQueue(program);
+registerWorker(program);
 registerReport(program);
 registerEval(program);
 registerConvert(program);

@@ -1,0 +1,46 @@
+// The llavaguard CLI in a child process for the queue tests: from dist/ when it is newer than the sources it
+// runs (`npx tsc -p tsconfig.json`), else through tap's TypeScript loader (slower to start).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dirname, '..', '..');
+const sources = [
+    join(repo, 'lib', 'cli', 'main.ts'),
+    join(repo, 'lib', 'cli', 'commands', 'queue.ts'),
+    join(repo, 'lib', 'cli', 'commands', 'worker.ts'),
+    ...['queue', 'scan'].flatMap((dir) =>
+        readdirSync(join(repo, 'lib', dir))
+            .filter((f) => f.endsWith('.ts'))
+            .map((f) => join(repo, 'lib', dir, f)),
+    ),
+];
+const compiled = (src: string) => src.replace(repo, join(repo, 'dist')).replace(/\.ts$/, '.js');
+const distFresh = sources.every((s) => existsSync(compiled(s)) && statSync(compiled(s)).mtimeMs >= statSync(s).mtimeMs);
+const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
+const entry = distFresh || tsLoader.length === 0 ? compiled(sources[0]!) : sources[0]!;
+const loaderArgs = entry.endsWith('.ts') ? tsLoader : [];
+
+export const cliEntry = entry;
+
+export interface CliRun {
+    child: ChildProcess;
+    /** Resolves when the process exits. */
+    exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+    output: () => string;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+    const child = spawn(process.execPath, [...loaderArgs, entry, ...args], {
+        env: { ...process.env, LLAVAGUARD_THREADS: '1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+        (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    );
+    return { child, exited, output: () => stdout + stderr };
+}
