@@ -1,7 +1,6 @@
 // registerConvert (lib/cli/commands/convert.ts) on its own commander program, and the streaming
 // safetensors reader's checks (shards, dtypes, broken headers).
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import t from 'tap';
@@ -10,9 +9,9 @@ import { SafetensorsModel, parseSentencePieceModel } from '../gguf/convert/index
 import { encodeSentencePieceModel, makeTinyHfFolder, writeSafetensors } from '../gguf/synthetic/hf/tiny-hf.js';
 import { readGgufFile } from '../gguf/index.js';
 import { registerConvert } from '../lib/cli/commands/convert.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'convert-cli-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('convert-cli-test-');
 
 async function cli(args: string[]): Promise<{ out: string[]; err?: Error }> {
     const program = new Command('llavaguard').exitOverride();

@@ -1,8 +1,7 @@
 // `llavaguard convert` without Python: tiny HF-style LLaVA-1.5 / OneVision folders written in TypeScript
 // (gguf/synthetic/hf/tiny-hf.ts) convert, load and run in the native addon; bad inputs stop with an error
 // that names the problem and leave no file behind.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 
@@ -12,9 +11,9 @@ import { makeBpeVocab, makeSpmVocab } from '../gguf/synthetic/tiny-vocab.js';
 import { decodeF16, decodeF32, readGgufFile, readTensorData, GgmlType, type GgufHeader } from '../gguf/index.js';
 import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { patternImage } from './helpers/models.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'convert-hf-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('convert-hf-test-');
 let n = 0;
 const fresh = (name = 'm') => path.join(tmp, `${name}-${n++}`);
 const val = (h: GgufHeader, k: string) => h.metadata.get(k)?.value;

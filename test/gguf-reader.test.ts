@@ -1,8 +1,7 @@
 // The GGUF reader on good files: the header's fields, positioned reads of large files, long arrays, and files
 // written by ggml and llama.cpp themselves. Corrupt files: gguf-reader-corrupt and gguf-reader-truncated.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -20,10 +19,10 @@ import {
     readTensorData,
 } from '../gguf/index.js';
 import { after, baseFile } from './helpers/gguf-patch.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-reader-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('gguf-reader-test-');
 
 t.test('a valid file parses: version, metadata, tensors, alignment and data offset', async (t) => {
     const buf = await baseFile();

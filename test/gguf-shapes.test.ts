@@ -1,8 +1,7 @@
 // The shape-faithful random models (gguf/synthetic/shapes.ts): exact tensor shapes, metadata and vocabularies of the real
 // LlavaGuard models, checked from the plan and from a header-only (sparse) file, without writing the weights.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 
@@ -28,9 +27,9 @@ import {
     type GgufFilePlan,
     type PlannedTensor,
 } from '../gguf/synthetic/shapes.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-shapes-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('gguf-shapes-test-');
 
 const meta = (p: GgufFilePlan, key: string) => p.metadata.find((m) => m.key === key)?.value;
 const tensor = (p: GgufFilePlan, name: string): PlannedTensor | undefined => p.tensors.find((x) => x.name === name);

@@ -1,8 +1,5 @@
 // The tiny test models' mmprojs: a projector as wide as their own text model, and weights scaled so that
 // activations neither vanish nor explode.
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 
 import {
@@ -16,13 +13,10 @@ import {
     type TinyFamily,
 } from '../gguf/index.js';
 import { arr, typeOf, val } from './helpers/gguf-fields.js';
-
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-tiny-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+import { freshDirs } from './helpers/temp-dir.js';
 
 const FAMILIES: TinyFamily[] = ['llava15', 'onevision'];
-let dirN = 0;
-const fresh = () => path.join(tmp, `m${dirN++}`);
+const fresh = freshDirs('gguf-tiny-test-');
 
 t.test(
     'mmprojs: mlp projector whose output width is the own text n_embd, so crossing families mismatches',

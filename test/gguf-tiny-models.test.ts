@@ -1,7 +1,6 @@
 // The tiny generated test models as files: deterministic, small, named as test models, cached once, inspectable.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 
@@ -18,9 +17,9 @@ import {
     type TinyWeightType,
 } from '../gguf/index.js';
 import { typeOf, val } from './helpers/gguf-fields.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-tiny-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('gguf-tiny-test-');
 
 const FAMILIES: TinyFamily[] = ['llava15', 'onevision'];
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');

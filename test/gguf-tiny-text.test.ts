@@ -1,19 +1,13 @@
 // The tiny test models' text halves: the hparams and tensors llama.cpp loads for their arch, and their vocabularies
 // (SPM for llava15, GPT-2 BPE for onevision).
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 
 import { GgufType, TINY_FAMILIES, gpt2ByteOrder, makeTestModel, readGgufFile, type TinyFamily } from '../gguf/index.js';
 import { arr, typeOf, val } from './helpers/gguf-fields.js';
-
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-tiny-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+import { freshDirs } from './helpers/temp-dir.js';
 
 const FAMILIES: TinyFamily[] = ['llava15', 'onevision'];
-let dirN = 0;
-const fresh = () => path.join(tmp, `m${dirN++}`);
+const fresh = freshDirs('gguf-tiny-test-');
 
 t.test('text models hold the hparams llama.cpp requires, with the exact value types it checks', async (t) => {
     for (const family of FAMILIES) {

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -20,10 +19,10 @@ import {
     readGgufFile,
     readTensorData,
 } from '../gguf/index.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gguf-writer-test-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('gguf-writer-test-');
 
 const f32 = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0];
 

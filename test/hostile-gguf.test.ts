@@ -1,17 +1,15 @@
 // Crafted model files: each hyper-parameter or tensor shape that llama.cpp or clip.cpp would assert on (a
 // SIGABRT that no JavaScript can catch) must be refused by VisionModel.load with a clear ModelLoadError. The
 // loads run in child processes, so a regression shows as a signal on its case, not as a dead test runner.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { GgufType } from '../gguf/types.js';
 import { type LoadCase, loadInChildren } from './helpers/child-loads.js';
 import { bool, craftGguf, f32, f32s, type GgufEdits, i32s, str, u32 } from './helpers/craft-gguf.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hostile-gguf-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('hostile-gguf-');
 
 const ov = await cachedTestModel('onevision'); // qwen2, n_embd 192, 3 heads, 1 kv head, SigLIP 64 wide, 1 head
 const lv = await cachedTestModel('llava15'); // llama, n_embd 128, 2 heads; CLIP 64 wide with a class token
