@@ -21,8 +21,8 @@ import {
 import { after, baseFile } from './helpers/gguf-patch.js';
 import { tempDir } from './helpers/temp-dir.js';
 
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const tmp = tempDir('gguf-reader-test-');
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 t.test('a valid file parses: version, metadata, tensors, alignment and data offset', async (t) => {
     const buf = await baseFile();

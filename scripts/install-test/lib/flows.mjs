@@ -8,6 +8,19 @@ import { assert, check, run } from './harness.mjs';
 import { NPM_LAYOUT, PNPM_LAYOUT, demo, nativeFrom, probe } from './probes.mjs';
 import { MAX_INSTALL_S, MINUTE, PNPM_VERSION, report, tmp } from './settings.mjs';
 
+/** The demo in the project, as a fatal check; the model pair it made goes into ctx for the probes. */
+function demoCheck(ctx, side, name, command, argv, project) {
+    return check(
+        name,
+        async () => {
+            const r = await demo(command, argv, project, ctx.env, side);
+            ctx.pair = r.pair;
+            return r.detail;
+        },
+        { fatal: true },
+    );
+}
+
 export async function npmFlow(ctx) {
     const { env, userconfig, registry } = ctx;
     const project = newProject('npm-consumer');
@@ -43,15 +56,7 @@ export async function npmFlow(ctx) {
         console.log(
             `note  llavaguard.node holds ${leaked.length} absolute source paths of its build (e.g. ${leaked[0]})`,
         );
-    await check(
-        'npm: npx llavaguard demo',
-        async () => {
-            const r = await demo('npx', ['--no', 'llavaguard', 'demo'], project, env, 'npm');
-            ctx.pair = r.pair;
-            return r.detail;
-        },
-        { fatal: true },
-    );
+    await demoCheck(ctx, 'npm', 'npm: npx llavaguard demo', 'npx', ['--no', 'llavaguard', 'demo'], project);
     await check('npm: ESM import { LlavaGuard, Policy } + native assess', async () => {
         const { results } = await probe('probe.mjs', project, env, ctx.pair);
         return nativeFrom(results[0], project, NPM_LAYOUT);
@@ -84,15 +89,7 @@ export async function pnpmFlow(ctx) {
     // the files are hard links into pnpm's store: node_modules counts them once; the store adds its index
     const store = join(env.HOME, '.local', 'share', 'pnpm', 'store');
     await sizeCheck('pnpm', nodeModules, existsSync(store) ? store : undefined);
-    await check(
-        'pnpm: pnpm exec llavaguard demo',
-        async () => {
-            const r = await demo('pnpm', ['exec', 'llavaguard', 'demo'], project, env, 'pnpm');
-            ctx.pair = r.pair;
-            return r.detail;
-        },
-        { fatal: true },
-    );
+    await demoCheck(ctx, 'pnpm', 'pnpm: pnpm exec llavaguard demo', 'pnpm', ['exec', 'llavaguard', 'demo'], project);
     await check(
         'pnpm: ESM import + native assess (addon finds libllama through RUNPATH across .pnpm links)',
         async () => {
