@@ -6,6 +6,7 @@
 
 import { GgufType, type GgufHeader } from '../../../gguf/types.js';
 import { HeaderChecks, requireDivides } from './header-checks.js';
+import { checkTensorTypes } from './tensor-types.js';
 
 /** clip.cpp load_hparams sanity check: image_size <= 8192 (keeps n_patches in int32). */
 const MAX_IMAGE_SIZE = 8192;
@@ -106,6 +107,7 @@ export function validateMmproj(header: GgufHeader, path: string, textEmbd: numbe
     }
     // OneVision / LLaVA-1.6 row separator, added to the projected embeddings.
     c.shape('v.image_newline', [projectorOut], `the projector's ${projectorOut} outputs`, true);
+    checkTensorTypes(c, ['v.patch_embd.weight']);
     return { nEmbd: E, nHead, nLayer, imageSize: size, patchSize: patch, projectorOut };
 }
 

@@ -4,6 +4,7 @@
 
 import { GgufType, type GgufHeader } from '../../../gguf/types.js';
 import { HeaderChecks, requireDivides } from './header-checks.js';
+import { checkTensorTypes } from './tensor-types.js';
 
 /** src/llama-hparams.h: LLAMA_MAX_LAYERS (sizes the per-layer arrays). */
 export const LLAMA_MAX_LAYERS = 512;
@@ -82,7 +83,10 @@ export function validateTextModel(header: GgufHeader, path: string): TextModelSh
     const nVocab = checkVocab(c, k('vocab_size'));
     // A file without tensors is a vocabulary-only file (convert --vocab-only): loaded in full, llama.cpp
     // refuses it on its first missing tensor, after the hyper-parameters checked above.
-    if (header.tensors.length > 0) checkTextTensors(c, { arch: arch!, nEmbd, nHead, nHeadKv, nLayer, nFf, nVocab });
+    if (header.tensors.length > 0) {
+        checkTextTensors(c, { arch: arch!, nEmbd, nHead, nHeadKv, nLayer, nFf, nVocab });
+        checkTensorTypes(c);
+    }
     return { arch: arch!, nEmbd, nHead, nHeadKv, nLayer, nFf, nVocab };
 }
 
