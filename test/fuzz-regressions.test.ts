@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { TARGETS, writeSeeds } from '../scripts/fuzz/seeds.js';
-import { closeNativeLoader } from '../scripts/fuzz/targets/model-files.js';
+import { closeNativeLoader } from '../scripts/fuzz/targets/native-loader.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'fuzz');
 const seedDir = mkdtempSync(join(tmpdir(), 'fuzz-seeds-'));

@@ -14,6 +14,7 @@ import { jazzerCompatEnv } from './glibc-compat/prepare.mjs';
 const TARGETS = {
     'gguf-reader': { timeoutMs: 10_000, maxLen: 131_072 },
     'model-files': { timeoutMs: 120_000, maxLen: 131_072 },
+    'model-edits': { timeoutMs: 120_000, maxLen: 256 },
     image: { timeoutMs: 10_000, maxLen: 16_384 },
     'policy-manifest': { timeoutMs: 10_000, maxLen: 16_384 },
 };
@@ -67,7 +68,7 @@ const argv = [
     `-max_len=${maxLen}`,
     `-artifact_prefix=${dirs.artifacts}/`,
     '-print_final_stats=1',
-    `-rss_limit_mb=${target === 'model-files' ? 4096 : 2048}`,
+    `-rss_limit_mb=${target.startsWith('model-') ? 4096 : 2048}`,
 ];
 console.log(`fuzzing ${target} for ${seconds} s; log ${logPath}`);
 const log = createWriteStream(logPath);

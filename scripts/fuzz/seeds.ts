@@ -10,7 +10,7 @@ import { cachedTestModel, type TinyFamily } from '../../gguf/synthetic/tiny-mode
 import { Policy } from '../../lib/policy/policy.js';
 import { FAMILIES, ROLES, seed as modelSeed } from './targets/model-files.js';
 
-export const TARGETS = ['gguf-reader', 'model-files', 'image', 'policy-manifest'] as const;
+export const TARGETS = ['gguf-reader', 'model-files', 'model-edits', 'image', 'policy-manifest'] as const;
 export type FuzzTarget = (typeof TARGETS)[number];
 
 async function ggufHeaders(): Promise<Record<string, Buffer>> {
@@ -60,6 +60,15 @@ async function images(): Promise<Record<string, Buffer>> {
     };
 }
 
+/** Edit lists for model-edits: family and role, then edits (each a few choice bytes). */
+function modelEdits(): Record<string, Buffer> {
+    const out: Record<string, Buffer> = {};
+    for (let i = 0; i < 8; i++) {
+        out[`edits-${i}`] = Buffer.from(Array.from({ length: 24 }, (_, k) => (i * 37 + k * (i + 11)) & 255));
+    }
+    return out;
+}
+
 function policiesAndManifests(): Record<string, Buffer> {
     const pick = (i: number, text: string) => Buffer.concat([Buffer.of(i), Buffer.from(text)]);
     const policy = Policy.default('v1.2').toJSON();
@@ -90,9 +99,11 @@ export async function writeSeeds(target: FuzzTarget, dir: string): Promise<numbe
             ? await ggufHeaders()
             : target === 'model-files'
               ? await modelFiles()
-              : target === 'image'
-                ? await images()
-                : policiesAndManifests();
+              : target === 'model-edits'
+                ? modelEdits()
+                : target === 'image'
+                  ? await images()
+                  : policiesAndManifests();
     mkdirSync(dir, { recursive: true });
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
     return Object.keys(files).length;

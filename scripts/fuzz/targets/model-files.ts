@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGguf } from '../../../gguf/reader.js';
 import { cachedTestModel, type TinyFamily } from '../../../gguf/synthetic/tiny-models.js';
-import type { GgufHeader } from '../../../gguf/types.js';
 import { ModelLoadError } from '../../../lib/runtime/errors.js';
 import { validateModelFiles } from '../../../lib/runtime/validateModelFiles.js';
 import { refusedOnlyWith } from './expect.js';
-import { NativeLoader } from './native-loader.js';
+import { closeNativeLoader, headerSignature, loadNatively } from './native-loader.js';
+
+export { closeNativeLoader };
 
 export const FAMILIES: readonly TinyFamily[] = ['onevision', 'llava15'];
 export const ROLES = ['model', 'mmproj'] as const;
@@ -49,22 +50,6 @@ const selector = (family: TinyFamily, role: string) => (role === 'mmproj' ? 1 : 
 
 const work = join(tmpdir(), `llavaguard-fuzz-${process.pid}`);
 mkdirSync(work, { recursive: true });
-const loader = new NativeLoader();
-/** Hyper-parameters and shapes already loaded natively: a header that differs only elsewhere is not loaded again. */
-const loadedSignatures = new Set<string>();
-/** Native loads of accepted files, for the run's log: how many ran and how many llama.cpp refused cleanly. */
-const nativeLoads = { ran: 0, refused: 0 };
-process.on('exit', () => {
-    console.error(
-        `model-files: ${nativeLoads.ran + nativeLoads.refused} native loads of accepted files (${nativeLoads.ran} ran, ${nativeLoads.refused} refused by llama.cpp with an error)`,
-    );
-});
-
-/** Ends the loader child (the regression test's teardown; a fuzzing process just exits). */
-export function closeNativeLoader(): void {
-    loader.close();
-}
-
 export async function fuzz(data: Buffer): Promise<void> {
     if (data.length < 2) return;
     const family = FAMILIES[(data[0]! >> 1) & 1]!;
@@ -80,24 +65,10 @@ export async function fuzz(data: Buffer): Promise<void> {
 
     const r = await refusedOnlyWith(() => validateModelFiles(model, mmproj), [ModelLoadError]);
     if (!r.ok) return;
-    const signature = headerSignature(role === 'model' ? r.value.model : r.value.mmproj!);
-    if (loadedSignatures.has(signature)) return;
-    loadedSignatures.add(signature);
-    const outcome = await loader.load(model, mmproj);
-    if (outcome.died) {
-        throw new Error(`the checks accepted a ${family} ${role} that ${outcome.died}:\n${outcome.output}`);
-    }
-    if (outcome.result?.loaded) nativeLoads.ran++;
-    else nativeLoads.refused++;
-}
-
-/** What llama.cpp's asserts can depend on: scalar keys, array lengths, tensor names, shapes and types. */
-function headerSignature(h: GgufHeader): string {
-    const kv = [...h.metadata].map(([k, v]) =>
-        v.type === 9
-            ? `${k}:a${v.elemType}x${v.length}${k.startsWith('tokenizer.') ? '' : `=${v.value.join(',')}`}`
-            : `${k}=${String(v.value)}`,
+    await loadNatively(
+        headerSignature(role === 'model' ? r.value.model : r.value.mmproj!),
+        model,
+        mmproj,
+        `${family} ${role}`,
     );
-    const tensors = h.tensors.map((t) => `${t.name}:${t.type}:${t.dims.join('x')}`);
-    return [...kv, ...tensors].join('\n');
 }

@@ -3,6 +3,7 @@
 // with its output and replaced by a fresh one on the next load.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { GgufHeader } from '../../../gguf/types.js';
 
 export interface NativeOutcome {
     /** Set when the pair loaded and ran, or was refused with an error. */
@@ -91,4 +92,45 @@ function tsImportArgs(args: string[]): string[] {
         else if (args[i]!.includes('typescript')) out.push(args[i]!);
     }
     return out;
+}
+
+const loader = new NativeLoader();
+/** Hyper-parameters and shapes already loaded natively: a header that differs only elsewhere is not loaded again. */
+const loadedSignatures = new Set<string>();
+/** Native loads of accepted files, for the run's log: how many ran and how many llama.cpp refused cleanly. */
+const counts = { ran: 0, refused: 0 };
+process.on('exit', () => {
+    if (counts.ran + counts.refused === 0) return;
+    console.error(
+        `native loads of accepted files: ${counts.ran + counts.refused} (${counts.ran} ran, ${counts.refused} refused by llama.cpp with an error)`,
+    );
+});
+
+/**
+ * Loads an accepted pair in the child unless a pair with the same signature was loaded before; throws (a
+ * finding) when the load kills or hangs the child.
+ */
+export async function loadNatively(signature: string, model: string, mmproj: string, what: string): Promise<void> {
+    if (loadedSignatures.has(signature)) return;
+    loadedSignatures.add(signature);
+    const outcome = await loader.load(model, mmproj);
+    if (outcome.died) throw new Error(`the checks accepted a ${what} that ${outcome.died}:\n${outcome.output}`);
+    if (outcome.result?.loaded) counts.ran++;
+    else counts.refused++;
+}
+
+/** Ends the loader child (the regression test's teardown; a fuzzing process just exits). */
+export function closeNativeLoader(): void {
+    loader.close();
+}
+
+/** What llama.cpp's asserts can depend on: scalar keys, array lengths, tensor names, shapes and types. */
+export function headerSignature(h: GgufHeader): string {
+    const kv = [...h.metadata].map(([k, v]) =>
+        v.type === 9
+            ? `${k}:a${v.elemType}x${v.length}${k.startsWith('tokenizer.') ? '' : `=${v.value.join(',')}`}`
+            : `${k}=${String(v.value)}`,
+    );
+    const tensors = h.tensors.map((t) => `${t.name}:${t.type}:${t.dims.join('x')}`);
+    return [...kv, ...tensors].join('\n');
 }
