@@ -4,22 +4,11 @@
 // REQUEST: {model, mmproj?, texts: [string], sequences: [[id]], policy?: true}
 // RESPONSE_DIR/result.json: {tokens: [[id]] (tokenize, no BOS, special tokens parsed), policy?: string,
 //   logitFiles: [file]}; each logits file holds the last position's logits as little-endian float32.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-
-import { VisionModel } from '../../.cache/cvbuild/lib/runtime/VisionModel.js';
 import { Policy } from '../../.cache/cvbuild/lib/policy/index.js';
+import { loadModel, readRequest, writeF32, writeResult } from './side-request.mjs';
 
-const [reqFile, outDir] = process.argv.slice(2);
-const req = JSON.parse(readFileSync(reqFile, 'utf8'));
-mkdirSync(outDir, { recursive: true });
-const model = await VisionModel.load({
-    model: req.model,
-    mmproj: req.mmproj,
-    gpuLayers: 0,
-    mmprojThreads: 1,
-    mmprojFlashAttention: 'off',
-});
+const { req, outDir } = readRequest();
+const model = await loadModel(req);
 const result = { tokens: [], logitFiles: [] };
 if (req.policy) result.policy = Policy.default('v1.2').render();
 const texts = [...(req.texts ?? []), ...(req.policy ? [result.policy] : [])];
@@ -34,9 +23,7 @@ for (const seq of req.sequences ?? []) {
     });
     const r = await ctx.evaluate({ prompt: { tokens: seq }, logits: true });
     await ctx.close();
-    const f = path.join(outDir, `logits-${i++}.f32`);
-    writeFileSync(f, Buffer.from(r.logits.buffer, r.logits.byteOffset, r.logits.byteLength));
-    result.logitFiles.push(f);
+    result.logitFiles.push(writeF32(outDir, `logits-${i++}.f32`, r.logits));
 }
 if (req.image) {
     // an image prompt through the same API: the mmproj loads, encodes and feeds the text model
@@ -79,10 +66,8 @@ if (req.imageLogits) {
         logits: true,
     });
     await ctx.close();
-    const f = path.join(outDir, 'logits-image.f32');
-    writeFileSync(f, Buffer.from(r.logits.buffer, r.logits.byteOffset, r.logits.byteLength));
     result.imageLogits = {
-        file: f,
+        file: writeF32(outDir, 'logits-image.f32', r.logits),
         imageTokens: r.imageTokens,
         promptTokens: r.promptTokens,
         before: Array.from(model.tokenize(q.before, { addSpecial: true, parseSpecial: true })),
@@ -90,4 +75,4 @@ if (req.imageLogits) {
     };
 }
 await model.close();
-writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(result));
+writeResult(outDir, result);

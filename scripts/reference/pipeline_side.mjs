@@ -4,23 +4,12 @@
 // REQUEST: {model, mmproj, images: [png path], before, after, addSpecial, cacheType}
 // RESPONSE_DIR/result.json: per image {pipeline, imageTokens, promptTokens, embeddings: f32 file (the rows
 // decoded at the image's place), logits: f32 file (last position)}, plus before/after token ids.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-
-import { VisionModel } from '../../.cache/cvbuild/lib/runtime/VisionModel.js';
 import { loadImage } from '../../.cache/cvbuild/lib/image/index.js';
 import { ImagePipeline } from '../../.cache/cvbuild/lib/pipeline/index.js';
+import { loadModel, readRequest, writeF32, writeResult } from './side-request.mjs';
 
-const [reqFile, outDir] = process.argv.slice(2);
-const req = JSON.parse(readFileSync(reqFile, 'utf8'));
-mkdirSync(outDir, { recursive: true });
-const model = await VisionModel.load({
-    model: req.model,
-    mmproj: req.mmproj,
-    gpuLayers: 0,
-    mmprojThreads: 1,
-    mmprojFlashAttention: 'off',
-});
+const { req, outDir } = readRequest();
+const model = await loadModel(req);
 const pipeline = await ImagePipeline.create(model, 'faithful');
 const ctx = await model.createContext({
     contextSize: 4096,
@@ -28,11 +17,7 @@ const ctx = await model.createContext({
     flashAttention: 'off',
     cacheType: req.cacheType ?? 'f32',
 });
-const f32 = (name, a) => {
-    const f = path.join(outDir, name);
-    writeFileSync(f, Buffer.from(a.buffer, a.byteOffset, a.byteLength));
-    return f;
-};
+const f32 = (name, a) => writeF32(outDir, name, a);
 const result = {
     pipeline: pipeline.name,
     before: Array.from(model.tokenize(req.before, { addSpecial: req.addSpecial, parseSpecial: true })),
@@ -66,4 +51,4 @@ for (const [i, file] of req.images.entries()) {
 }
 await ctx.close();
 await model.close();
-writeFileSync(path.join(outDir, 'result.json'), JSON.stringify(result));
+writeResult(outDir, result);
