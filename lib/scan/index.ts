@@ -13,7 +13,13 @@ export {
 export { ManifestError, pathsFromCsv, pathsFromJsonl } from './manifest.js';
 export { sniffImageFormat } from './sniff.js';
 export * from './records.js';
-export { JsonlWriter, readExistingLines, type ExistingLines, type JsonlWriterOptions } from './jsonl-writer.js';
+export {
+    JsonlWriter,
+    readExistingLines,
+    ScanOutputError,
+    type ExistingLines,
+    type JsonlWriterOptions,
+} from './jsonl-writer.js';
 export { prefetch } from './prefetch.js';
 export { formatSummary } from './summary-table.js';
 export { CSV_COLUMNS, exportCsv, recordsToCsv } from './csv-export.js';

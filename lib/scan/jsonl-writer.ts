@@ -41,27 +41,60 @@ export async function readExistingLines(path: string): Promise<ExistingLines> {
     return { values, droppedBytes, badLines };
 }
 
+/**
+ * The output could not be written (no space left, quota, I/O error): the scan stops. The records written before
+ * stay; a partly written last line is cut off when the scan is run again, which resumes after them.
+ */
+export class ScanOutputError extends Error {
+    override name = 'ScanOutputError';
+    /** The system error code (ENOSPC, EDQUOT, EIO, ...). */
+    readonly code: string | undefined;
+    constructor(
+        readonly path: string,
+        cause: unknown,
+    ) {
+        const code = (cause as NodeJS.ErrnoException)?.code;
+        const why =
+            code === 'ENOSPC'
+                ? 'no space left on the device'
+                : code === 'EDQUOT'
+                  ? 'disk quota exceeded'
+                  : String((cause as Error)?.message ?? cause);
+        super(
+            `cannot write the scan output ${path}: ${why}${code ? ` (${code})` : ''}; the records written so far are kept and a new run resumes after them`,
+            { cause },
+        );
+        this.code = code;
+    }
+}
+
 export class JsonlWriter {
+    readonly #path: string;
     readonly #fh: FileHandle;
     readonly #syncIntervalMs: number;
     #lastSync = Date.now();
     #dirty = false;
     #chain: Promise<void> = Promise.resolve();
 
-    private constructor(fh: FileHandle, options: JsonlWriterOptions) {
+    private constructor(path: string, fh: FileHandle, options: JsonlWriterOptions) {
+        this.#path = path;
         this.#fh = fh;
         this.#syncIntervalMs = options.syncIntervalMs ?? 1000;
     }
 
     /** Opens for appending (creating the file). Call {@link readExistingLines} first to resume. */
     static async open(path: string, options: JsonlWriterOptions = {}): Promise<JsonlWriter> {
-        return new JsonlWriter(await open(path, 'a'), options);
+        return new JsonlWriter(path, await open(path, 'a'), options);
     }
 
-    /** Appends one record as one line. Writes are serialized, so lines never interleave. */
+    /** Appends one record as one line. Writes are serialized, so lines never interleave. @throws {ScanOutputError} */
     write(value: unknown): Promise<void> {
         const line = Buffer.from(`${JSON.stringify(value)}\n`, 'utf8');
-        this.#chain = this.#chain.then(() => this.#append(line));
+        this.#chain = this.#chain.then(() =>
+            this.#append(line).catch((error) => {
+                throw new ScanOutputError(this.#path, error);
+            }),
+        );
         return this.#chain;
     }
 
@@ -69,6 +102,8 @@ export class JsonlWriter {
         await this.#chain.catch(() => {});
         try {
             if (this.#dirty) await this.#fh.sync();
+        } catch (error) {
+            throw new ScanOutputError(this.#path, error);
         } finally {
             await this.#fh.close();
         }
