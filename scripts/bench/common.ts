@@ -102,6 +102,16 @@ export async function mustRunChild<T>(script: string, spec: unknown): Promise<T>
     return r.result!;
 }
 
+/** For the child scripts: the spec runChild passed them (JSON in argv[2]). */
+export function childSpec<T>(): T {
+    return JSON.parse(process.argv[2] ?? '{}') as T;
+}
+
+/** For the child scripts: the one result line runChild reads back. */
+export function childResult(result: unknown): void {
+    process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
 /** For the child scripts: VmHWM / VmRSS of this process in MiB. */
 export function selfStatusMiB(field: 'VmHWM' | 'VmRSS'): number {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));

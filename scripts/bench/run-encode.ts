@@ -6,7 +6,7 @@
 
 import { loadImage } from '../../lib/image/index.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { selfStatusMiB } from './common.js';
+import { childResult, childSpec, selfStatusMiB } from './common.js';
 
 export interface EncodeSpec {
     model: string;
@@ -28,7 +28,7 @@ export interface EncodeResult {
     promptMs: number[];
 }
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as EncodeSpec;
+const spec = childSpec<EncodeSpec>();
 const t0 = performance.now();
 const model = await VisionModel.load({
     model: spec.model,
@@ -56,4 +56,4 @@ for (let i = 0; i < spec.repeat; i++) {
 await ctx.close();
 await model.close();
 const result: EncodeResult = { loadMs, peakRssMiB: selfStatusMiB('VmHWM'), imageTokens, imageMs, promptMs };
-process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+childResult(result);

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import type { AssessOptions } from '../../lib/guard/types.js';
-import { selfStatusMiB } from './common.js';
+import { childResult, childSpec, selfStatusMiB } from './common.js';
 
 export type GuardMode = 'full' | 'noRationale' | 'score' | 'throughput';
 
@@ -72,7 +72,7 @@ export interface GuardResult {
 const baseRssMiB = selfStatusMiB('VmRSS');
 
 {
-    const spec = JSON.parse(process.argv[2] ?? '{}') as GuardSpec;
+    const spec = childSpec<GuardSpec>();
     const t0 = performance.now();
     const guard = await LlavaGuard.load({
         model: spec.model,
@@ -159,5 +159,5 @@ const baseRssMiB = selfStatusMiB('VmRSS');
         imagePipeline: guard.modelInfo.imagePipeline,
     };
     await guard.close();
-    process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+    childResult(result);
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 
 import { loadImage } from '../../lib/image/index.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
+import { childResult, childSpec, selfStatusMiB } from './common.js';
 
 export interface OursSpec {
     model: string;
@@ -36,15 +37,10 @@ export interface OursSpec {
     repeat?: number;
 }
 
-function statusMiB(field: 'VmHWM' | 'VmRSS'): number {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-}
-const peakRssMiB = () => statusMiB('VmHWM');
 /** node + the TypeScript loader + our modules, before the addon loads a model */
-const baseRssMiB = statusMiB('VmRSS');
+const baseRssMiB = selfStatusMiB('VmRSS');
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as OursSpec;
+const spec = childSpec<OursSpec>();
 const prompt = readFileSync(spec.promptFile, 'utf8');
 const grammar = readFileSync(spec.grammarFile, 'utf8');
 
@@ -107,6 +103,4 @@ const info = { threads: ctx.info, mmprojThreads: spec.threads };
 const flashAttention = { text: ctx.flashAttention, vision: model.mmprojFlashAttention };
 await ctx.close();
 await model.close();
-process.stdout.write(
-    `BENCH_RESULT ${JSON.stringify({ loadMs, peakRssMiB: peakRssMiB(), baseRssMiB, runs, context: info.threads, flashAttention })}\n`,
-);
+childResult({ loadMs, peakRssMiB: selfStatusMiB('VmHWM'), baseRssMiB, runs, context: info.threads, flashAttention });

@@ -5,11 +5,10 @@
 //
 //   node --import @tapjs/typescript/import scripts/bench/scan-run.ts '<json spec>'
 
-import { readFileSync } from 'node:fs';
-
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import { Policy } from '../../lib/policy/index.js';
 import { isVerdict, listImages, scanImages } from '../../lib/scan/index.js';
+import { childResult, childSpec, selfStatusMiB } from './common.js';
 
 export interface ScanRunSpec {
     mode: 'scan' | 'assess-loop';
@@ -42,14 +41,10 @@ export interface ScanRunResult {
     peakRssMiB: number;
 }
 
-function statusMiB(field: 'VmHWM' | 'VmRSS'): number {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-}
 /** node + the TypeScript loader + our modules, before the addon loads a model */
-const baseRssMiB = statusMiB('VmRSS');
+const baseRssMiB = selfStatusMiB('VmRSS');
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as ScanRunSpec;
+const spec = childSpec<ScanRunSpec>();
 const t0 = performance.now();
 const guard = await LlavaGuard.load({
     model: spec.model,
@@ -58,7 +53,7 @@ const guard = await LlavaGuard.load({
     sequences: spec.sequences,
 });
 const loadMs = performance.now() - t0;
-const loadedRssMiB = statusMiB('VmHWM');
+const loadedRssMiB = selfStatusMiB('VmHWM');
 let policy = spec.policyFile ? await Policy.load(spec.policyFile) : guard.defaultPolicy;
 if (spec.shortPolicy) policy = policy.remove(...policy.categories.slice(1).map((c) => c.id));
 const options = { policy, seed: spec.seed, maxRationaleChars: spec.maxRationaleChars, maxTokens: spec.maxTokens };
@@ -95,6 +90,6 @@ const result: ScanRunResult = {
     loadMs,
     baseRssMiB,
     loadedRssMiB,
-    peakRssMiB: statusMiB('VmHWM'),
+    peakRssMiB: selfStatusMiB('VmHWM'),
 };
-process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+childResult(result);
