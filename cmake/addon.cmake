@@ -31,7 +31,7 @@ if (MSVC AND CMAKE_JS_NODELIB_DEF AND CMAKE_JS_NODELIB_TARGET)
 endif()
 
 if (LLAVAGUARD_BUILD_TOOLS)
-    add_custom_target(llavaguard-tools ALL DEPENDS llama-mtmd-cli llama-bench)
+    add_custom_target(llavaguard-tools ALL DEPENDS llama-mtmd-cli llama-bench llama-server)
     if (LLAVAGUARD_LLAMA_PREBUILT_DIR)
         # The tools call ggml_backend_load_all(), which looks beside the executable: link the CPU variants there,
         # without the AMX one unless asked (it traps on some hosts that advertise AMX).

@@ -50,4 +50,20 @@ if (LLAVAGUARD_BUILD_TOOLS)
     set(LLAMA_BUILD_TOOLS ON)
     find_package(Threads REQUIRED)
     add_subdirectory("${LLAVAGUARD_LLAMA_DIR}/tools/llama-bench" llama.cpp/tools/llama-bench EXCLUDE_FROM_ALL)
+
+    # llama-server, for `npm run bench:serve` (ours against llama.cpp's own server on the same libraries). Its
+    # web UI is left out: the table of embedded assets is generated empty (no npm build, no download).
+    function(license_add_file)
+    endfunction()
+    add_subdirectory("${LLAVAGUARD_LLAMA_DIR}/vendor/cpp-httplib" llama.cpp/vendor/cpp-httplib EXCLUDE_FROM_ALL)
+    add_executable(llama-ui-embed "${LLAVAGUARD_LLAMA_DIR}/tools/ui/embed.cpp")
+    target_compile_features(llama-ui-embed PRIVATE cxx_std_17)
+    set(_ui "${CMAKE_BINARY_DIR}/llama.cpp/tools/ui")
+    add_custom_command(OUTPUT "${_ui}/ui.cpp" "${_ui}/ui.h"
+        COMMAND ${CMAKE_COMMAND} -E make_directory "${_ui}"
+        COMMAND llama-ui-embed "${_ui}/ui.cpp" "${_ui}/ui.h"
+        DEPENDS llama-ui-embed VERBATIM)
+    add_library(llama-ui STATIC "${_ui}/ui.cpp" "${_ui}/ui.h")
+    target_include_directories(llama-ui PUBLIC "${_ui}")
+    add_subdirectory("${LLAVAGUARD_LLAMA_DIR}/tools/server" llama.cpp/tools/server EXCLUDE_FROM_ALL)
 endif()

@@ -8,7 +8,7 @@
 //     bundle into the addon, with -march=native when LLAVAGUARD_NATIVE=1 (fastest here, runs only here).
 // Environment:
 //   LLAVAGUARD_GPU=cuda|metal|vulkan   compile that GPU backend in (source route)
-//   LLAVAGUARD_BUILD_TOOLS=1           also llama-mtmd-cli and llama-bench (benchmarks, reference checks)
+//   LLAVAGUARD_BUILD_TOOLS=1           also llama-mtmd-cli, llama-bench and llama-server (benchmarks, reference checks)
 //   LLAVAGUARD_JOBS=N                  parallel compile jobs (default: all cores)
 //   LLAVAGUARD_BUILD_DIR=DIR           cmake-js's build folder (default: build)
 //   LLAVAGUARD_SKIP_BUILD=1            skip
