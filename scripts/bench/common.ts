@@ -1,6 +1,6 @@
 // Small helpers shared by the benchmark modules (scripts/bench/overhead.ts and the sections it runs).
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,23 @@ export function vmHwmMiB(pid: number | 'self'): number | undefined {
     } catch {
         return undefined;
     }
+}
+
+/** Polls a child's peak RSS (VmHWM) every periodMs and kills it after timeoutMs; stop() ends both, giving the peak. */
+export function watchPeakRss(child: ChildProcess, periodMs: number, timeoutMs: number): { stop(): number } {
+    let peak = 0;
+    const poll = setInterval(() => {
+        const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
+        if (v !== undefined && v > peak) peak = v;
+    }, periodMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    return {
+        stop: () => {
+            clearInterval(poll);
+            clearTimeout(timer);
+            return peak;
+        },
+    };
 }
 
 export interface ChildResult<T> {

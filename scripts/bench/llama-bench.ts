@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 
-import { vmHwmMiB } from './common.js';
+import { watchPeakRss } from './common.js';
 
 /** One llama-bench test (the fields used here; llama-bench prints more). */
 export interface LlamaBenchRow {
@@ -40,15 +40,9 @@ export async function runLlamaBench(bin: string, args: string[], timeoutMs = 30 
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    let peak = 0;
-    const poll = setInterval(() => {
-        const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
-        if (v !== undefined && v > peak) peak = v;
-    }, 100);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const watch = watchPeakRss(child, 100, timeoutMs);
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearInterval(poll);
-    clearTimeout(timer);
+    const peak = watch.stop();
     if (code !== 0) throw new Error(`llama-bench ${full.join(' ')} exited ${code}:\n${err.slice(-3000)}`);
     const start = out.indexOf('[');
     const rows = JSON.parse(out.slice(start)) as LlamaBenchRow[];

@@ -22,6 +22,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
+import { watchPeakRss } from './common.js';
+
 export interface MtmdCliRun {
     ok: boolean;
     exitCode: number | null;
@@ -80,15 +82,6 @@ function cpuMsOf(pid: number): number | undefined {
     }
 }
 
-function vmHwmMiB(pid: number): number | undefined {
-    try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        return m ? Number(m[1]) / 1024 : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
 export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 60_000): Promise<MtmdCliRun> {
     const t0 = performance.now();
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -103,15 +96,9 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
         if (!at && d.includes('WARN: This is an experimental CLI')) at = sample();
         if (at && !until && d.includes('llama_perf_context_print')) until = sample();
     });
-    let peak = 0;
-    const poll = setInterval(() => {
-        const v = child.pid !== undefined ? vmHwmMiB(child.pid) : undefined;
-        if (v !== undefined && v > peak) peak = v;
-    }, 200);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const watch = watchPeakRss(child, 200, timeoutMs);
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    clearInterval(poll);
-    clearTimeout(timer);
+    const peak = watch.stop();
     const processMs = performance.now() - t0;
     const lines = stderr.split('\n');
     const start = findTs(lines, /WARN: This is an experimental CLI/);
