@@ -63,6 +63,8 @@ export async function runDefaultsTable(
     const bench = async (extra: string[]) => (await runLlamaBench(s.llamaBench, [...common, ...extra])).rows;
     const rows: TextRow[] = [];
     const fa = (r: LlamaBenchRow) => (r.flash_attn === true || r.flash_attn === 1 ? 1 : 0);
+    /** The matched threads and ubatch, with flash attention as given (llama-bench's 0, 1 or a list). */
+    const matched = (flash: string) => ['-t', String(s.threads), '-ub', String(s.ubatch), '-fa', flash];
 
     // threads
     const cores = os.availableParallelism();
@@ -93,21 +95,8 @@ export async function runDefaultsTable(
 
     // flash attention: prefill, and decode at the depth of an assessment
     log(`defaults table: flash attention, decode at depth ${d.depth} ...`);
-    b = await bench([...pn, '-t', String(s.threads), '-ub', String(s.ubatch), '-fa', '0,1']);
-    const bd = await bench([
-        '-p',
-        '0',
-        '-n',
-        String(d.n),
-        '-d',
-        String(d.depth),
-        '-t',
-        String(s.threads),
-        '-ub',
-        String(s.ubatch),
-        '-fa',
-        '0,1',
-    ]);
+    b = await bench([...pn, ...matched('0,1')]);
+    const bd = await bench(['-p', '0', '-n', String(d.n), '-d', String(d.depth), ...matched('0,1')]);
     for (const f of [0, 1])
         rows.push({
             knob: 'flash attention (text model)',
@@ -128,19 +117,7 @@ export async function runDefaultsTable(
 
     // KV cache type (a quantized V cache needs flash attention)
     log('defaults table: KV cache types ...');
-    b = await bench([
-        ...pn,
-        '-t',
-        String(s.threads),
-        '-ub',
-        String(s.ubatch),
-        '-fa',
-        '1',
-        '-ctk',
-        'f16,q8_0',
-        '-ctv',
-        'f16,q8_0',
-    ]);
+    b = await bench([...pn, ...matched('1'), '-ctk', 'f16,q8_0', '-ctv', 'f16,q8_0']);
     for (const k of ['f16', 'q8_0'])
         for (const v of ['f16', 'q8_0'])
             rows.push({
@@ -180,19 +157,7 @@ export async function runDefaultsTable(
     }> = [];
     let ref: GuardResult | undefined;
     for (const w of wms) {
-        const wb = await runLlamaBench(s.llamaBench, [
-            '-m',
-            w.model,
-            '-r',
-            String(d.r),
-            ...pn,
-            '-t',
-            String(s.threads),
-            '-ub',
-            String(s.ubatch),
-            '-fa',
-            '0',
-        ]);
+        const wb = await runLlamaBench(s.llamaBench, ['-m', w.model, '-r', String(d.r), ...pn, ...matched('0')]);
         const x = tokS(wb.rows, () => true);
         const sc = await mustRunChild<GuardResult>('run-guard.ts', guardSpec(s, w, 'score', [d.image]));
         ref ??= sc;
