@@ -7,7 +7,7 @@ import { commonMeta, type ModelNaming } from './common.js';
 import { int, num, type Json } from './config.js';
 import { ConvertError } from './safetensors.js';
 import { permuteQK, type OutType, type RowTransform, type TensorPlanner } from './tensor-planner.js';
-import type { ConvertedVocab } from './tokenizer.js';
+import { NORMALIZER_KEY, type ConvertedVocab } from './tokenizer.js';
 
 export interface TextNames {
     /** e.g. 'language_model.model.' or 'model.language_model.' */
@@ -149,5 +149,6 @@ export function textWriter(
     commonMeta(w, spec.arch, 'model', naming, outType, hfArch, desc);
     addTextHparams(w, spec, d);
     addTokenizerMetadata(w, vocab);
+    w.addString(NORMALIZER_KEY, vocab.normalizer);
     return w;
 }

@@ -9,6 +9,13 @@
 //     Padded to the embedding's vocab_size with "[PAD<id>]" UNUSED tokens.
 //   BPE (Qwen2, tokenizer.ggml.model "gpt2", pre "qwen2"): tokens by id, merges in rank order, added
 //     tokens CONTROL (special) or USER_DEFINED, holes and padding "[PAD<id>]" UNUSED.
+//
+// Added tokens are marked exactly as Hugging Face treats them: CONTROL and USER_DEFINED are what our tokenizer
+// (lib/tokenize) splits a text at, so a token HF does not add must stay NORMAL. llama.cpp's converter also makes
+// non-special added tokens that look special (<|...|>) CONTROL; we do not, so that text without special-token
+// parsing still splits at them as HF does (the reference checks list the tokens where the two differ).
+// The tokenizer's Unicode normalizer (Qwen2: NFC), which llama.cpp does not apply, is recorded as
+// llavaguard.tokenizer.normalizer for lib/tokenize to apply before llama.cpp tokenizes.
 
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +31,14 @@ export interface ConvertedVocab extends TokenizerMetadata {
     merges?: string[];
     /** where the pieces came from, for the log */
     source: string;
+    /** tokenizer.json's Unicode normalization form (written as llavaguard.tokenizer.normalizer) */
+    normalizer: UnicodeNormalizer;
 }
+
+/** A Unicode normalization form, or none: what lib/tokenize applies to text before llama.cpp sees it. */
+export type UnicodeNormalizer = 'NFC' | 'NFD' | 'NFKC' | 'NFKD' | 'none';
+
+export const NORMALIZER_KEY = 'llavaguard.tokenizer.normalizer';
 
 interface TokenizerJson {
     model: {
@@ -34,6 +48,7 @@ interface TokenizerJson {
         byte_fallback?: boolean;
     };
     added_tokens?: Array<{ id: number; content: string; special?: boolean }>;
+    normalizer?: unknown;
     pre_tokenizer?: unknown;
 }
 
@@ -119,7 +134,10 @@ export function parseSentencePieceModel(buf: Uint8Array): SpPiece[] {
 
 // --- shared helpers ---------------------------------------------------------------------------
 
-/** llama.cpp's does_token_look_special: added tokens that ought to be CONTROL even when not marked special. */
+/**
+ * llama.cpp's does_token_look_special: added tokens its converter makes CONTROL even when not marked special. We
+ * mark exactly HF's flags; the reference checks use this to name the tokens where the two converters differ.
+ */
 export function looksSpecial(t: string): boolean {
     return (
         ['<pad>', '<mask>', '<2mass>', '[@BOS@]'].includes(t) ||
@@ -127,6 +145,33 @@ export function looksSpecial(t: string): boolean {
         (t.startsWith('<\uff5c') && t.endsWith('\uff5c>')) ||
         (t.startsWith('<unused') && t.endsWith('>'))
     );
+}
+
+const UNICODE_FORMS = new Set(['NFC', 'NFD', 'NFKC', 'NFKD']);
+
+/**
+ * The Unicode normalization form of tokenizer.json's normalizer. SentencePiece's Prepend("▁") + Replace(" ", "▁")
+ * are what llama.cpp's SPM tokenizer does itself (space prefix, "▁" for spaces), so they add nothing here; any
+ * other normalizer (lowercasing, accent stripping, ...) is one llama.cpp would silently skip, so it is refused.
+ */
+export function unicodeNormalizer(normalizer: unknown, file: string): UnicodeNormalizer {
+    const forms: string[] = [];
+    const visit = (n: unknown) => {
+        if (n === null || n === undefined) return;
+        const type = (n as Json).type;
+        if (type === 'Sequence' && Array.isArray((n as Json).normalizers)) {
+            for (const inner of (n as Json).normalizers as unknown[]) visit(inner);
+        } else if (typeof type === 'string' && UNICODE_FORMS.has(type)) {
+            forms.push(type);
+        } else if (type !== 'Prepend' && type !== 'Replace') {
+            throw new ConvertError(
+                `${file}: normalizer ${JSON.stringify(type)} is not one llama.cpp's tokenizers reproduce (supported: NFC, NFD, NFKC, NFKD, SentencePiece's Prepend/Replace)`,
+            );
+        }
+    };
+    visit(normalizer);
+    if (forms.length > 1) throw new ConvertError(`${file}: more than one Unicode normalizer (${forms.join(', ')})`);
+    return (forms[0] as UnicodeNormalizer | undefined) ?? 'none';
 }
 
 function tokenContent(v: unknown): string | undefined {
@@ -270,7 +315,7 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
             throw new ConvertError(
                 `added token ${JSON.stringify(a.content)} has id ${a.id}, outside the model's vocab_size ${nVocab}`,
             );
-        if (a.special || looksSpecial(a.content)) {
+        if (a.special) {
             types[a.id] = TOKEN_TYPE.CONTROL;
             tokens[a.id] = a.content;
         } else {
@@ -293,6 +338,7 @@ export async function loadSpmVocab(dir: string, nVocab: number, config: Json): P
         addSpacePrefix: typeof addPrefix === 'boolean' ? addPrefix : undefined,
         chatTemplate: await chatTemplate(dir, tokCfg),
         source,
+        normalizer: unicodeNormalizer(tj?.normalizer, tjFile),
     };
 }
 
@@ -321,7 +367,7 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
             throw new ConvertError(
                 `added token ${JSON.stringify(a.content)} has id ${a.id}, outside the model's vocab_size ${nVocab}`,
             );
-        const control = a.special || looksSpecial(a.content);
+        const control = a.special;
         tokens[a.id] = control ? a.content : a.content.replaceAll('\u2581', ' ');
         types[a.id] = control ? TOKEN_TYPE.CONTROL : TOKEN_TYPE.USER_DEFINED;
     }
@@ -338,7 +384,6 @@ export async function loadBpeVocab(dir: string, nVocab: number, config: Json, pr
         addEos: flag(tokCfg, 'add_eos_token', false),
         chatTemplate: await chatTemplate(dir, tokCfg),
         source: tjFile,
+        normalizer: unicodeNormalizer(tj.normalizer, tjFile),
     };
 }
-
-/** Writes the tokenizer.* keys. */
