@@ -45,6 +45,18 @@ LOGIT_PROMPTS = [
 ]
 
 
+def image_inputs(fixture, rgb, il, image_token_index):
+    """transformers' pixel_values of rgb, (x/255 - mean) / std as CLIPImageProcessor computes it, and the ids of
+    the image prompt llama_side.mjs evaluated (il: its imageLogits), with the image tokens in place."""
+    pre = json.load(open(os.path.join(fixture, "preprocessor_config.json")))
+    mean = np.array(pre["image_mean"], dtype=np.float32)[:, None, None]
+    std = np.array(pre["image_std"], dtype=np.float32)[:, None, None]
+    px = ((rgb.transpose(2, 0, 1).astype(np.float32) / 255.0) - mean) / std
+    n_img = il["imageTokens"]
+    ids = il["before"] + [image_token_index] * n_img + il["after"]
+    return px, n_img, ids
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("fixture")
@@ -93,12 +105,7 @@ def main():
         # llama.cpp's anyres path for a picture of exactly image_size: the overview and the one tile are
         # that picture unresized, their features concatenated with no image_newline (a known gap to
         # LLaVA-OneVision's own packing); emulate that with HF's tower + projector and compare
-        pre = json.load(open(os.path.join(args.fixture, "preprocessor_config.json")))
-        mean = np.array(pre["image_mean"], dtype=np.float32)[:, None, None]
-        std = np.array(pre["image_std"], dtype=np.float32)[:, None, None]
-        px = ((rgb.transpose(2, 0, 1).astype(np.float32) / 255.0) - mean) / std
-        n_img = il["imageTokens"]
-        ids = il["before"] + [model.config.image_token_index] * n_img + il["after"]
+        px, n_img, ids = image_inputs(args.fixture, rgb, il, model.config.image_token_index)
         with torch.no_grad():
             vt = model.model.vision_tower if hasattr(model.model, "vision_tower") else model.vision_tower
             hs = vt(torch.from_numpy(px[None]), output_hidden_states=True).hidden_states[model.config.vision_feature_layer]
@@ -115,12 +122,7 @@ def main():
               f"SigLIP + projector on the same tiles: max|d|/max|ref| = {rel_e:.2e} ({'OK, < 1e-2' if good_e else 'FAIL'})")
         ok = ok and good_e
     if il and fam == "llava15":
-        pre = json.load(open(os.path.join(args.fixture, "preprocessor_config.json")))
-        mean = np.array(pre["image_mean"], dtype=np.float32)[:, None, None]
-        std = np.array(pre["image_std"], dtype=np.float32)[:, None, None]
-        px = ((rgb.transpose(2, 0, 1).astype(np.float32) / 255.0) - mean) / std
-        n_img = il["imageTokens"]
-        ids = il["before"] + [model.config.image_token_index] * n_img + il["after"]
+        px, n_img, ids = image_inputs(args.fixture, rgb, il, model.config.image_token_index)
         with torch.no_grad():
             ref = model(input_ids=torch.tensor([ids]), pixel_values=torch.from_numpy(px[None])).logits[0, -1].numpy().astype(np.float64)
         got = np.fromfile(il["file"], dtype=np.float32).astype(np.float64)
