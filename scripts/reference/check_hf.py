@@ -8,7 +8,6 @@
   check_hf.py FIXTURE_DIR MODEL.gguf MMPROJ.gguf [--family llava15|onevision]
 Exit status 1 when a check fails.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -17,7 +16,9 @@ import tempfile
 
 import numpy as np
 import torch
-from transformers import AutoTokenizer, LlavaForConditionalGeneration, LlavaOnevisionForConditionalGeneration
+from transformers import AutoTokenizer
+
+from hf_fixture import family, fixture_arg_parser, load_fixture_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -58,17 +59,12 @@ def image_inputs(fixture, rgb, il, image_token_index):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("fixture")
-    ap.add_argument("model")
-    ap.add_argument("mmproj")
-    ap.add_argument("--family", default=None)
+    ap = fixture_arg_parser()
     ap.add_argument("--cache-type", default="f32", help="llama.cpp KV cache type (f16 is its default; f32 isolates the conversion)")
     args = ap.parse_args()
-    fam = args.family or os.path.basename(os.path.normpath(args.fixture))
+    fam = family(args)
     tok = AutoTokenizer.from_pretrained(args.fixture)
-    cls = LlavaOnevisionForConditionalGeneration if fam == "onevision" else LlavaForConditionalGeneration
-    model = cls.from_pretrained(args.fixture, dtype=torch.float32).eval()
+    model = load_fixture_model(args.fixture, fam)
     bos = [tok.bos_token_id] if fam == "llava15" and tok.bos_token_id is not None else []
     seqs = [(bos + tok.encode(p, add_special_tokens=False))[:256] for p in LOGIT_PROMPTS]
 

@@ -9,7 +9,6 @@ transformers runs end to end (its processor with backend PIL, its model's forwar
 
   check_pipeline.py FIXTURE_DIR MODEL.gguf MMPROJ.gguf [--family llava15|onevision]
 """
-import argparse
 import json
 import os
 import subprocess
@@ -19,9 +18,10 @@ import tempfile
 import numpy as np
 import torch
 from PIL import Image
-from transformers import LlavaForConditionalGeneration, LlavaOnevisionForConditionalGeneration
 from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 from transformers.models.llava_onevision.image_processing_pil_llava_onevision import LlavaOnevisionImageProcessorPil
+
+from hf_fixture import family, fixture_arg_parser, load_fixture_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -62,16 +62,10 @@ def language_model(model):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("fixture")
-    ap.add_argument("model")
-    ap.add_argument("mmproj")
-    ap.add_argument("--family", default=None)
-    args = ap.parse_args()
-    fam = args.family or os.path.basename(os.path.normpath(args.fixture))
+    args = fixture_arg_parser().parse_args()
+    fam = family(args)
     pre = json.load(open(os.path.join(args.fixture, "preprocessor_config.json")))
-    cls = LlavaOnevisionForConditionalGeneration if fam == "onevision" else LlavaForConditionalGeneration
-    model = cls.from_pretrained(args.fixture, dtype=torch.float32).eval()
+    model = load_fixture_model(args.fixture, fam)
     image_token = getattr(model.config, "image_token_index", None) or model.config.image_token_id
 
     work = tempfile.mkdtemp(prefix=f"pipe-{fam}-")
