@@ -124,6 +124,18 @@ export function childSpec<T>(): T {
     return JSON.parse(process.argv[2] ?? '{}') as T;
 }
 
+/** For the child scripts: what load() gives and how long it took (reported beside, never inside, a timed figure). */
+export async function timedLoad<T>(load: () => Promise<T>): Promise<{ loaded: T; loadMs: number }> {
+    const t0 = performance.now();
+    const loaded = await load();
+    return { loaded, loadMs: performance.now() - t0 };
+}
+
+/** The options given, without those left undefined: the library's own defaults apply to them. */
+export function givenOptions<T extends object>(options: T): Partial<T> {
+    return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** For the child scripts: the one result line runChild reads back. */
 export function childResult(result: unknown): void {
     process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);

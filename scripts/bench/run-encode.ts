@@ -6,7 +6,7 @@
 
 import { loadImage } from '../../lib/image/index.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { childResult, childSpec, selfStatusMiB } from './common.js';
+import { childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
 
 export interface EncodeSpec {
     model: string;
@@ -29,16 +29,19 @@ export interface EncodeResult {
 }
 
 const spec = childSpec<EncodeSpec>();
-const t0 = performance.now();
-const model = await VisionModel.load({
-    model: spec.model,
-    mmproj: spec.mmproj,
-    mmprojThreads: spec.threads,
-    mmprojFlashAttention: spec.mmprojFlashAttention,
-    ...(spec.imageMaxTokens !== undefined ? { imageMaxTokens: spec.imageMaxTokens } : {}),
+const {
+    loaded: { model, ctx },
+    loadMs,
+} = await timedLoad(async () => {
+    const model = await VisionModel.load({
+        model: spec.model,
+        mmproj: spec.mmproj,
+        mmprojThreads: spec.threads,
+        mmprojFlashAttention: spec.mmprojFlashAttention,
+        ...givenOptions({ imageMaxTokens: spec.imageMaxTokens }),
+    });
+    return { model, ctx: await model.createContext({ threads: spec.threads, contextSize: spec.contextSize }) };
 });
-const ctx = await model.createContext({ threads: spec.threads, contextSize: spec.contextSize });
-const loadMs = performance.now() - t0;
 // the bench's pictures (384 and 768 px) are below every anyres resolution: no downscaling
 const img = await loadImage(spec.image);
 const imageMs: number[] = [];

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import type { AssessOptions } from '../../lib/guard/types.js';
-import { childResult, childSpec, selfStatusMiB } from './common.js';
+import { childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
 
 export type GuardMode = 'full' | 'noRationale' | 'score' | 'throughput';
 
@@ -73,18 +73,19 @@ const baseRssMiB = selfStatusMiB('VmRSS');
 
 {
     const spec = childSpec<GuardSpec>();
-    const t0 = performance.now();
-    const guard = await LlavaGuard.load({
-        model: spec.model,
-        mmproj: spec.mmproj,
-        threads: spec.threads,
-        sequences: spec.sequences ?? 1,
-        ...(spec.imagePipeline ? { imagePipeline: spec.imagePipeline } : {}),
-        ...(spec.flashAttention
-            ? { flashAttention: spec.flashAttention, mmprojFlashAttention: spec.flashAttention }
-            : {}),
-    });
-    const loadMs = performance.now() - t0;
+    const { loaded: guard, loadMs } = await timedLoad(() =>
+        LlavaGuard.load({
+            model: spec.model,
+            mmproj: spec.mmproj,
+            threads: spec.threads,
+            sequences: spec.sequences ?? 1,
+            ...givenOptions({
+                imagePipeline: spec.imagePipeline,
+                flashAttention: spec.flashAttention,
+                mmprojFlashAttention: spec.flashAttention,
+            }),
+        }),
+    );
     const files = spec.images.map((f) => readFileSync(f));
     const options: AssessOptions = {
         temperature: spec.temperature,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 
 import { loadImage } from '../../lib/image/index.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { childResult, childSpec, selfStatusMiB } from './common.js';
+import { childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
 
 export interface OursSpec {
     model: string;
@@ -44,21 +44,26 @@ const spec = childSpec<OursSpec>();
 const prompt = readFileSync(spec.promptFile, 'utf8');
 const grammar = readFileSync(spec.grammarFile, 'utf8');
 
-const t0 = performance.now();
-const model = await VisionModel.load({
-    model: spec.model,
-    mmproj: spec.mmproj,
-    ...(spec.threads !== undefined ? { mmprojThreads: spec.threads } : {}),
-    ...(spec.flashAttention !== undefined ? { mmprojFlashAttention: spec.flashAttention } : {}),
+const {
+    loaded: { model, ctx },
+    loadMs,
+} = await timedLoad(async () => {
+    const model = await VisionModel.load({
+        model: spec.model,
+        mmproj: spec.mmproj,
+        ...givenOptions({ mmprojThreads: spec.threads, mmprojFlashAttention: spec.flashAttention }),
+    });
+    const ctx = await model.createContext(
+        givenOptions({
+            contextSize: spec.contextSize,
+            threads: spec.threads,
+            batchSize: spec.batchSize,
+            ubatchSize: spec.ubatchSize,
+            flashAttention: spec.flashAttention,
+        }),
+    );
+    return { model, ctx };
 });
-const ctx = await model.createContext({
-    ...(spec.contextSize !== undefined ? { contextSize: spec.contextSize } : {}),
-    ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
-    ...(spec.batchSize !== undefined ? { batchSize: spec.batchSize } : {}),
-    ...(spec.ubatchSize !== undefined ? { ubatchSize: spec.ubatchSize } : {}),
-    ...(spec.flashAttention !== undefined ? { flashAttention: spec.flashAttention } : {}),
-});
-const loadMs = performance.now() - t0;
 const img = await loadImage(spec.image);
 if (!prompt.includes(model.info.mediaMarker)) throw new Error(`the prompt has no ${model.info.mediaMarker}`);
 
@@ -79,8 +84,7 @@ for (let i = 0; i < (spec.repeat ?? 1); i++) {
         topP: spec.topP,
         seed: spec.seed,
         maxTokens: spec.maxTokens,
-        ...(spec.jumpForward !== undefined ? { jumpForward: spec.jumpForward } : {}),
-        ...(spec.drafts !== undefined ? { drafts: spec.drafts } : {}),
+        ...givenOptions({ jumpForward: spec.jumpForward, drafts: spec.drafts }),
     });
     const wallMs = performance.now() - t1;
     const cpu = process.cpuUsage(c1);

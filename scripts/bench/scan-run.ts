@@ -8,7 +8,7 @@
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import { Policy } from '../../lib/policy/index.js';
 import { isVerdict, listImages, scanImages } from '../../lib/scan/index.js';
-import { childResult, childSpec, selfStatusMiB } from './common.js';
+import { childResult, childSpec, selfStatusMiB, timedLoad } from './common.js';
 
 export interface ScanRunSpec {
     mode: 'scan' | 'assess-loop';
@@ -45,14 +45,9 @@ export interface ScanRunResult {
 const baseRssMiB = selfStatusMiB('VmRSS');
 
 const spec = childSpec<ScanRunSpec>();
-const t0 = performance.now();
-const guard = await LlavaGuard.load({
-    model: spec.model,
-    mmproj: spec.mmproj,
-    threads: spec.threads,
-    sequences: spec.sequences,
-});
-const loadMs = performance.now() - t0;
+const { loaded: guard, loadMs } = await timedLoad(() =>
+    LlavaGuard.load({ model: spec.model, mmproj: spec.mmproj, threads: spec.threads, sequences: spec.sequences }),
+);
 const loadedRssMiB = selfStatusMiB('VmHWM');
 let policy = spec.policyFile ? await Policy.load(spec.policyFile) : guard.defaultPolicy;
 if (spec.shortPolicy) policy = policy.remove(...policy.categories.slice(1).map((c) => c.id));
