@@ -5,8 +5,8 @@
 //   node --import @tapjs/typescript/import scripts/bench/run-encode.ts '<json spec>'
 
 import { loadImage } from '../../lib/image/index.js';
-import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
+import { childResult, childSpec, givenOptions, selfStatusMiB } from './common.js';
+import { loadModelAndContext } from './lib/child-load.js';
 
 export interface EncodeSpec {
     model: string;
@@ -29,19 +29,16 @@ export interface EncodeResult {
 }
 
 const spec = childSpec<EncodeSpec>();
-const {
-    loaded: { model, ctx },
-    loadMs,
-} = await timedLoad(async () => {
-    const model = await VisionModel.load({
+const { model, ctx, loadMs } = await loadModelAndContext(
+    {
         model: spec.model,
         mmproj: spec.mmproj,
         mmprojThreads: spec.threads,
         mmprojFlashAttention: spec.mmprojFlashAttention,
         ...givenOptions({ imageMaxTokens: spec.imageMaxTokens }),
-    });
-    return { model, ctx: await model.createContext({ threads: spec.threads, contextSize: spec.contextSize }) };
-});
+    },
+    { threads: spec.threads, contextSize: spec.contextSize },
+);
 // the bench's pictures (384 and 768 px) are below every anyres resolution: no downscaling
 const img = await loadImage(spec.image);
 const imageMs: number[] = [];

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 
 import { loadImage } from '../../lib/image/index.js';
-import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
+import { childResult, childSpec, givenOptions, selfStatusMiB } from './common.js';
+import { loadModelAndContext } from './lib/child-load.js';
 
 export interface OursSpec {
     model: string;
@@ -44,26 +44,20 @@ const spec = childSpec<OursSpec>();
 const prompt = readFileSync(spec.promptFile, 'utf8');
 const grammar = readFileSync(spec.grammarFile, 'utf8');
 
-const {
-    loaded: { model, ctx },
-    loadMs,
-} = await timedLoad(async () => {
-    const model = await VisionModel.load({
+const { model, ctx, loadMs } = await loadModelAndContext(
+    {
         model: spec.model,
         mmproj: spec.mmproj,
         ...givenOptions({ mmprojThreads: spec.threads, mmprojFlashAttention: spec.flashAttention }),
-    });
-    const ctx = await model.createContext(
-        givenOptions({
-            contextSize: spec.contextSize,
-            threads: spec.threads,
-            batchSize: spec.batchSize,
-            ubatchSize: spec.ubatchSize,
-            flashAttention: spec.flashAttention,
-        }),
-    );
-    return { model, ctx };
-});
+    },
+    givenOptions({
+        contextSize: spec.contextSize,
+        threads: spec.threads,
+        batchSize: spec.batchSize,
+        ubatchSize: spec.ubatchSize,
+        flashAttention: spec.flashAttention,
+    }),
+);
 const img = await loadImage(spec.image);
 if (!prompt.includes(model.info.mediaMarker)) throw new Error(`the prompt has no ${model.info.mediaMarker}`);
 
