@@ -3,6 +3,8 @@
 
 #include "backend/backend-library.h"
 #include "context/addon-context.h"
+#include "context/image-embeddings.h"
+#include "context/pack-features.h"
 #include "model/addon-model.h"
 #include "model/load-model-worker.h"
 #include "probe/attention-probe-worker.h"
@@ -25,7 +27,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     lg::AddonModel::Init(env, exports);
     lg::AddonContext::Init(env, exports);
     lg::AbortHandle::Init(env, exports);
+    lg::ImageEmbeddingsHandle::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, lg::LoadModelWorker::Start, "loadModel"));
+    exports.Set("packOneVisionFeatures",
+                Napi::Function::New(env, lg::PackOneVisionFeatures, "packOneVisionFeatures"));
     exports.Set("quantize", Napi::Function::New(env, lg::QuantizeWorker::Start, "quantize"));
     exports.Set("probeAttention", Napi::Function::New(env, lg::AttentionProbeWorker::Start, "probeAttention"));
     exports.Set("scoreBackendLibrary", Napi::Function::New(env, lg::ScoreBackendLibrary, "scoreBackendLibrary"));

@@ -90,9 +90,25 @@ export interface NativeEmbeddings {
     nTokens: number;
 }
 
+/**
+ * An image's embeddings kept in native memory (native/context/image-embeddings.h): a prompt takes it where it
+ * takes embeddings, without the rows crossing into JS. Freed by dispose() or, failing that, by the GC (its size is
+ * reported to V8).
+ */
+export interface NativeImageEmbeddings {
+    readonly nTokens: number;
+    readonly nEmbd: number;
+    /** 0 once disposed. */
+    readonly byteLength: number;
+    readonly disposed: boolean;
+    /** A copy of the rows (nTokens x nEmbd, token-major), made when read. */
+    readonly data: Float32Array;
+    dispose(): void;
+}
+
 export interface NativeEncodedImage {
-    /** nTokens x nEmbd, token-major. */
-    embeddings: Float32Array;
+    /** nTokens x nEmbd, token-major, in native memory. */
+    embeddings: NativeImageEmbeddings;
     nTokens: number;
     encodeMs: number;
 }
@@ -108,7 +124,7 @@ export interface NativePrompt {
     text?: string;
     images?: NativeImage[];
     /** Instead of images: precomputed embedding sequences, decoded at the markers' places. */
-    embeddings?: NativeEmbeddings[];
+    embeddings?: Array<NativeEmbeddings | NativeImageEmbeddings>;
     /** Token ids, instead of text. */
     tokens?: Int32Array | number[];
     addSpecial?: boolean;
@@ -274,5 +290,20 @@ export interface NativeAddon {
     }): Promise<void>;
     /** Median ms per case of `repeats` timed runs after a warm-up, on the CPU backend, off the event loop. */
     probeAttention(options: { cases: AttentionProbeCase[]; threads?: number; repeats?: number }): Promise<number[]>;
+    /** LLaVA-OneVision's feature arrangement on the encoder's handles (native/context/pack-features.h). */
+    packOneVisionFeatures(request: NativePackOneVisionRequest): NativeImageEmbeddings;
     AbortHandle: new () => NativeAbortHandle;
+}
+
+/** The layout of lib/preprocess's OneVisionPlan that the packing needs. */
+export interface NativePackOneVisionRequest {
+    overview: NativeImageEmbeddings;
+    /** Row-major over the tile grid. */
+    tiles: NativeImageEmbeddings[];
+    newline: Float32Array;
+    featuresPerSide: number;
+    gridCols: number;
+    unpadded: { top: number; left: number; h: number; w: number };
+    downsampled?: { h: number; w: number };
+    totalTokens: number;
 }

@@ -9,7 +9,7 @@ import { scoreVerdict } from './score-verdict.js';
 import { Scheduler } from '../runtime/Scheduler.js';
 import { GuardRecipes, REFERENCE_SAMPLING, type PolicyRecipe } from './recipe.js';
 import { loadImage } from '../image/index.js';
-import { ImagePipeline, type PreparedImage } from '../pipeline/index.js';
+import { ImagePipeline, releasePreparedImage, type PreparedImage } from '../pipeline/index.js';
 import type {
     AssessEvent,
     Assessment,
@@ -149,11 +149,15 @@ export class LlavaGuard {
         const started = performance.now();
         const recipe = this.#recipeOf(options.policy);
         const prepared = await this.#prepare(image, options.signal);
-        const r = await this.#scheduler.generate({
-            ...recipe.request(options),
-            prompt: this.#promptWith(recipe.text, prepared),
-        });
-        return this.#toAssessment(r, recipe, options, started, prepared);
+        try {
+            const r = await this.#scheduler.generate({
+                ...recipe.request(options),
+                prompt: this.#promptWith(recipe.text, prepared),
+            });
+            return this.#toAssessment(r, recipe, options, started, prepared);
+        } finally {
+            releasePreparedImage(prepared);
+        }
     }
 
     /** Rates one image, yielding tokens as they come, the rating as soon as it is decided, then the verdict. */
@@ -163,25 +167,29 @@ export class LlavaGuard {
         const prepared = await this.#prepare(image, options.signal);
         let raw = '';
         let ratingSent = false;
-        const stream = this.#scheduler.stream({
-            ...recipe.request(options),
-            prompt: this.#promptWith(recipe.text, prepared),
-        });
-        for await (const event of stream) {
-            if (event.type === 'done') {
-                yield {
-                    type: 'verdict',
-                    assessment: this.#toAssessment(event.result, recipe, options, started, prepared),
-                };
-                continue;
+        try {
+            const stream = this.#scheduler.stream({
+                ...recipe.request(options),
+                prompt: this.#promptWith(recipe.text, prepared),
+            });
+            for await (const event of stream) {
+                if (event.type === 'done') {
+                    yield {
+                        type: 'verdict',
+                        assessment: this.#toAssessment(event.result, recipe, options, started, prepared),
+                    };
+                    continue;
+                }
+                raw += event.text;
+                yield event;
+                const rating = ratingSent ? undefined : LLAVAGUARD_VERDICT.decidedRating(raw);
+                if (rating) {
+                    ratingSent = true;
+                    yield { type: 'rating', rating };
+                }
             }
-            raw += event.text;
-            yield event;
-            const rating = ratingSent ? undefined : LLAVAGUARD_VERDICT.decidedRating(raw);
-            if (rating) {
-                ratingSent = true;
-                yield { type: 'rating', rating };
-            }
+        } finally {
+            releasePreparedImage(prepared);
         }
     }
 
@@ -195,33 +203,35 @@ export class LlavaGuard {
         const recipe = this.#recipeOf(options.policy);
         const policy = recipe.policy;
         const prepared = await this.#prepare(image, options.signal);
-        return this.#scheduler.exclusive(async (direct) => {
-            const prefill = await direct.evaluate({
-                prompt: this.#promptWith(recipe.text, prepared),
-                logits: true,
-                signal: options.signal,
-            });
-            const scoreStart = performance.now();
-            const scorer = new OptionScorer(direct, recipe.answerTokens, 0, prefill.nPast, prefill.logits!);
-            const scores = await scoreVerdict(scorer, policy, options.signal);
-            const now = performance.now();
-            return {
-                unsafeProbability: scores.ratingProbabilities.Unsafe,
-                ...scores,
-                policyHash: policy.hash,
-                model: this.modelInfo,
-                timings: {
-                    imageMs: prefill.imageMs + prepared.encodeMs,
-                    promptMs: prefill.promptMs,
-                    scoreMs: now - scoreStart,
-                    totalMs: now - started,
-                },
-                tokens: { prompt: prefill.promptTokens, image: prefill.imageTokens },
-                imagePipeline: prepared.pipeline,
-                ...this.#placement,
-                forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
-            };
-        }, options);
+        return this.#scheduler
+            .exclusive(async (direct) => {
+                const prefill = await direct.evaluate({
+                    prompt: this.#promptWith(recipe.text, prepared),
+                    logits: true,
+                    signal: options.signal,
+                });
+                const scoreStart = performance.now();
+                const scorer = new OptionScorer(direct, recipe.answerTokens, 0, prefill.nPast, prefill.logits!);
+                const scores = await scoreVerdict(scorer, policy, options.signal);
+                const now = performance.now();
+                return {
+                    unsafeProbability: scores.ratingProbabilities.Unsafe,
+                    ...scores,
+                    policyHash: policy.hash,
+                    model: this.modelInfo,
+                    timings: {
+                        imageMs: prefill.imageMs + prepared.encodeMs,
+                        promptMs: prefill.promptMs,
+                        scoreMs: now - scoreStart,
+                        totalMs: now - started,
+                    },
+                    tokens: { prompt: prefill.promptTokens, image: prefill.imageTokens },
+                    imagePipeline: prepared.pipeline,
+                    ...this.#placement,
+                    forwardPasses: { prefill: prefill.forwardPasses, scoring: scorer.forwardPasses },
+                };
+            }, options)
+            .finally(() => releasePreparedImage(prepared));
     }
 
     /**
@@ -242,35 +252,37 @@ export class LlavaGuard {
         // The chat format puts the image before the policy: every policy's prompt starts with the same prefix.
         const prefixText = recipes[0]!.prompt.imagePrefix;
         const slots = this.#context.info.sequences;
-        return this.#scheduler.exclusive(async (direct) => {
-            const prefix = await direct.evaluate({
-                prompt: this.#promptWith(prefixText, prepared),
-                signal: options.signal,
-            });
-            const results: Assessment[] = [];
-            for (let start = 0; start < recipes.length; start += slots) {
-                const chunk = recipes.slice(start, start + slots);
-                for (let s = 1; s < chunk.length; s++) await direct.copySequence(0, s);
-                const generated = await direct.generateMany(
-                    chunk.map((recipe, s) => ({
-                        ...recipe.request(options),
-                        prompt: { text: recipe.afterImage },
-                        sequence: s,
-                        keepPrefix: prefix.nPast,
-                    })),
-                );
-                for (const [s, r] of generated.entries()) {
-                    const shared = start === 0 && s === 0;
-                    const a = this.#toAssessment(r, chunk[s]!, options, started, prepared);
-                    a.timings.imageMs = shared ? prefix.imageMs + prepared.encodeMs : 0;
-                    a.timings.promptMs += shared ? prefix.promptMs : 0;
-                    a.tokens.prompt += prefix.promptTokens;
-                    a.tokens.image = prefix.imageTokens;
-                    results.push(a);
+        return this.#scheduler
+            .exclusive(async (direct) => {
+                const prefix = await direct.evaluate({
+                    prompt: this.#promptWith(prefixText, prepared),
+                    signal: options.signal,
+                });
+                const results: Assessment[] = [];
+                for (let start = 0; start < recipes.length; start += slots) {
+                    const chunk = recipes.slice(start, start + slots);
+                    for (let s = 1; s < chunk.length; s++) await direct.copySequence(0, s);
+                    const generated = await direct.generateMany(
+                        chunk.map((recipe, s) => ({
+                            ...recipe.request(options),
+                            prompt: { text: recipe.afterImage },
+                            sequence: s,
+                            keepPrefix: prefix.nPast,
+                        })),
+                    );
+                    for (const [s, r] of generated.entries()) {
+                        const shared = start === 0 && s === 0;
+                        const a = this.#toAssessment(r, chunk[s]!, options, started, prepared);
+                        a.timings.imageMs = shared ? prefix.imageMs + prepared.encodeMs : 0;
+                        a.timings.promptMs += shared ? prefix.promptMs : 0;
+                        a.tokens.prompt += prefix.promptTokens;
+                        a.tokens.image = prefix.imageTokens;
+                        results.push(a);
+                    }
                 }
-            }
-            return results;
-        }, options);
+                return results;
+            }, options)
+            .finally(() => releasePreparedImage(prepared));
     }
 
     async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EncodedImage, ImagePixels } from '../runtime/types.js';
+import type { EncodedImage, EncodedImageHandle, ImageEmbeddingsHandle, ImagePixels } from '../runtime/types.js';
 import type { VisionModel } from '../runtime/VisionModel.js';
 import type { RgbImage } from '../image/types.js';
 import {
@@ -16,6 +16,8 @@ import type { ImagePipelineMode, ImagePipelineName, PreparedImage } from './type
 /** Where the tiles are encoded: a context (or its direct form inside an exclusive operation). */
 export interface ImageEncoder {
     encodeImages(images: ImagePixels[], options?: { signal?: AbortSignal }): Promise<EncodedImage[]>;
+    /** When offered (a context, its scheduler): the embeddings stay native and are packed there. */
+    encodeImageHandles?(images: ImagePixels[], options?: { signal?: AbortSignal }): Promise<EncodedImageHandle[]>;
 }
 
 const asNative = (img: { data: Uint8Array; width: number; height: number }): ImagePixels => ({
@@ -23,6 +25,11 @@ const asNative = (img: { data: Uint8Array; width: number; height: number }): Ima
     width: img.width,
     height: img.height,
 });
+
+/** Frees what a prepared image holds in native memory (its embeddings handles); the GC would, later. */
+export function releasePreparedImage(prepared: PreparedImage): void {
+    for (const e of prepared.embeddings ?? []) (e as Partial<ImageEmbeddingsHandle>).dispose?.();
+}
 
 /** The image pipeline of one model, chosen from its metadata: pixels as in training, then tokens for a prompt. */
 export class ImagePipeline {
@@ -124,6 +131,35 @@ export class ImagePipeline {
         const tiles = plan.tiles.map((t) =>
             windowToRgb(resized, t.x - plan.padOffset.x, t.y - plan.padOffset.y, t.size),
         );
+        if (encoder.encodeImageHandles) {
+            const handles = await encoder.encodeImageHandles([overview, ...tiles].map(asNative), { signal });
+            try {
+                for (const e of handles) {
+                    if (e.nTokens !== perTile)
+                        throw new Error(
+                            `the vision encoder made ${e.nTokens} embeddings of a tile; ${perTile} expected`,
+                        );
+                }
+                const packed = this.#model.addon.packOneVisionFeatures({
+                    overview: handles[0]!.embeddings,
+                    tiles: handles.slice(1).map((e) => e.embeddings),
+                    newline: this.#newline!,
+                    featuresPerSide: plan.featuresPerSide,
+                    gridCols: plan.grid.cols,
+                    unpadded: plan.unpadded,
+                    ...(plan.downsampled ? { downsampled: plan.downsampled } : {}),
+                    totalTokens: plan.tokens.total,
+                });
+                return {
+                    pipeline: 'onevision-anyres',
+                    imageTokens: plan.tokens.total,
+                    embeddings: [packed],
+                    encodeMs: handles.reduce((s, e) => s + e.encodeMs, 0),
+                };
+            } finally {
+                for (const e of handles) e.embeddings.dispose();
+            }
+        }
         const encoded = await encoder.encodeImages([overview, ...tiles].map(asNative), { signal });
         for (const e of encoded) {
             if (e.nTokens !== perTile)

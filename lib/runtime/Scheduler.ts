@@ -10,7 +10,7 @@
 import { abortedAsError, checkNotAborted } from './abort.js';
 import { AbortError } from './errors.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
-import type { EncodedImage, ImagePixels } from './types.js';
+import type { EncodedImage, EncodedImageHandle, ImagePixels } from './types.js';
 import type { DirectContext, GenerateOptions, GenerateResult, VisionContext } from './VisionContext.js';
 
 /** A generation the scheduler places in a sequence slot of its choosing. */
@@ -87,6 +87,11 @@ export class Scheduler {
     /** Runs images through the vision encoder (an image pipeline's ImageEncoder). */
     encodeImages(images: ImagePixels[], options: { signal?: AbortSignal } = {}): Promise<EncodedImage[]> {
         return this.exclusive((direct) => direct.encodeImages(images, options), options);
+    }
+
+    /** As encodeImages, the embeddings left in native memory for a prompt to take (the caller disposes them). */
+    encodeImageHandles(images: ImagePixels[], options: { signal?: AbortSignal } = {}): Promise<EncodedImageHandle[]> {
+        return this.exclusive((direct) => direct.encodeImageHandles(images, options), options);
     }
 
     #queueBatch(): void {

@@ -1,6 +1,6 @@
 import { defaultThreads } from './threads.js';
 import type { NativeContext, NativeGenerateResult } from '../bindings/AddonTypes.js';
-import type { ContextInfo, EncodedImage, ImagePixels, PrefillResult } from './types.js';
+import type { ContextInfo, EncodedImage, EncodedImageHandle, ImagePixels, PrefillResult } from './types.js';
 import { nativeAbortFor, warnLegacyAbort } from './abort.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
 import { AbortError, ClosedError } from './errors.js';
@@ -148,6 +148,14 @@ export class VisionContext {
     }
 
     /**
+     * As {@link encodeImages}, with the embeddings left in native memory: a prompt takes the handles as its
+     * `embeddings` without copying them. The caller disposes them (or leaves them to the garbage collector).
+     */
+    encodeImageHandles(images: ImagePixels[], options?: EncodeImagesOptions): Promise<EncodedImageHandle[]> {
+        return this.#enqueue(() => this.#encodeImageHandlesNow(images, options));
+    }
+
+    /**
      * Runs several operations as one: nothing else queued on this context runs in between (e.g. scoring
      * that evaluates a prompt, then several continuations of it in the same sequence).
      */
@@ -155,6 +163,7 @@ export class VisionContext {
         return this.#enqueue(() =>
             operation({
                 encodeImages: (images, o) => this.#encodeImagesNow(images, o),
+                encodeImageHandles: (images, o) => this.#encodeImageHandlesNow(images, o),
                 evaluate: (o) => this.#evaluateNow(o),
                 generateMany: (r) => this.#generateManyNow(r),
                 copySequence: async (a, b) => this.#native.copySequence(a, b),
@@ -194,6 +203,18 @@ export class VisionContext {
     }
 
     async #encodeImagesNow(images: ImagePixels[], options: EncodeImagesOptions = {}): Promise<EncodedImage[]> {
+        const encoded = await this.#encodeImageHandlesNow(images, options);
+        return encoded.map(({ embeddings, nTokens, encodeMs }) => {
+            const data = embeddings.data;
+            embeddings.dispose();
+            return { embeddings: data, nTokens, encodeMs };
+        });
+    }
+
+    async #encodeImageHandlesNow(
+        images: ImagePixels[],
+        options: EncodeImagesOptions = {},
+    ): Promise<EncodedImageHandle[]> {
         const abort = nativeAbortFor(options.signal);
         try {
             return await this.#native.encodeImages({ images, abort: abort.handle });

@@ -2,6 +2,7 @@
 import type {
     CacheType,
     EncodedImage,
+    EncodedImageHandle,
     FlashAttention,
     ImageEmbeddings,
     ImagePixels,
@@ -47,7 +48,10 @@ export interface Prompt {
     /** Text with one `model.info.mediaMarker` per image (or per embeddings entry). */
     text?: string;
     images?: ImagePixels[];
-    /** Instead of images: embedding sequences made by our own image pipeline (see {@link VisionContext.encodeImages}). */
+    /**
+     * Instead of images: embedding sequences made by our own image pipeline (see {@link VisionContext.encodeImages});
+     * an ImageEmbeddingsHandle is decoded from native memory as it is, a Float32Array is copied.
+     */
     embeddings?: ImageEmbeddings[];
     tokens?: Int32Array | number[];
     /** Add BOS etc. as the model's tokenizer wants. */
@@ -138,6 +142,8 @@ export interface EncodeImagesOptions {
 /** The context's operations without queueing, inside {@link VisionContext.exclusive}. */
 export interface DirectContext {
     encodeImages(images: ImagePixels[], options?: EncodeImagesOptions): Promise<EncodedImage[]>;
+    /** As encodeImages, the embeddings left in native memory (the caller disposes them). */
+    encodeImageHandles(images: ImagePixels[], options?: EncodeImagesOptions): Promise<EncodedImageHandle[]>;
     evaluate(options: EvaluateOptions): Promise<PrefillResult>;
     generateMany(requests: GenerateOptions[]): Promise<GenerateResult[]>;
     copySequence(source: number, destination: number): Promise<void>;

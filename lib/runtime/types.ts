@@ -35,6 +35,26 @@ export interface ImageEmbeddings {
     nTokens: number;
 }
 
+/**
+ * An image's embeddings held in native memory: what the image pipelines give a prompt, so that the rows never
+ * cross into JS between the encoder and the prefill. `data` is a copy, made each time it is read. dispose() frees
+ * the rows at once (a prefill already given them keeps them to its end); otherwise the garbage collector does.
+ */
+export interface ImageEmbeddingsHandle extends ImageEmbeddings {
+    readonly nEmbd: number;
+    /** 0 once disposed. */
+    readonly byteLength: number;
+    readonly disposed: boolean;
+    dispose(): void;
+}
+
+/** An encoded image whose embeddings stay native (see {@link ImageEmbeddingsHandle}). */
+export interface EncodedImageHandle {
+    embeddings: ImageEmbeddingsHandle;
+    nTokens: number;
+    encodeMs: number;
+}
+
 export interface EncodedImage {
     /** nTokens x nEmbd, token-major. */
     embeddings: Float32Array;

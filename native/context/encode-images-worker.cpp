@@ -66,11 +66,12 @@ bool EncodeImagesWorker::EncodeOne(size_t i) {
         return false;
     }
     Encoded& e = out_[i];
-    e.n_tokens = static_cast<int32_t>(mtmd_input_chunk_get_n_tokens(image));
-    const size_t n =
-        static_cast<size_t>(e.n_tokens) * static_cast<size_t>(llama_model_n_embd_inp(lease_->model->model.get()));
+    e.rows = std::make_shared<EmbeddingRows>();
+    e.rows->n_tokens = static_cast<int32_t>(mtmd_input_chunk_get_n_tokens(image));
+    e.rows->n_embd = llama_model_n_embd_inp(lease_->model->model.get());
+    const size_t n = static_cast<size_t>(e.rows->n_tokens) * static_cast<size_t>(e.rows->n_embd);
     const float* embd = mtmd_get_output_embd(mctx);
-    e.embd.assign(embd, embd + n);
+    e.rows->data.assign(embd, embd + n);
     e.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return true;
 }
@@ -92,10 +93,8 @@ Napi::Value EncodeImagesWorker::Result(Napi::Env env) {
     Napi::Array result = Napi::Array::New(env, out_.size());
     for (size_t i = 0; i < out_.size(); i++) {
         Napi::Object o = Napi::Object::New(env);
-        Napi::Float32Array embd = Napi::Float32Array::New(env, out_[i].embd.size());
-        std::copy(out_[i].embd.begin(), out_[i].embd.end(), embd.Data());
-        o.Set("embeddings", embd);
-        o.Set("nTokens", out_[i].n_tokens);
+        o.Set("nTokens", out_[i].rows->n_tokens);
+        o.Set("embeddings", ImageEmbeddingsHandle::New(env, std::move(out_[i].rows)));
         o.Set("encodeMs", out_[i].ms);
         result.Set(static_cast<uint32_t>(i), o);
     }

@@ -1,6 +1,7 @@
-// context.encodeImages({ images, abort? }) -> Promise<[{ embeddings: Float32Array, nTokens, encodeMs }]>: each
+// context.encodeImages({ images, abort? }) -> Promise<[{ embeddings: ImageEmbeddings, nTokens, encodeMs }]>: each
 // image through mtmd's vision encoder and projector alone, for pipelines that arrange the features themselves
-// (OneVision's anyres layout). Each image must be one encoder input (mtmd must not tile it).
+// (OneVision's anyres layout). Each image must be one encoder input (mtmd must not tile it). The rows stay
+// native: each image's is an ImageEmbeddings handle (image-embeddings.h) a prompt takes as it is.
 #pragma once
 #include <napi.h>
 
@@ -8,6 +9,7 @@
 
 #include "../sampling/abort-handle.h"
 #include "context-worker.h"
+#include "image-embeddings.h"
 
 namespace lg {
 
@@ -20,8 +22,7 @@ class EncodeImagesWorker : public ContextWorker {
     Napi::Value Result(Napi::Env env) override;
     bool Aborted() const override;
     struct Encoded {
-        std::vector<float> embd;
-        int32_t n_tokens = 0;
+        std::shared_ptr<EmbeddingRows> rows;
         double ms = 0;
     };
     EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res);

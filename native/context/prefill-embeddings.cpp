@@ -55,7 +55,7 @@ PrefillResult PrefillEmbeddings(ContextResources& res, llama_seq_id seq, llama_p
         out.n_tokens += static_cast<int32_t>(p.size());
         if (last) break;
         const EmbeddingInput& e = prompt.embeddings[i];
-        if (!DecodeEmbeddings(res, seq, e.data.data(), e.n_tokens, false, abort, out)) return out;
+        if (!DecodeEmbeddings(res, seq, e.rows->data.data(), e.n_tokens, false, abort, out)) return out;
         out.n_tokens += e.n_tokens;
         out.n_image_tokens += e.n_tokens;
     }

@@ -13,6 +13,16 @@ constexpr int64_t kMaxPixels = int64_t(1) << 28;
 EmbeddingInput ParseEmbeddings(const Napi::Value& value, size_t index, int32_t n_embd) {
     Napi::Env env = value.Env();
     const std::string where = "embeddings[" + std::to_string(index) + "]";
+    if (ImageEmbeddingsHandle::Is(value)) {
+        EmbeddingInput in;
+        in.rows = ImageEmbeddingsHandle::RowsOf(value, where);
+        if (in.rows->n_embd != n_embd) {
+            ThrowRange(env, where + " has rows of " + std::to_string(in.rows->n_embd) +
+                                " values; the text model's input width is " + std::to_string(n_embd));
+        }
+        in.n_tokens = in.rows->n_tokens;
+        return in;
+    }
     if (!value.IsObject()) ThrowType(env, where + " must be an object { data, nTokens }");
     Napi::Object e = value.As<Napi::Object>();
     const int64_t n_tokens = OptionalInt(e, "nTokens", 0, 0, 1 << 24);
@@ -28,12 +38,16 @@ EmbeddingInput ParseEmbeddings(const Napi::Value& value, size_t index, int32_t n
                             std::to_string(n_tokens) + " tokens of the text model's input width " +
                             std::to_string(n_embd) + " need " + std::to_string(expected));
     }
-    EmbeddingInput out;
-    out.n_tokens = static_cast<int32_t>(n_tokens);
-    out.data.assign(values.Data(), values.Data() + expected);
-    for (float v : out.data) {
+    auto rows = std::make_shared<EmbeddingRows>();
+    rows->n_tokens = static_cast<int32_t>(n_tokens);
+    rows->n_embd = n_embd;
+    rows->data.assign(values.Data(), values.Data() + expected);
+    for (float v : rows->data) {
         if (!std::isfinite(v)) ThrowRange(env, where + ".data holds a NaN or infinite value");
     }
+    EmbeddingInput out;
+    out.n_tokens = rows->n_tokens;
+    out.rows = std::move(rows);
     return out;
 }
 

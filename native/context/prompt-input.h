@@ -9,13 +9,15 @@
 
 #include "../model/model-resources.h"
 #include "../util/handles.h"
+#include "image-embeddings.h"
 
 namespace lg {
 
 // Rows of the text model's input width, decoded in place of a media marker (e.g. an image's features arranged
-// by our own pipeline instead of mtmd's).
+// by our own pipeline instead of mtmd's): an ImageEmbeddings handle's rows as they are, or a copy of a
+// Float32Array.
 struct EmbeddingInput {
-    std::vector<float> data;
+    EmbeddingRowsPtr rows;
     int32_t n_tokens = 0;
 };
 
@@ -30,7 +32,7 @@ struct PromptInput {
 };
 
 // { text?, images?: [{ data: Uint8Array, width, height, id? }], embeddings?: [{ data: Float32Array, nTokens }],
-//   tokens?, addSpecial?, parseSpecial? }
+//   tokens?, addSpecial?, parseSpecial? }; an embeddings entry may also be an ImageEmbeddings handle.
 PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& model);
 // One packed-RGB image, validated (also used by encodeImages).
 BitmapPtr ParseImage(const Napi::Value& value, const std::string& where);

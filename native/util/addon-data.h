@@ -8,6 +8,7 @@ struct AddonData {
     Napi::FunctionReference model_ctor;
     Napi::FunctionReference context_ctor;
     Napi::FunctionReference abort_ctor;
+    Napi::FunctionReference embeddings_ctor;
 };
 
 inline AddonData& GetAddonData(Napi::Env env) {
