@@ -4,6 +4,7 @@
 import type { ChatFormat, PromptParts } from '../chat/index.js';
 import type { Policy } from '../policy/index.js';
 import type { GenerateOptions } from '../runtime/VisionContext.js';
+import type { TextPart } from '../tokenize/index.js';
 import {
     LLAVAGUARD_VERDICT,
     buildVerdictGrammar,
@@ -53,19 +54,40 @@ export class PolicyRecipe {
         return this.prompt.userText + this.prompt.assistantPrefix;
     }
 
+    /**
+     * The prompt as it is tokenized: the chat template's text with its special tokens, the policy as plain text
+     * (a policy that spells <|im_end|> cannot close the user's turn).
+     */
+    get textParts(): readonly TextPart[] {
+        return [this.imagePrefixParts[0]!, ...this.afterImageParts];
+    }
+
+    /** {@link textParts} up to the image marker included. */
+    get imagePrefixParts(): readonly TextPart[] {
+        return [{ text: this.prompt.imagePrefix, parseSpecial: true }];
+    }
+
+    /** {@link textParts} after the image. */
+    get afterImageParts(): readonly TextPart[] {
+        return [
+            { text: this.prompt.userText, parseSpecial: false },
+            { text: this.prompt.assistantPrefix, parseSpecial: true },
+        ];
+    }
+
     /** Tokens of the prompt's text (the image's tokens not counted). */
     get textTokens(): number {
         const marker = this.#model.imageMarker;
-        const text = this.prompt.imagePrefix.slice(0, -marker.length) + this.afterImage;
-        const addSpecial = this.#model.format.addBos;
-        return this.#model.tokenizer.tokenize(text, { addSpecial, parseSpecial: true }).length;
+        const [prefix, ...rest] = this.textParts;
+        const parts = [{ ...prefix!, text: prefix!.text.slice(0, -marker.length) }, ...rest];
+        return this.#model.tokenizer.tokenize(parts, { addSpecial: this.#model.format.addBos }).length;
     }
 
     /** The answer's tokens as they follow this prompt in the training text. */
     get answerTokens(): LayoutTokenizer {
         this.#answerTokens ??= answerTokenizer(
             this.#model.tokenizer,
-            this.afterImage,
+            this.afterImageParts,
             this.#model.format.answerSeparator,
         );
         return this.#answerTokens;

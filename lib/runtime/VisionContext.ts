@@ -232,7 +232,7 @@ export class VisionContext {
             return await this.#native.evaluate({
                 sequence: options.sequence ?? 0,
                 nPast: options.keepPrefix ?? 0,
-                prompt: toNativePrompt(options.prompt),
+                prompt: toNativePrompt(options.prompt, this.#model),
                 abort: abort.handle,
                 logits: options.logits ?? false,
             });
@@ -257,7 +257,7 @@ export class VisionContext {
                 requests.map((r, i) => ({
                     sequence: r.sequence ?? i,
                     nPast: r.keepPrefix ?? 0,
-                    prompt: toNativePrompt(r.prompt),
+                    prompt: toNativePrompt(r.prompt, this.#model),
                     maxTokens: r.maxTokens ?? 256,
                     abort: aborts[i]!.handle,
                     sampler: {
@@ -306,16 +306,27 @@ function draftsArray(drafts: readonly string[]): string[] {
     return [...drafts];
 }
 
-function toNativePrompt(p: Prompt) {
+function toNativePrompt(p: Prompt, model: VisionModel) {
     if (!p || typeof p !== 'object') throw new TypeError('prompt must be an object { text, images } or { tokens }');
-    return {
-        text: p.text,
+    const prompt = {
         images: p.images,
         embeddings: p.embeddings,
         tokens: p.tokens,
         addSpecial: p.addSpecial ?? false,
         parseSpecial: true,
     };
+    if (p.text === undefined || p.text === '') return { ...prompt, text: p.text };
+    // Tokenized here as Hugging Face's tokenizer would (lib/tokenize), not by llama.cpp's special-token parsing.
+    const marker = model.info.mediaMarker;
+    const textTokens = model.textTokenizer.tokenizeAround(p.text, marker, { addSpecial: prompt.addSpecial });
+    const media = (p.images?.length ?? 0) + (p.embeddings?.length ?? 0);
+    if (p.images?.length && !model.info.hasVision)
+        throw new Error('this model was loaded without an mmproj: it cannot take images');
+    if (textTokens.length - 1 !== media)
+        throw new RangeError(
+            `the prompt has a different number of media markers (${marker}) than ${p.embeddings ? 'embeddings' : 'images'} (${media})`,
+        );
+    return { ...prompt, textTokens };
 }
 
 function toResult(r: NativeGenerateResult, text: string, totalMs: number): GenerateResult {

@@ -17,6 +17,7 @@ import {
     type FlashAttentionChoice,
 } from './flash-attention-choice.js';
 import { VisionContext, type VisionContextOptions } from './VisionContext.js';
+import { TextTokenizer, type PromptText } from '../tokenize/index.js';
 
 export interface VisionModelOptions {
     /** Text-model GGUF. */
@@ -78,6 +79,8 @@ export class VisionModel {
     readonly textAttention: AttentionShape | undefined;
     /** Where the model runs (backend and device) and why there. */
     readonly gpu: GpuSelection;
+    /** @internal the text tokenizer as Hugging Face's (added tokens, normalizer), for prompts and tokenize(). */
+    readonly textTokenizer: TextTokenizer;
     readonly #contexts = new Set<VisionContext>();
 
     private constructor(
@@ -93,6 +96,11 @@ export class VisionModel {
         this.mmprojFlashAttention = mmprojFlashAttention;
         this.info = native.info();
         this.vision = mmproj && visionInfo(mmproj);
+        this.textTokenizer = new TextTokenizer(
+            model,
+            (text) => this.native.tokenize(text, false, false),
+            (text) => this.native.tokenize(text, true, false),
+        );
     }
 
     static async load(options: VisionModelOptions): Promise<VisionModel> {
@@ -167,8 +175,13 @@ export class VisionModel {
         return context;
     }
 
-    tokenize(text: string, { addSpecial = false, parseSpecial = true } = {}): Int32Array {
-        return this.native.tokenize(text, addSpecial, parseSpecial);
+    /**
+     * Token ids as the model's Hugging Face tokenizer gives them: its normalizer (Qwen2: NFC) and its added tokens,
+     * special ones only with `parseSpecial`. Given in parts, only the parts marked `parseSpecial` are searched for
+     * special tokens (a chat template's text, not a client's).
+     */
+    tokenize(text: PromptText, { addSpecial = false, parseSpecial = true } = {}): Int32Array {
+        return this.textTokenizer.tokenize(text, { addSpecial, parseSpecial });
     }
 
     detokenize(tokens: Int32Array | number[]): string {

@@ -1,4 +1,5 @@
 // The options and results of a VisionContext's operations (public types of the runtime).
+import type { PromptText } from '../tokenize/index.js';
 import type {
     CacheType,
     EncodedImage,
@@ -45,8 +46,12 @@ export interface ContextWorkload {
 }
 
 export interface Prompt {
-    /** Text with one `model.info.mediaMarker` per image (or per embeddings entry). */
-    text?: string;
+    /**
+     * Text with one `model.info.mediaMarker` per image (or per embeddings entry), special-token text such as
+     * <|im_start|> read as those tokens. In parts, only the parts with `parseSpecial` are (the chat template's
+     * own text): a client's text, such as a policy, never becomes control tokens or an image slot.
+     */
+    text?: PromptText;
     images?: ImagePixels[];
     /**
      * Instead of images: embedding sequences made by our own image pipeline (see {@link VisionContext.encodeImages});

@@ -1,6 +1,6 @@
 // A prompt whose media markers stand for embedding sequences computed outside mtmd (our own image pipeline):
 // the text between markers is tokenized as mtmd_tokenize would (each piece on its own, special tokens only at
-// the start), and the rows are decoded at the markers' places.
+// the start) unless lib/tokenize gave its tokens, and the rows are decoded at the markers' places.
 #include <chrono>
 #include <vector>
 
@@ -17,19 +17,7 @@ PrefillResult PrefillEmbeddings(ContextResources& res, llama_seq_id seq, llama_p
     const auto t0 = std::chrono::steady_clock::now();
     const std::string marker = mtmd_default_marker();
     std::vector<std::vector<llama_token>> pieces;
-    size_t start = 0;
-    for (;;) {
-        const size_t at = prompt.text.find(marker, start);
-        const std::string piece = prompt.text.substr(start, at == std::string::npos ? std::string::npos : at - start);
-        pieces.emplace_back();
-        if (!TokenizeText(res.model->vocab, piece, prompt.add_special && pieces.size() == 1, prompt.parse_special,
-                          pieces.back())) {
-            out.error = "tokenization failed";
-            return out;
-        }
-        if (at == std::string::npos) break;
-        start = at + marker.size();
-    }
+    if (!TextPieces(res.model->vocab, prompt, pieces, out.error)) return out;
     if (pieces.size() - 1 != prompt.embeddings.size()) {
         out.error = "the prompt has a different number of media markers (" + marker + ") than embeddings (" +
                     std::to_string(prompt.embeddings.size()) + ")";

@@ -105,6 +105,34 @@ PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& mode
         const int32_t n_embd = llama_model_n_embd_inp(model.model.get());
         for (uint32_t i = 0; i < arr.Length(); i++) p.embeddings.push_back(ParseEmbeddings(arr.Get(i), i, n_embd));
     }
+    Napi::Value text_tokens = obj.Get("textTokens");
+    if (!text_tokens.IsUndefined() && !text_tokens.IsNull()) {
+        if (!p.text.empty()) ThrowType(env, "a prompt has either 'text' or 'textTokens', not both");
+        const Napi::Value plain = obj.Get("tokens");
+        if (!plain.IsUndefined() && !plain.IsNull()) {
+            ThrowType(env, "a prompt has either 'tokens' or 'textTokens', not both");
+        }
+        if (!text_tokens.IsArray()) ThrowType(env, "option 'textTokens' must be an array of token arrays");
+        auto arr = text_tokens.As<Napi::Array>();
+        const size_t n_media = p.bitmaps.size() + p.embeddings.size();
+        if (arr.Length() != n_media + 1) {
+            ThrowRange(env, "textTokens has " + std::to_string(arr.Length()) + " pieces; " + std::to_string(n_media) +
+                                " images or embeddings need " + std::to_string(n_media + 1) +
+                                " (before, between and after them)");
+        }
+        const int32_t n_vocab = llama_vocab_n_tokens(model.vocab);
+        for (uint32_t i = 0; i < arr.Length(); i++) {
+            const std::string what = "textTokens[" + std::to_string(i) + "]";
+            p.text_tokens.push_back(RequireTokens(arr.Get(i), n_vocab, what.c_str()));
+        }
+        if (n_media == 0) {
+            // plain tokens: the same prompt as { tokens }
+            p.tokens = std::move(p.text_tokens[0]);
+            p.text_tokens.clear();
+            if (p.tokens.empty()) ThrowRange(env, "the prompt is empty: textTokens holds no tokens");
+            return p;
+        }
+    }
     Napi::Value tokens = obj.Get("tokens");
     if (!tokens.IsUndefined() && !tokens.IsNull()) {
         if (p.HasText()) ThrowType(env, "a prompt has either 'tokens' or 'text'/'images', not both");

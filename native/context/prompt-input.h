@@ -28,11 +28,14 @@ struct PromptInput {
     std::vector<BitmapPtr> bitmaps;
     std::vector<llama_token> tokens;         // used instead of text when non-empty
     std::vector<EmbeddingInput> embeddings;  // instead of bitmaps: one per media marker
-    bool HasText() const { return !text.empty() || !bitmaps.empty() || !embeddings.empty(); }
+    // Instead of text: the text already tokenized by lib/tokenize, the pieces before, between and after the media
+    // (one more than the images or embeddings). Only with media: a single piece is parsed into `tokens`.
+    std::vector<std::vector<llama_token>> text_tokens;
+    bool HasText() const { return !text.empty() || !bitmaps.empty() || !embeddings.empty() || !text_tokens.empty(); }
 };
 
 // { text?, images?: [{ data: Uint8Array, width, height, id? }], embeddings?: [{ data: Float32Array, nTokens }],
-//   tokens?, addSpecial?, parseSpecial? }; an embeddings entry may also be an ImageEmbeddings handle.
+//   tokens?, textTokens?: Int32Array[], addSpecial?, parseSpecial? }; an embeddings entry may also be an ImageEmbeddings handle.
 PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& model);
 // One packed-RGB image, validated (also used by encodeImages).
 BitmapPtr ParseImage(const Napi::Value& value, const std::string& where);

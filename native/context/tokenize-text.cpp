@@ -1,5 +1,7 @@
 #include "tokenize-text.h"
 
+#include "mtmd.h"
+
 namespace lg {
 
 bool TokenizeText(const llama_vocab* vocab, const std::string& text, bool add_special, bool parse_special,
@@ -10,6 +12,28 @@ bool TokenizeText(const llama_vocab* vocab, const std::string& text, bool add_sp
     if (n < 0) return false;
     out.resize(static_cast<size_t>(n));
     return true;
+}
+
+bool TextPieces(const llama_vocab* vocab, const PromptInput& prompt, std::vector<std::vector<llama_token>>& pieces,
+                std::string& error) {
+    if (!prompt.text_tokens.empty()) {
+        pieces = prompt.text_tokens;
+        return true;
+    }
+    const std::string marker = mtmd_default_marker();
+    size_t start = 0;
+    for (;;) {
+        const size_t at = prompt.text.find(marker, start);
+        const std::string piece = prompt.text.substr(start, at == std::string::npos ? std::string::npos : at - start);
+        pieces.emplace_back();
+        if (!TokenizeText(vocab, piece, prompt.add_special && pieces.size() == 1, prompt.parse_special,
+                          pieces.back())) {
+            error = "tokenization failed";
+            return false;
+        }
+        if (at == std::string::npos) return true;
+        start = at + marker.size();
+    }
 }
 
 }  // namespace lg
