@@ -127,6 +127,8 @@ export interface NativePrompt {
     embeddings?: Array<NativeEmbeddings | NativeImageEmbeddings>;
     /** Token ids, instead of text. */
     tokens?: Int32Array | number[];
+    /** Instead of text: its tokens (lib/tokenize) before, between and after the images or embeddings. */
+    textTokens?: Int32Array[];
     addSpecial?: boolean;
     parseSpecial?: boolean;
 }

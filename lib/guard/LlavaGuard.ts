@@ -9,6 +9,7 @@ import { scoreVerdict } from './score-verdict.js';
 import { Scheduler } from '../runtime/Scheduler.js';
 import { GuardRecipes, REFERENCE_SAMPLING, type PolicyRecipe } from './recipe.js';
 import { loadImage } from '../image/index.js';
+import type { PromptText } from '../tokenize/index.js';
 import { ImagePipeline, releasePreparedImage, type PreparedImage } from '../pipeline/index.js';
 import type {
     AssessEvent,
@@ -152,7 +153,7 @@ export class LlavaGuard {
         try {
             const r = await this.#scheduler.generate({
                 ...recipe.request(options),
-                prompt: this.#promptWith(recipe.text, prepared),
+                prompt: this.#promptWith(recipe.textParts, prepared),
             });
             return this.#toAssessment(r, recipe, options, started, prepared);
         } finally {
@@ -170,7 +171,7 @@ export class LlavaGuard {
         try {
             const stream = this.#scheduler.stream({
                 ...recipe.request(options),
-                prompt: this.#promptWith(recipe.text, prepared),
+                prompt: this.#promptWith(recipe.textParts, prepared),
             });
             for await (const event of stream) {
                 if (event.type === 'done') {
@@ -206,7 +207,7 @@ export class LlavaGuard {
         return this.#scheduler
             .exclusive(async (direct) => {
                 const prefill = await direct.evaluate({
-                    prompt: this.#promptWith(recipe.text, prepared),
+                    prompt: this.#promptWith(recipe.textParts, prepared),
                     logits: true,
                     signal: options.signal,
                 });
@@ -250,7 +251,7 @@ export class LlavaGuard {
         const recipes = policies.map((p) => this.#recipeOf(p));
         const prepared = await this.#prepare(image, options.signal);
         // The chat format puts the image before the policy: every policy's prompt starts with the same prefix.
-        const prefixText = recipes[0]!.prompt.imagePrefix;
+        const prefixText = recipes[0]!.imagePrefixParts;
         const slots = this.#context.info.sequences;
         return this.#scheduler
             .exclusive(async (direct) => {
@@ -265,7 +266,7 @@ export class LlavaGuard {
                     const generated = await direct.generateMany(
                         chunk.map((recipe, s) => ({
                             ...recipe.request(options),
-                            prompt: { text: recipe.afterImage },
+                            prompt: { text: recipe.afterImageParts },
                             sequence: s,
                             keepPrefix: prefix.nPast,
                         })),
@@ -335,7 +336,7 @@ export class LlavaGuard {
         return this.#pipeline.prepare(rgb, this.#scheduler, signal);
     }
 
-    #promptWith(text: string, prepared: PreparedImage) {
+    #promptWith(text: PromptText, prepared: PreparedImage) {
         return {
             text,
             images: prepared.images,
