@@ -17,7 +17,10 @@ const sources = [
 ];
 const compiled = (src: string) => src.replace(repo, join(repo, 'dist')).replace(/\.ts$/, '.js');
 const distFresh = sources.every((s) => existsSync(compiled(s)) && statSync(compiled(s)).mtimeMs >= statSync(s).mtimeMs);
-const tsLoader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
+// tap passes --import=URL; `node --import @tapjs/typescript/import` (the bench scripts) passes two arguments
+const tsLoader = process.execArgv.flatMap((a, i, all) =>
+    a.includes('@tapjs/typescript') ? (a.startsWith('--') ? [a] : [all[i - 1]!, a]) : [],
+);
 const entry = distFresh || tsLoader.length === 0 ? compiled(sources[0]!) : sources[0]!;
 const loaderArgs = entry.endsWith('.ts') ? tsLoader : [];
 
