@@ -25,6 +25,29 @@ interface Hostile {
     message: RegExp;
 }
 
+/** A count set to 0: the refusal says it must be at least 1. */
+function zeroCount(test: string, file: Hostile['file'], key: string): Hostile {
+    return {
+        test,
+        file,
+        edits: { set: { [key]: u32(0) } },
+        message: new RegExp(`${escaped(key)} is 0, it must be at least 1`),
+    };
+}
+
+/** A tensor given other dims: the refusal names it with both shapes. */
+function reshaped(test: string, file: Hostile['file'], tensor: string, dims: number[], expected: number[]): Hostile {
+    const shape = (d: number[]) => `\\[${d.join(', ')}\\]`;
+    return {
+        test,
+        file,
+        edits: { tensors: (t) => (t.name === tensor ? dims : undefined) },
+        message: new RegExp(`tensor ${escaped(tensor)} is ${shape(dims)}, it must be ${shape(expected)}`),
+    };
+}
+
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const HOSTILE: Hostile[] = [
     // The three files measured to abort (issue 20).
     {
@@ -46,12 +69,7 @@ const HOSTILE: Hostile[] = [
         message: /clip\.vision\.attention\.head_count is 0, it must be at least 1/,
     },
     // Text model: hyper-parameters llama.cpp asserts on or divides by.
-    {
-        test: 'a model with zero layers is refused',
-        file: 'model',
-        edits: { set: { 'qwen2.block_count': u32(0) } },
-        message: /qwen2\.block_count is 0, it must be at least 1/,
-    },
+    zeroCount('a model with zero layers is refused', 'model', 'qwen2.block_count'),
     {
         test: 'a head count that does not divide the embedding width is refused',
         file: 'model',
@@ -82,12 +100,7 @@ const HOSTILE: Hostile[] = [
         edits: { set: { 'qwen2.expert_count': u32(8), 'qwen2.expert_used_count': u32(9) } },
         message: /qwen2\.expert_count is 8, above the maximum of 0/,
     },
-    {
-        test: 'a zero context length is refused',
-        file: 'model',
-        edits: { set: { 'qwen2.context_length': u32(0) } },
-        message: /qwen2\.context_length is 0, it must be at least 1/,
-    },
+    zeroCount('a zero context length is refused', 'model', 'qwen2.context_length'),
     {
         test: 'a hyper-parameter of the wrong type is refused',
         file: 'model',
@@ -106,12 +119,13 @@ const HOSTILE: Hostile[] = [
         edits: { set: { 'qwen2.vocab_size': u32(2901) } },
         message: /qwen2\.vocab_size is 2901 but tokenizer\.ggml\.tokens has 2900 tokens/,
     },
-    {
-        test: 'a token embedding of another vocabulary size is refused',
-        file: 'model',
-        edits: { tensors: (t) => (t.name === 'token_embd.weight' ? [192, 2800] : undefined) },
-        message: /tensor token_embd\.weight is \[192, 2800\], it must be \[192, 2900\]/,
-    },
+    reshaped(
+        'a token embedding of another vocabulary size is refused',
+        'model',
+        'token_embd.weight',
+        [192, 2800],
+        [192, 2900],
+    ),
     {
         test: 'a duplicate token in the vocabulary is refused',
         family: 'llava15',
@@ -119,12 +133,7 @@ const HOSTILE: Hostile[] = [
         edits: {}, // filled below: token 5 renamed to token 4
         message: /tokenizer\.ggml\.tokens holds "<0x01>" twice \(ids 4 and 5\)/,
     },
-    {
-        test: 'a tensor of the wrong shape is refused',
-        file: 'model',
-        edits: { tensors: (t) => (t.name === 'blk.1.attn_k.weight' ? [192, 128] : undefined) },
-        message: /tensor blk\.1\.attn_k\.weight is \[192, 128\], it must be \[192, 64\]/,
-    },
+    reshaped('a tensor of the wrong shape is refused', 'model', 'blk.1.attn_k.weight', [192, 128], [192, 64]),
     {
         test: 'a layer count above the layers present is refused',
         file: 'model',
@@ -156,12 +165,7 @@ const HOSTILE: Hostile[] = [
         edits: { set: { 'clip.use_gelu': u32(1) } },
         message: /clip\.use_gelu is a UINT32, it must be a BOOL/,
     },
-    {
-        test: 'a zero patch size is refused',
-        file: 'mmproj',
-        edits: { set: { 'clip.vision.patch_size': u32(0) } },
-        message: /clip\.vision\.patch_size is 0, it must be at least 1/,
-    },
+    zeroCount('a zero patch size is refused', 'mmproj', 'clip.vision.patch_size'),
     {
         test: 'a patch size above the image size is refused',
         file: 'mmproj',
@@ -186,24 +190,15 @@ const HOSTILE: Hostile[] = [
         edits: { tensors: (t) => (t.name === 'v.blk.1.attn_q.weight' ? null : undefined) },
         message: /tensor v\.blk\.1\.attn_q\.weight is missing/,
     },
-    {
-        test: 'a vision tensor of the wrong shape is refused',
-        file: 'mmproj',
-        edits: { tensors: (t) => (t.name === 'v.blk.0.ffn_up.weight' ? [64, 96] : undefined) },
-        message: /tensor v\.blk\.0\.ffn_up\.weight is \[64, 96\], it must be \[64, 128\]/,
-    },
-    {
-        test: 'position embeddings that do not cover the patches are refused',
-        file: 'mmproj',
-        edits: { tensors: (t) => (t.name === 'v.position_embd.weight' ? [64, 15] : undefined) },
-        message: /tensor v\.position_embd\.weight is \[64, 15\], it must be \[64, 16\]/,
-    },
-    {
-        test: 'a projector bias of the wrong width is refused',
-        file: 'mmproj',
-        edits: { tensors: (t) => (t.name === 'mm.0.bias' ? [100] : undefined) },
-        message: /tensor mm\.0\.bias is \[100\], it must be \[192\]/,
-    },
+    reshaped('a vision tensor of the wrong shape is refused', 'mmproj', 'v.blk.0.ffn_up.weight', [64, 96], [64, 128]),
+    reshaped(
+        'position embeddings that do not cover the patches are refused',
+        'mmproj',
+        'v.position_embd.weight',
+        [64, 15],
+        [64, 16],
+    ),
+    reshaped('a projector bias of the wrong width is refused', 'mmproj', 'mm.0.bias', [100], [192]),
     {
         test: 'a projector without its second layer is refused',
         file: 'mmproj',
