@@ -15,14 +15,18 @@ const errorOf = (fn: () => unknown): EvalManifestError => {
     throw new Error('expected an EvalManifestError');
 };
 
+/** A JSONL manifest: each sample object as one JSON line; a string is a line as written (blank or malformed). */
+const jsonLines = (...lines: Array<object | string>): string =>
+    lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n');
+
 t.test('JSONL: categories given by id or string are normalised to the policy string', async (t) => {
-    const text = [
-        '{"path": "img/a.jpg", "rating": "Unsafe", "category": "O3", "score": "Highly Inappropriate", "split": "test"}',
+    const text = jsonLines(
+        { path: 'img/a.jpg', rating: 'Unsafe', category: 'O3', score: 'Highly Inappropriate', split: 'test' },
         '',
-        '{"image": "b.png", "rating": "safe", "category": "NA"}',
-        '{"path": "c.png", "rating": "SAFE"}',
-        '{"id": 7, "path": "d.png", "rating": "Unsafe", "category": "o6: weapons or substance abuse"}',
-    ].join('\n');
+        { image: 'b.png', rating: 'safe', category: 'NA' },
+        { path: 'c.png', rating: 'SAFE' },
+        { id: 7, path: 'd.png', rating: 'Unsafe', category: 'o6: weapons or substance abuse' },
+    );
     const s = parseManifest(text, { baseDir: '/sets/x' });
     t.same(
         s.map((x) => [x.id, x.image, x.rating, x.category, x.categoryId, x.line]),
@@ -70,18 +74,18 @@ t.test('CSV: header columns, quoting, a quoted field across lines keeps its star
 });
 
 t.test('errors name the line and the field, and every problem is listed', async (t) => {
-    const text = [
-        '{"path": "a.jpg", "rating": "Unsafe", "category": "O3"}',
-        '{"path": "b.jpg", "rating": "Maybe", "category": "O3"}',
+    const text = jsonLines(
+        { path: 'a.jpg', rating: 'Unsafe', category: 'O3' },
+        { path: 'b.jpg', rating: 'Maybe', category: 'O3' },
         'not json',
-        '{"path": "c.jpg", "rating": "Unsafe", "category": "O42"}',
-        '{"path": "d.jpg", "rating": "Unsafe"}',
-        '{"path": "e.jpg", "rating": "Safe", "score": "Somewhat bad"}',
-        '{"rating": "Safe"}',
-        '{"path": "a.jpg", "rating": "Safe"}',
-        '{"path": 5, "rating": "Safe"}',
+        { path: 'c.jpg', rating: 'Unsafe', category: 'O42' },
+        { path: 'd.jpg', rating: 'Unsafe' },
+        { path: 'e.jpg', rating: 'Safe', score: 'Somewhat bad' },
+        { rating: 'Safe' },
+        { path: 'a.jpg', rating: 'Safe' },
+        { path: 5, rating: 'Safe' },
         '[1, 2]',
-    ].join('\n');
+    );
     const err = errorOf(() => parseManifest(text, { source: 'sets/eval.jsonl' }));
     t.same(
         err.issues.map((i) => [i.line, i.field]),
@@ -116,12 +120,7 @@ t.test('CSV without a path column is rejected', async (t) => {
 });
 
 t.test('categories are checked against the given policy', async (t) => {
-    const policy = Policy.default().addCategory({
-        id: 'O10',
-        name: 'Spam',
-        shouldNot: ['Be spam.'],
-        can: ['Be mail.'],
-    });
+    const policy = Policy.default().addCategory({ id: 'O10', name: 'Spam', shouldNot: ['Be spam.'], can: ['Mail.'] });
     const [s] = parseManifest('{"path":"a","rating":"Unsafe","category":"O10"}', { policy, baseDir: '/' });
     t.same([s.category, s.categoryId], ['O10: Spam', 'O10']);
     t.throws(
