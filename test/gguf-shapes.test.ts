@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 
 import {
     GgmlType,
@@ -34,6 +34,16 @@ const tmp = tempDir('gguf-shapes-test-');
 const meta = (p: GgufFilePlan, key: string) => p.metadata.find((m) => m.key === key)?.value;
 const tensor = (p: GgufFilePlan, name: string): PlannedTensor | undefined => p.tensors.find((x) => x.name === name);
 const dims = (p: GgufFilePlan, name: string) => tensor(p, name)?.dims;
+
+/** Each metadata key holds its value (arrays compared element by element). */
+function expectMeta(t: Test, p: GgufFilePlan, expected: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(expected)) t.strictSame(meta(p, key), value, key);
+}
+
+/** Each tensor has its dims. */
+function expectDims(t: Test, p: GgufFilePlan, expected: Record<string, number[]>): void {
+    for (const [name, value] of Object.entries(expected)) t.same(dims(p, name), value, name);
+}
 
 t.test('the Qwen2 vocabulary: 151,936 entries laid out as the GGUF conversions have it', async (t) => {
     const v = loadQwen2Vocab();
@@ -77,17 +87,19 @@ t.test('the LLaMA-2 vocabulary: 32,000 SentencePiece pieces with scores and byte
 t.test('llavaguard-v1.2-0.5b text model: Qwen2-0.5B shapes and metadata', async (t) => {
     const plan = planShapedModel({ shapes: 'llavaguard-v1.2-0.5b', weightType: 'q8_0' });
     const m = plan.model;
-    t.equal(meta(m, 'general.architecture'), 'qwen2');
-    t.equal(meta(m, 'qwen2.block_count'), 24);
-    t.equal(meta(m, 'qwen2.embedding_length'), 896);
-    t.equal(meta(m, 'qwen2.feed_forward_length'), 4864);
-    t.equal(meta(m, 'qwen2.attention.head_count'), 14);
-    t.equal(meta(m, 'qwen2.attention.head_count_kv'), 2);
-    t.equal(meta(m, 'qwen2.context_length'), 32768);
-    t.equal(meta(m, 'qwen2.rope.freq_base'), 1e6);
-    t.equal(meta(m, 'qwen2.attention.layer_norm_rms_epsilon'), 1e-6);
-    t.equal(meta(m, 'tokenizer.ggml.model'), 'gpt2');
-    t.equal(meta(m, 'tokenizer.ggml.pre'), 'qwen2');
+    expectMeta(t, m, {
+        'general.architecture': 'qwen2',
+        'qwen2.block_count': 24,
+        'qwen2.embedding_length': 896,
+        'qwen2.feed_forward_length': 4864,
+        'qwen2.attention.head_count': 14,
+        'qwen2.attention.head_count_kv': 2,
+        'qwen2.context_length': 32768,
+        'qwen2.rope.freq_base': 1e6,
+        'qwen2.attention.layer_norm_rms_epsilon': 1e-6,
+        'tokenizer.ggml.model': 'gpt2',
+        'tokenizer.ggml.pre': 'qwen2',
+    });
     t.equal((meta(m, 'tokenizer.ggml.tokens') as string[]).length, 151936);
     t.equal((meta(m, 'tokenizer.ggml.token_type') as number[]).length, 151936);
     t.equal((meta(m, 'tokenizer.ggml.merges') as string[]).length, 151387);
@@ -102,18 +114,20 @@ t.test('llavaguard-v1.2-0.5b text model: Qwen2-0.5B shapes and metadata', async 
     t.same(dims(m, 'output_norm.weight'), [896]);
     for (const i of [0, 23]) {
         const p = `blk.${i}`;
-        t.same(dims(m, `${p}.attn_q.weight`), [896, 896]);
-        t.same(dims(m, `${p}.attn_k.weight`), [896, 128]);
-        t.same(dims(m, `${p}.attn_v.weight`), [896, 128]);
-        t.same(dims(m, `${p}.attn_q.bias`), [896]);
-        t.same(dims(m, `${p}.attn_k.bias`), [128]);
-        t.same(dims(m, `${p}.attn_v.bias`), [128]);
-        t.same(dims(m, `${p}.attn_output.weight`), [896, 896]);
-        t.same(dims(m, `${p}.ffn_gate.weight`), [896, 4864]);
-        t.same(dims(m, `${p}.ffn_up.weight`), [896, 4864]);
-        t.same(dims(m, `${p}.ffn_down.weight`), [4864, 896]);
-        t.same(dims(m, `${p}.attn_norm.weight`), [896]);
-        t.same(dims(m, `${p}.ffn_norm.weight`), [896]);
+        expectDims(t, m, {
+            [`${p}.attn_q.weight`]: [896, 896],
+            [`${p}.attn_k.weight`]: [896, 128],
+            [`${p}.attn_v.weight`]: [896, 128],
+            [`${p}.attn_q.bias`]: [896],
+            [`${p}.attn_k.bias`]: [128],
+            [`${p}.attn_v.bias`]: [128],
+            [`${p}.attn_output.weight`]: [896, 896],
+            [`${p}.ffn_gate.weight`]: [896, 4864],
+            [`${p}.ffn_up.weight`]: [896, 4864],
+            [`${p}.ffn_down.weight`]: [4864, 896],
+            [`${p}.attn_norm.weight`]: [896],
+            [`${p}.ffn_norm.weight`]: [896],
+        });
     }
     t.equal(tensor(m, 'blk.24.attn_q.weight'), undefined);
     t.equal(m.tensors.length, 2 + 24 * 12, 'exactly the tensors llama.cpp expects for qwen2');
@@ -132,22 +146,24 @@ t.test(
     'llavaguard-v1.2-0.5b mmproj: SigLIP so400m-patch14-384 + mlp 1152 -> 896 -> 896, OneVision anyres',
     async (t) => {
         const { mmproj: v } = planShapedModel({ shapes: 'llavaguard-v1.2-0.5b' });
-        t.equal(meta(v, 'general.architecture'), 'clip');
-        t.equal(meta(v, 'clip.projector_type'), 'mlp');
-        t.equal(meta(v, 'clip.has_vision_encoder'), true);
-        t.equal(meta(v, 'clip.has_llava_projector'), true);
-        t.equal(meta(v, 'clip.vision.block_count'), 27);
-        t.equal(meta(v, 'clip.vision.embedding_length'), 1152);
-        t.equal(meta(v, 'clip.vision.feed_forward_length'), 4304);
-        t.equal(meta(v, 'clip.vision.attention.head_count'), 16);
-        t.equal(meta(v, 'clip.vision.image_size'), 384);
-        t.equal(meta(v, 'clip.vision.patch_size'), 14);
-        t.equal(meta(v, 'clip.vision.attention.layer_norm_epsilon'), 1e-6);
-        t.equal(meta(v, 'clip.use_gelu'), true);
-        t.same(meta(v, 'clip.vision.image_mean'), [0.5, 0.5, 0.5]);
-        t.same(meta(v, 'clip.vision.image_std'), [0.5, 0.5, 0.5]);
-        t.equal(meta(v, 'clip.vision.mm_patch_merge_type'), 'spatial_unpad');
-        t.equal(meta(v, 'clip.vision.image_aspect_ratio'), 'anyres_max_9');
+        expectMeta(t, v, {
+            'general.architecture': 'clip',
+            'clip.projector_type': 'mlp',
+            'clip.has_vision_encoder': true,
+            'clip.has_llava_projector': true,
+            'clip.vision.block_count': 27,
+            'clip.vision.embedding_length': 1152,
+            'clip.vision.feed_forward_length': 4304,
+            'clip.vision.attention.head_count': 16,
+            'clip.vision.image_size': 384,
+            'clip.vision.patch_size': 14,
+            'clip.vision.attention.layer_norm_epsilon': 1e-6,
+            'clip.use_gelu': true,
+            'clip.vision.image_mean': [0.5, 0.5, 0.5],
+            'clip.vision.image_std': [0.5, 0.5, 0.5],
+            'clip.vision.mm_patch_merge_type': 'spatial_unpad',
+            'clip.vision.image_aspect_ratio': 'anyres_max_9',
+        });
         const pins = meta(v, 'clip.vision.image_grid_pinpoints') as number[];
         t.equal(pins.length, 72, '36 pinpoints');
         t.equal(v.metadata.find((m) => m.key === 'clip.vision.image_grid_pinpoints')!.elemType, GgufType.INT32);
@@ -174,16 +190,20 @@ t.test(
                 t.same(dims(v, `${p}.${n}.bias`), [1152]);
             }
             // legacy converter names: fc1 (1152 -> 4304) is ffn_down, fc2 is ffn_up; clip.cpp swaps them back
-            t.same(dims(v, `${p}.ffn_down.weight`), [1152, 4304]);
-            t.same(dims(v, `${p}.ffn_up.weight`), [4304, 1152]);
-            t.same(dims(v, `${p}.ln1.weight`), [1152]);
-            t.same(dims(v, `${p}.ln2.bias`), [1152]);
+            expectDims(t, v, {
+                [`${p}.ffn_down.weight`]: [1152, 4304],
+                [`${p}.ffn_up.weight`]: [4304, 1152],
+                [`${p}.ln1.weight`]: [1152],
+                [`${p}.ln2.bias`]: [1152],
+            });
         }
         t.equal(tensor(v, 'v.blk.27.attn_q.weight'), undefined);
-        t.same(dims(v, 'mm.0.weight'), [1152, 896]);
-        t.same(dims(v, 'mm.0.bias'), [896]);
-        t.same(dims(v, 'mm.2.weight'), [896, 896]);
-        t.same(dims(v, 'mm.2.bias'), [896]);
+        expectDims(t, v, {
+            'mm.0.weight': [1152, 896],
+            'mm.0.bias': [896],
+            'mm.2.weight': [896, 896],
+            'mm.2.bias': [896],
+        });
         t.equal(tensor(v, 'mm.0.weight')!.type, GgmlType.F16);
         t.equal(tensor(v, 'v.patch_embd.weight')!.type, GgmlType.F16);
         const params = planParameterCount(v);
@@ -200,33 +220,43 @@ t.test('llavaguard-v1.1-7b: LLaMA-2-7B + CLIP ViT-L/14-336, only in Q8_0', async
     t.throws(() => planShapedModel({ shapes: 'llavaguard-v1.1-7b', weightType: 'f16' }), /only as q8_0/);
     t.throws(() => planShapedModel({ shapes: 'nope' as never }), /unknown shapes/);
     const { model: m, mmproj: v } = planShapedModel({ shapes: 'llavaguard-v1.1-7b' });
-    t.equal(meta(m, 'general.architecture'), 'llama');
-    t.equal(meta(m, 'llama.block_count'), 32);
-    t.equal(meta(m, 'llama.embedding_length'), 4096);
-    t.equal(meta(m, 'llama.attention.head_count_kv'), 32);
-    t.equal(meta(m, 'llama.feed_forward_length'), 11008);
-    t.equal(meta(m, 'tokenizer.ggml.model'), 'llama');
+    expectMeta(t, m, {
+        'general.architecture': 'llama',
+        'llama.block_count': 32,
+        'llama.embedding_length': 4096,
+        'llama.attention.head_count_kv': 32,
+        'llama.feed_forward_length': 11008,
+        'tokenizer.ggml.model': 'llama',
+    });
     t.equal((meta(m, 'tokenizer.ggml.scores') as number[]).length, 32000);
-    t.same(dims(m, 'token_embd.weight'), [4096, 32000]);
-    t.same(dims(m, 'output.weight'), [4096, 32000]);
-    t.same(dims(m, 'blk.31.ffn_down.weight'), [11008, 4096]);
-    t.same(dims(m, 'blk.31.attn_k.weight'), [4096, 4096]);
+    expectDims(t, m, {
+        'token_embd.weight': [4096, 32000],
+        'output.weight': [4096, 32000],
+        'blk.31.ffn_down.weight': [11008, 4096],
+        'blk.31.attn_k.weight': [4096, 4096],
+    });
     t.equal(tensor(m, 'blk.0.attn_q.bias'), undefined);
     t.equal(m.tensors.length, 3 + 32 * 9);
     t.equal(planParameterCount(m), 6738415616, 'LLaMA-2-7B: 6.74B parameters');
     t.ok((await planFileSize(m)) > 7.1e9, 'about 7.2 GB in Q8_0');
 
-    t.equal(meta(v, 'clip.vision.block_count'), 24);
-    t.equal(meta(v, 'clip.use_gelu'), false, 'quick-GELU');
-    t.equal(meta(v, 'clip.vision.image_size'), 336);
+    expectMeta(t, v, {
+        'clip.vision.block_count': 24,
+        'clip.use_gelu': false, // quick-GELU
+        'clip.vision.image_size': 336,
+    });
     t.equal(shapedImageTokensPerTile('llavaguard-v1.1-7b'), 576);
-    t.same(dims(v, 'v.class_embd'), [1024]);
-    t.same(dims(v, 'v.position_embd.weight'), [1024, 577]);
-    t.same(dims(v, 'v.pre_ln.weight'), [1024]);
+    expectDims(t, v, {
+        'v.class_embd': [1024],
+        'v.position_embd.weight': [1024, 577],
+        'v.pre_ln.weight': [1024],
+    });
     t.equal(tensor(v, 'v.patch_embd.bias'), undefined);
-    t.same(dims(v, 'v.blk.23.ffn_down.weight'), [1024, 4096]);
-    t.same(dims(v, 'mm.0.weight'), [1024, 4096]);
-    t.same(dims(v, 'mm.2.weight'), [4096, 4096]);
+    expectDims(t, v, {
+        'v.blk.23.ffn_down.weight': [1024, 4096],
+        'mm.0.weight': [1024, 4096],
+        'mm.2.weight': [4096, 4096],
+    });
     t.equal(meta(v, 'clip.vision.image_grid_pinpoints'), undefined, 'LLaVA-1.5: no anyres');
     t.same(SHAPED_MODELS['llavaguard-v1.1-7b'].weightTypes, ['q8_0']);
 });
