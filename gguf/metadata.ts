@@ -14,47 +14,33 @@ export const TOKEN_TYPE = {
     BYTE: 6,
 } as const;
 
+/** A typed adder: addKV with the value's GGUF type fixed. 64-bit integers are stored as bigint. */
+function typed(type: GgufScalarType) {
+    const wide = type === GgufType.UINT64 || type === GgufType.INT64;
+    return function add(this: GgufMetadataBuilder, key: string, v: GgufScalar) {
+        return this.addKV(key, type, wide ? BigInt(v as number | bigint) : v);
+    } as never;
+}
+
 export abstract class GgufMetadataBuilder {
     /** Adds a scalar metadata value (for arrays use addArray). Keys must be unique. */
     abstract addKV(key: string, type: GgufScalarType, value: GgufScalar): this;
     abstract addKV(key: string, type: typeof GgufType.ARRAY, value: GgufScalar[], elemType: GgufScalarType): this;
 
-    addString(key: string, v: string): this {
-        return this.addKV(key, GgufType.STRING, v);
-    }
-    addBool(key: string, v: boolean): this {
-        return this.addKV(key, GgufType.BOOL, v);
-    }
-    addU8(key: string, v: number): this {
-        return this.addKV(key, GgufType.UINT8, v);
-    }
-    addI8(key: string, v: number): this {
-        return this.addKV(key, GgufType.INT8, v);
-    }
-    addU16(key: string, v: number): this {
-        return this.addKV(key, GgufType.UINT16, v);
-    }
-    addI16(key: string, v: number): this {
-        return this.addKV(key, GgufType.INT16, v);
-    }
-    addU32(key: string, v: number): this {
-        return this.addKV(key, GgufType.UINT32, v);
-    }
-    addI32(key: string, v: number): this {
-        return this.addKV(key, GgufType.INT32, v);
-    }
-    addU64(key: string, v: bigint | number): this {
-        return this.addKV(key, GgufType.UINT64, BigInt(v));
-    }
-    addI64(key: string, v: bigint | number): this {
-        return this.addKV(key, GgufType.INT64, BigInt(v));
-    }
-    addF32(key: string, v: number): this {
-        return this.addKV(key, GgufType.FLOAT32, v);
-    }
-    addF64(key: string, v: number): this {
-        return this.addKV(key, GgufType.FLOAT64, v);
-    }
+    // One adder per scalar type (a table: the type is all that differs between them).
+    readonly addString: (key: string, v: string) => this = typed(GgufType.STRING);
+    readonly addBool: (key: string, v: boolean) => this = typed(GgufType.BOOL);
+    readonly addU8: (key: string, v: number) => this = typed(GgufType.UINT8);
+    readonly addI8: (key: string, v: number) => this = typed(GgufType.INT8);
+    readonly addU16: (key: string, v: number) => this = typed(GgufType.UINT16);
+    readonly addI16: (key: string, v: number) => this = typed(GgufType.INT16);
+    readonly addU32: (key: string, v: number) => this = typed(GgufType.UINT32);
+    readonly addI32: (key: string, v: number) => this = typed(GgufType.INT32);
+    readonly addU64: (key: string, v: bigint | number) => this = typed(GgufType.UINT64);
+    readonly addI64: (key: string, v: bigint | number) => this = typed(GgufType.INT64);
+    readonly addF32: (key: string, v: number) => this = typed(GgufType.FLOAT32);
+    readonly addF64: (key: string, v: number) => this = typed(GgufType.FLOAT64);
+
     addArray(key: string, elemType: GgufScalarType, values: ArrayLike<GgufScalar>): this {
         return this.addKV(key, GgufType.ARRAY, Array.from(values), elemType);
     }
