@@ -86,7 +86,8 @@ t.test("the reference's chat request gives the verdict JSON it parses", async (t
     t.equal(verdict.category, lg.category);
     if (choice.finish_reason === 'stop') t.same(Object.keys(JSON.parse(content)), ['rating', 'category', 'rationale']);
     else t.equal(choice.finish_reason, 'length');
-    t.ok(completion.usage!.prompt_tokens > 0);
+    t.equal(completion.usage!.prompt_tokens, lg.tokens.prompt, 'prompt tokens, the image tokens among them');
+    t.ok(lg.tokens.image > 0 && lg.tokens.image < lg.tokens.prompt);
     t.equal(completion.usage!.completion_tokens, lg.tokens.generated);
 });
 

@@ -56,7 +56,8 @@ const finishReason = (stopReason: string) =>
     stopReason === 'maxTokens' || stopReason === 'contextFull' ? 'length' : 'stop';
 
 function usage(a: Assessment) {
-    const prompt = a.tokens.prompt + a.tokens.image;
+    // tokens.prompt counts the image's tokens too (tokens.image says how many of them).
+    const prompt = a.tokens.prompt;
     return { prompt_tokens: prompt, completion_tokens: a.tokens.generated, total_tokens: prompt + a.tokens.generated };
 }
 
