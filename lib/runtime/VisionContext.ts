@@ -320,6 +320,8 @@ function toNativePrompt(p: Prompt, model: VisionModel) {
     const marker = model.info.mediaMarker;
     const textTokens = model.textTokenizer.tokenizeAround(p.text, marker, { addSpecial: prompt.addSpecial });
     const media = (p.images?.length ?? 0) + (p.embeddings?.length ?? 0);
+    if (p.images?.length && p.embeddings?.length)
+        throw new TypeError("a prompt has either 'images' or 'embeddings', not both");
     if (p.images?.length && !model.info.hasVision)
         throw new Error('this model was loaded without an mmproj: it cannot take images');
     if (textTokens.length - 1 !== media)
