@@ -6,6 +6,8 @@ import t from 'tap';
 import {
     GgmlType,
     GgufType,
+    type GgufScalar,
+    type GgufScalarType,
     GgufWriter,
     bf16ToF32,
     decodeF16,
@@ -155,34 +157,59 @@ t.test('encoders match outputs computed by ggml itself (fixture)', async (t) => 
     }
 });
 
+/** GgufWriter's typed adders (gguf/metadata.ts), each written through below. */
+type TypedAdder =
+    | 'addU8'
+    | 'addI8'
+    | 'addU16'
+    | 'addI16'
+    | 'addU32'
+    | 'addI32'
+    | 'addU64'
+    | 'addI64'
+    | 'addF32'
+    | 'addF64'
+    | 'addBool'
+    | 'addString';
+
+/** Every scalar type once (extremes where the type has them): the typed adder that writes it, key, type code, value. */
+const SCALARS: Array<[TypedAdder, string, number, GgufScalar]> = [
+    ['addU8', 't.u8', GgufType.UINT8, 255],
+    ['addI8', 't.i8', GgufType.INT8, -128],
+    ['addU16', 't.u16', GgufType.UINT16, 65535],
+    ['addI16', 't.i16', GgufType.INT16, -32768],
+    ['addU32', 't.u32', GgufType.UINT32, 0xffffffff],
+    ['addI32', 't.i32', GgufType.INT32, -0x80000000],
+    ['addF32', 't.f32', GgufType.FLOAT32, 1.5],
+    ['addBool', 't.bool', GgufType.BOOL, true],
+    ['addString', 't.string', GgufType.STRING, 'héllo ▁ 世界 \n "quoted"'],
+    ['addString', 't.empty_string', GgufType.STRING, ''],
+    ['addU64', 't.u64', GgufType.UINT64, 0xffffffffffffffffn],
+    ['addI64', 't.i64', GgufType.INT64, -(2n ** 63n)],
+    ['addF64', 't.f64', GgufType.FLOAT64, Math.PI],
+];
+
+/** Every element type once, and an empty array: key, element type, values (FLOAT32 ones read back rounded). */
+const ARRAYS: Array<[string, GgufScalarType, GgufScalar[]]> = [
+    ['a.u8', GgufType.UINT8, [0, 1, 255]],
+    ['a.i8', GgufType.INT8, [-128, 0, 127]],
+    ['a.u16', GgufType.UINT16, [0, 65535]],
+    ['a.i16', GgufType.INT16, [-32768, 32767]],
+    ['a.u32', GgufType.UINT32, [0, 0xffffffff]],
+    ['a.i32', GgufType.INT32, [-1, 2, -3]],
+    ['a.f32', GgufType.FLOAT32, [0.25, -8, 1e-5]],
+    ['a.bool', GgufType.BOOL, [true, false, true]],
+    ['a.string', GgufType.STRING, ['a', '', 'ĠĊ', '<0x0A>']],
+    ['a.u64', GgufType.UINT64, [0n, 2n ** 64n - 1n]],
+    ['a.i64', GgufType.INT64, [-(2n ** 63n), 2n ** 63n - 1n]],
+    ['a.f64', GgufType.FLOAT64, [Math.E, -0.1]],
+    ['a.empty', GgufType.INT32, []],
+];
+
 function allTypesWriter(): GgufWriter {
     const w = new GgufWriter();
-    w.addU8('t.u8', 255)
-        .addI8('t.i8', -128)
-        .addU16('t.u16', 65535)
-        .addI16('t.i16', -32768)
-        .addU32('t.u32', 0xffffffff)
-        .addI32('t.i32', -0x80000000)
-        .addF32('t.f32', 1.5)
-        .addBool('t.bool', true)
-        .addString('t.string', 'héllo ▁ 世界 \n "quoted"')
-        .addString('t.empty_string', '')
-        .addU64('t.u64', 0xffffffffffffffffn)
-        .addI64('t.i64', -(2n ** 63n))
-        .addF64('t.f64', Math.PI)
-        .addArray('a.u8', GgufType.UINT8, [0, 1, 255])
-        .addArray('a.i8', GgufType.INT8, [-128, 0, 127])
-        .addArray('a.u16', GgufType.UINT16, [0, 65535])
-        .addArray('a.i16', GgufType.INT16, [-32768, 32767])
-        .addArray('a.u32', GgufType.UINT32, [0, 0xffffffff])
-        .addArray('a.i32', GgufType.INT32, [-1, 2, -3])
-        .addArray('a.f32', GgufType.FLOAT32, [0.25, -8, 1e-5])
-        .addArray('a.bool', GgufType.BOOL, [true, false, true])
-        .addArray('a.string', GgufType.STRING, ['a', '', 'ĠĊ', '<0x0A>'])
-        .addArray('a.u64', GgufType.UINT64, [0n, 2n ** 64n - 1n])
-        .addArray('a.i64', GgufType.INT64, [-(2n ** 63n), 2n ** 63n - 1n])
-        .addArray('a.f64', GgufType.FLOAT64, [Math.E, -0.1])
-        .addArray('a.empty', GgufType.INT32, []);
+    for (const [adder, key, , value] of SCALARS) (w[adder] as (key: string, v: GgufScalar) => GgufWriter)(key, value);
+    for (const [key, elemType, values] of ARRAYS) w.addArray(key, elemType, values);
     return w;
 }
 
@@ -191,47 +218,18 @@ t.test('writer -> reader round trip preserves every metadata value type with its
     const h = await readGguf(buf);
     t.equal(h.version, 3);
     const get = (k: string) => h.metadata.get(k)!;
-    const scalars: Array<[string, number, unknown]> = [
-        ['t.u8', GgufType.UINT8, 255],
-        ['t.i8', GgufType.INT8, -128],
-        ['t.u16', GgufType.UINT16, 65535],
-        ['t.i16', GgufType.INT16, -32768],
-        ['t.u32', GgufType.UINT32, 0xffffffff],
-        ['t.i32', GgufType.INT32, -0x80000000],
-        ['t.f32', GgufType.FLOAT32, 1.5],
-        ['t.bool', GgufType.BOOL, true],
-        ['t.string', GgufType.STRING, 'héllo ▁ 世界 \n "quoted"'],
-        ['t.empty_string', GgufType.STRING, ''],
-        ['t.u64', GgufType.UINT64, 0xffffffffffffffffn],
-        ['t.i64', GgufType.INT64, -(2n ** 63n)],
-        ['t.f64', GgufType.FLOAT64, Math.PI],
-    ];
-    for (const [k, type, value] of scalars) {
+    for (const [, k, type, value] of SCALARS) {
         t.equal(get(k).type, type, `${k} type`);
         t.equal(get(k).value, value, `${k} value`);
     }
-    const arrays: Array<[string, number, unknown[]]> = [
-        ['a.u8', GgufType.UINT8, [0, 1, 255]],
-        ['a.i8', GgufType.INT8, [-128, 0, 127]],
-        ['a.u16', GgufType.UINT16, [0, 65535]],
-        ['a.i16', GgufType.INT16, [-32768, 32767]],
-        ['a.u32', GgufType.UINT32, [0, 0xffffffff]],
-        ['a.i32', GgufType.INT32, [-1, 2, -3]],
-        ['a.f32', GgufType.FLOAT32, [0.25, -8, Math.fround(1e-5)]],
-        ['a.bool', GgufType.BOOL, [true, false, true]],
-        ['a.string', GgufType.STRING, ['a', '', 'ĠĊ', '<0x0A>']],
-        ['a.u64', GgufType.UINT64, [0n, 2n ** 64n - 1n]],
-        ['a.i64', GgufType.INT64, [-(2n ** 63n), 2n ** 63n - 1n]],
-        ['a.f64', GgufType.FLOAT64, [Math.E, -0.1]],
-        ['a.empty', GgufType.INT32, []],
-    ];
-    for (const [k, elemType, value] of arrays) {
+    for (const [k, elemType, values] of ARRAYS) {
         const v = get(k);
         t.equal(v.type, GgufType.ARRAY, `${k} is an array`);
         if (v.type !== GgufType.ARRAY) continue;
         t.equal(v.elemType, elemType, `${k} element type`);
-        t.equal(v.length, value.length, `${k} length`);
-        t.same(v.value, value, `${k} values`);
+        t.equal(v.length, values.length, `${k} length`);
+        const stored = elemType === GgufType.FLOAT32 ? values.map((x) => Math.fround(x as number)) : values;
+        t.same(v.value, stored, `${k} values`);
     }
     t.same([...h.metadata.keys()].slice(0, 3), ['t.u8', 't.i8', 't.u16'], 'insertion order is kept');
     t.equal(h.tensors.length, 0);
