@@ -79,7 +79,6 @@ async function expectError(
     if (code !== undefined) t.match(response.json.error.code, code);
 }
 
-
 t.test('bad requests get 4xx JSON errors', async (t) => {
     const url = `${strict.url}/v1/moderations`;
     const chat = `${strict.url}/v1/chat/completions`;
@@ -270,4 +269,19 @@ t.test('a client that disconnects mid-stream stops its generation', async (t) =>
     t.equal(busyNow, 0, 'the slot is free');
     t.equal(await metric(s, 'llavaguard_images_total'), before, 'the generation never finished');
     t.equal((await postJson(`${s.url}/v1/moderations`, moderation(await imageUrl(21)))).status, 200);
+});
+
+t.test('a request over the time limit is a 504, its generation stops, the server keeps serving', async (t) => {
+    const s = await serve(guard, { timeoutMs: 30 });
+    t.teardown(() => s.close());
+    const body = { messages: referenceMessages(await imageUrl(30)), temperature: 0, max_tokens: 400 };
+    const slow = await postJson(`${s.url}/v1/chat/completions`, body);
+    await expectError(t, slow, 504, 'timeout');
+    t.equal(slow.json.error.type, 'timeout_error');
+    let busy = 1;
+    for (const until = Date.now() + 20_000; busy > 0 && Date.now() < until; await new Promise((r) => setTimeout(r, 20)))
+        busy = (await (await fetch(`${s.url}/health`)).json()).slots.busy;
+    t.equal(busy, 0, 'the slot is free');
+    t.equal(await metric(s, 'llavaguard_images_total'), 0, 'the generation was stopped, never finished');
+    t.equal((await postJson(`${s.url}/v1/moderations`, moderation(await imageUrl(31)))).status, 504, 'still answering');
 });

@@ -22,7 +22,7 @@ export interface ServerOptions {
     policy?: Policy;
     /** Assessments admitted beyond the guard's sequence slots before 429s. Default 64. */
     queueLimit?: number;
-    /** Longest time one request may take, in ms (504 after it; 0 = no limit). Default 120000. */
+    /** Longest time one request may take, in ms, queueing included (504 after it; 0 = no limit). Default 600000, the openai client's own timeout. */
     timeoutMs?: number;
     /** Largest request body in bytes (413). Default 24 MiB. */
     bodyLimit?: number;
@@ -47,7 +47,7 @@ export interface ServerOptions {
 
 export const SERVER_DEFAULTS = Object.freeze({
     queueLimit: 64,
-    timeoutMs: 120_000,
+    timeoutMs: 600_000,
     bodyLimit: 24 * 1024 * 1024,
     maxImageBytes: 16 * 1024 * 1024,
     maxImagePixels: 40_000_000,

@@ -11,6 +11,7 @@
 //                          [--quick (tiny test model)] [--pair MODEL,MMPROJ] [--llama-server PATH] [--ours-only] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,17 +192,30 @@ async function startLlamaServer(): Promise<Side> {
     };
 }
 
-async function once(side: Side, i: number) {
-    const r = await fetch(`${side.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(side.body(i)),
+/** One request, without fetch's 300 s header timeout (a request to the 0.5B model can take longer on a busy host). */
+function post(url: string, body: object): Promise<{ status: number; json: unknown }> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+                text += d;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+            res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
     });
-    const json = (await r.json()) as {
+}
+
+async function once(side: Side, i: number) {
+    const r = await post(`${side.url}/v1/chat/completions`, side.body(i));
+    const json = r.json as {
         usage?: { prompt_tokens: number; completion_tokens: number };
         choices?: { message: { content: string } }[];
     };
-    if (!r.ok) throw new Error(`${side.name}: HTTP ${r.status} ${JSON.stringify(json).slice(0, 300)}`);
+    if (r.status !== 200) throw new Error(`${side.name}: HTTP ${r.status} ${JSON.stringify(json).slice(0, 300)}`);
     return { usage: json.usage, content: json.choices?.[0]?.message.content ?? '' };
 }
 

@@ -38,7 +38,7 @@ export function registerServe(program: Command): void {
             '--timeout-ms <n>',
             'longest time a request may take (0: none)',
             parseInteger('--timeout-ms', 0, 86400000),
-            120000,
+            600000,
         )
         .option('--allow-remote-images', 'also fetch http(s) image URLs (public addresses only)')
         .option('--max-image-bytes <n>', 'largest encoded image', parseInteger('--max-image-bytes', 1))
