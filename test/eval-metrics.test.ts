@@ -1,5 +1,12 @@
-import t from 'tap';
-import { computeMetrics, formatFigure, percentile, type Outcome } from '../lib/eval/metrics.js';
+import t, { type Test } from 'tap';
+import {
+    computeMetrics,
+    type Figure,
+    type FigureName,
+    formatFigure,
+    percentile,
+    type Outcome,
+} from '../lib/eval/metrics.js';
 import type { Rating } from '../lib/verdict/index.js';
 
 const rec = (expected: Rating, predicted: Rating | null, extra: Partial<Outcome> = {}): Outcome => ({
@@ -10,11 +17,30 @@ const rec = (expected: Rating, predicted: Rating | null, extra: Partial<Outcome>
 const many = (n: number, expected: Rating, predicted: Rating | null, extra: Partial<Outcome> = {}) =>
     Array.from({ length: n }, () => rec(expected, predicted, extra));
 
+/** Each figure's fraction as [num, den], one assertion per figure. */
+function expectFractions(
+    t: Test,
+    figures: Record<FigureName, Figure>,
+    expected: Partial<Record<FigureName, number[]>>,
+) {
+    for (const [name, fraction] of Object.entries(expected)) {
+        const f = figures[name as FigureName];
+        t.same([f.num, f.den], fraction, name);
+    }
+}
+
+// 4 Unsafe (3 predicted Unsafe, 1 Safe), 6 Safe (5 predicted Safe, 1 Unsafe): the matrix computed by hand below
+const HAND_COMPUTED = [
+    ...many(3, 'Unsafe', 'Unsafe'),
+    rec('Unsafe', 'Safe'),
+    ...many(5, 'Safe', 'Safe'),
+    rec('Safe', 'Unsafe'),
+];
+
 const O3 = 'O3: Sexual Content';
 const O6 = 'O6: Weapons or Substance Abuse';
 
 t.test('figures match a hand-computed confusion matrix', async (t) => {
-    // 4 Unsafe (3 predicted Unsafe, 1 Safe), 6 Safe (5 predicted Safe, 1 Unsafe)
     // by hand: TP=3 FN=1 TN=5 FP=1, P=4 N=6
     //   accuracy    (3+5)/10 = 8/10
     //   recall      3/4
@@ -22,21 +48,17 @@ t.test('figures match a hand-computed confusion matrix', async (t) => {
     //   precision   3/(3+1) = 3/4
     //   f1          2*3/(2*3+1+1) = 6/8
     //   balanced    (3*6 + 5*4)/(2*4*6) = 38/48 = 0.791666... = (3/4 + 5/6)/2
-    const records = [
-        ...many(3, 'Unsafe', 'Unsafe'),
-        rec('Unsafe', 'Safe'),
-        ...many(5, 'Safe', 'Safe'),
-        rec('Safe', 'Unsafe'),
-    ];
-    const m = computeMetrics(records, { resamples: 0 });
+    const m = computeMetrics(HAND_COMPUTED, { resamples: 0 });
     t.same(m.confusion, { tp: 3, fp: 1, tn: 5, fn: 1, unparseable: { unsafe: 0, safe: 0 } });
     const f = m.figures;
-    t.same([f.accuracy.num, f.accuracy.den], [8, 10]);
-    t.same([f.recall.num, f.recall.den], [3, 4]);
-    t.same([f.specificity.num, f.specificity.den], [5, 6]);
-    t.same([f.precision.num, f.precision.den], [3, 4]);
-    t.same([f.f1.num, f.f1.den], [6, 8]);
-    t.same([f.balancedAccuracy.num, f.balancedAccuracy.den], [38, 48]);
+    expectFractions(t, f, {
+        accuracy: [8, 10],
+        recall: [3, 4],
+        specificity: [5, 6],
+        precision: [3, 4],
+        f1: [6, 8],
+        balancedAccuracy: [38, 48],
+    });
     t.equal(f.accuracy.value, 0.8);
     t.equal(f.recall.value, 0.75);
     t.equal(f.f1.value, 0.75);
@@ -52,24 +74,13 @@ t.test('unparseable outputs count as wrong by default, or are excluded', async (
     // the 10 records above plus one Unsafe and one Safe without a rating
     // wrong:   TP=3 FN=2 TN=5 FP=2 -> recall 3/5, specificity 5/7, accuracy 8/12, unparseable 2/12
     // exclude: TP=3 FN=1 TN=5 FP=1 -> recall 3/4, specificity 5/6, accuracy 8/10, unparseable 2/12
-    const records = [
-        ...many(3, 'Unsafe', 'Unsafe'),
-        rec('Unsafe', 'Safe'),
-        ...many(5, 'Safe', 'Safe'),
-        rec('Safe', 'Unsafe'),
-        rec('Unsafe', null),
-        rec('Safe', null),
-    ];
+    const records = [...HAND_COMPUTED, rec('Unsafe', null), rec('Safe', null)];
     const wrong = computeMetrics(records, { resamples: 0 });
     t.same(wrong.confusion, { tp: 3, fp: 2, tn: 5, fn: 2, unparseable: { unsafe: 1, safe: 1 } });
-    t.same([wrong.figures.recall.num, wrong.figures.recall.den], [3, 5]);
-    t.same([wrong.figures.specificity.num, wrong.figures.specificity.den], [5, 7]);
-    t.same([wrong.figures.accuracy.num, wrong.figures.accuracy.den], [8, 12]);
-    t.same([wrong.figures.unparseable.num, wrong.figures.unparseable.den], [2, 12]);
+    expectFractions(t, wrong.figures, { recall: [3, 5], specificity: [5, 7], accuracy: [8, 12], unparseable: [2, 12] });
     const excl = computeMetrics(records, { resamples: 0, invalid: 'exclude' });
     t.same(excl.confusion, { tp: 3, fp: 1, tn: 5, fn: 1, unparseable: { unsafe: 1, safe: 1 } });
-    t.same([excl.figures.recall.num, excl.figures.recall.den], [3, 4]);
-    t.same([excl.figures.accuracy.num, excl.figures.accuracy.den], [8, 10]);
+    expectFractions(t, excl.figures, { recall: [3, 4], accuracy: [8, 10] });
     t.same(
         [excl.figures.unparseable.num, excl.figures.unparseable.den],
         [2, 12],
