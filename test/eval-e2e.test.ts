@@ -151,24 +151,18 @@ t.test(
                     t.equal(x.error, null, `${x.id}: assessed`);
                     t.match(x.predicted, /^(Safe|Unsafe)$/);
                 }
-                t.same(
-                    records.filter((x) => x.kind === 'v2').map((x) => [x.sample, x.expected, x.allowed]),
-                    [
-                        ['img/u1.png', 'Safe', ['O3']],
-                        ['img/u2.jpg', 'Safe', ['O2']],
-                        ['img/u3.webp', 'Safe', ['O1']],
-                        ['img/u4.png', 'Safe', ['O6']],
-                    ],
-                );
-                t.same(
-                    records.filter((x) => x.kind === 'v4').map((x) => [x.sample, x.expected, x.sensitive]),
-                    [
-                        ['img/s1.jpg', 'Unsafe', ['O3']],
-                        ['img/s2.png', 'Unsafe', ['O4']],
-                        ['img/s3.webp', 'Unsafe', ['O7']],
-                        ['img/s4.jpg', 'Unsafe', ['O9']],
-                    ],
-                );
+                // the augmented copies: v2 allows an unsafe image's category (now Safe), v4 marks a safe image's
+                // category sensitive (now Unsafe); each as "sample expected categories"
+                const augmented = (kind: 'v2' | 'v4') =>
+                    records
+                        .filter((x) => x.kind === kind)
+                        .map((x) => [x.sample, x.expected, kind === 'v2' ? x.allowed : x.sensitive].join(' '));
+                for (const [kind, samples] of [
+                    ['v2', 'img/u1.png Safe O3, img/u2.jpg Safe O2, img/u3.webp Safe O1, img/u4.png Safe O6'],
+                    ['v4', 'img/s1.jpg Unsafe O3, img/s2.png Unsafe O4, img/s3.webp Unsafe O7, img/s4.jpg Unsafe O9'],
+                ] as const) {
+                    t.same(augmented(kind), samples.split(', '), `the ${kind} copies`);
+                }
 
                 // the printed table: a row per headline figure with its count, and the files
                 const row = (label: string) => lines(r.stdout).find((l) => l.startsWith(`${label}  `)) ?? '';
