@@ -53,14 +53,8 @@ t.test('the native OneVision packing equals packFeatures bit for bit, with and w
     const { readImageNewline } = await import('../lib/pipeline/index.js');
     const newline = (await readImageNewline(model.info.mmprojPath, model.info.nEmbd))!;
     let downsampled = 0;
-    for (const [w, h] of [
-        [29, 28],
-        [60, 30],
-        [100, 100],
-        [57, 171],
-        [200, 150],
-        [3, 500],
-    ] as const) {
+    for (const size of ['29x28', '60x30', '100x100', '57x171', '200x150', '3x500']) {
+        const [w, h] = size.split('x').map(Number) as [number, number];
         const rgb = { ...patternImage(w, h, 7), channels: 3 as const, source: 'test' };
         const plan = planOneVision({ width: w, height: h }, config);
         if (plan.downsampled) downsampled++;
