@@ -79,29 +79,26 @@ export const qwen2Text = (sizes: TextSizes): TinyTextDims => ({
     tiedEmbeddings: true,
 });
 
-/** A CLIP ViT tower (LLaVA-1.5): class embedding, pre-layernorm, quick-GELU, OpenAI's normalisation. */
-export const clipVision = (sizes: VisionSizes): TinyVisionDims => ({
-    ...sizes,
-    eps: 1e-5,
-    useGelu: false,
-    classEmbedding: true,
-    preLayerNorm: true,
-    patchBias: false,
-    imageMean: [0.48145466, 0.4578275, 0.40821073],
-    imageStd: [0.26862954, 0.26130258, 0.27577711],
-});
+/**
+ * A vision tower: CLIP ViT (LLaVA-1.5: class embedding, pre-layernorm, quick-GELU, OpenAI's normalisation) or
+ * SigLIP (LLaVA-OneVision: none of those, GELU, a patch bias, mean and std 0.5). Every difference is the kind.
+ */
+function visionTower(kind: 'clip' | 'siglip', sizes: VisionSizes): TinyVisionDims {
+    const clip = kind === 'clip';
+    return {
+        ...sizes,
+        eps: clip ? 1e-5 : 1e-6,
+        useGelu: !clip,
+        classEmbedding: clip,
+        preLayerNorm: clip,
+        patchBias: !clip,
+        imageMean: clip ? [0.48145466, 0.4578275, 0.40821073] : [0.5, 0.5, 0.5],
+        imageStd: clip ? [0.26862954, 0.26130258, 0.27577711] : [0.5, 0.5, 0.5],
+    };
+}
 
-/** A SigLIP tower (LLaVA-OneVision): no class embedding, GELU, a patch bias, mean and std 0.5. */
-export const siglipVision = (sizes: VisionSizes): TinyVisionDims => ({
-    ...sizes,
-    eps: 1e-6,
-    useGelu: true,
-    classEmbedding: false,
-    preLayerNorm: false,
-    patchBias: true,
-    imageMean: [0.5, 0.5, 0.5],
-    imageStd: [0.5, 0.5, 0.5],
-});
+export const clipVision = (sizes: VisionSizes): TinyVisionDims => visionTower('clip', sizes);
+export const siglipVision = (sizes: VisionSizes): TinyVisionDims => visionTower('siglip', sizes);
 
 export interface TinyFamilySpec {
     family: TinyFamily;
