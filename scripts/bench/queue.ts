@@ -163,15 +163,28 @@ try {
             ]),
         );
         log('2 workers: loading');
+        let since = performance.now();
         // timed from both ready (models loaded) to the last image recorded
         while (!workers.every((w) => /ready on queue/.test(w.output()))) {
             const dead = workers.find((w) => w.child.exitCode !== null);
             if (dead) throw new Error(`a worker exited: ${dead.output()}`);
+            if (performance.now() - since > 30_000) {
+                since = performance.now();
+                log(`still loading: ${workers.map((w) => w.output().trim().split('\n').at(-1)).join(' | ')}`);
+            }
             await new Promise((r) => setTimeout(r, 20));
         }
         const t0 = performance.now();
-        while (Number(await runScript(client, 'hashLength', [queueKeys(queue).paths])) < IMAGES)
+        let lastWord = performance.now();
+        while (Number(await runScript(client, 'hashLength', [queueKeys(queue).paths])) < IMAGES) {
+            const dead = workers.find((w) => w.child.exitCode !== null);
+            if (dead) throw new Error(`a worker exited before the end: ${dead.output()}`);
+            if (performance.now() - lastWord > 30_000) {
+                lastWord = performance.now();
+                log(`still running: ${workers.map((w) => w.output().trim().split('\n').at(-1)).join(' | ')}`);
+            }
             await new Promise((r) => setTimeout(r, 20));
+        }
         two = performance.now() - t0;
         for (const w of workers) {
             const r = await w.exited;
