@@ -33,16 +33,19 @@ export interface AugmentOptions {
 export interface AugmentedSample<S extends EvalSample = EvalSample> {
     /** `${sample.id}` for the original, `${sample.id}#v2` etc. for a variant. */
     readonly id: string;
+    /** The labelled sample the variant is made from (the original's own for the original). */
     readonly sample: S;
+    /** 'original', or which exception variant. */
     readonly kind: SampleKind;
     /** The policy to assess this variant with. Equal exceptions share one Policy object. */
     readonly policy: Policy;
     readonly expected: Rating;
     /** The sample's true category (an exception changes the label, not what the image shows). */
     readonly expectedCategory: string;
-    /** Category ids this variant declared non-violating / sensitive (on top of the base policy). */
-    readonly allowed: readonly string[];
-    readonly sensitive: readonly string[];
+    /** Category ids this variant declared non-violating (on top of the base policy). */
+    readonly allowed: ReadonlyArray<string>;
+    /** Category ids this variant declared sensitive (on top of the base policy). */
+    readonly sensitive: ReadonlyArray<string>;
 }
 
 /** The originals, each followed by its variants (in the order v2, v3, v4, v5). */
