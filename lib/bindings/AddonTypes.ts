@@ -175,6 +175,8 @@ export interface NativePrefillResult {
 }
 
 export interface NativeGenerateRequest extends NativeEvaluateRequest {
+    /** Continuous mode: the id its events carry (default: its index). */
+    id?: number;
     sampler?: NativeSamplerOptions;
     maxTokens?: number;
 }
@@ -197,7 +199,13 @@ export interface NativeGenerateResult extends NativePrefillResult {
     draftTokensAccepted: number;
 }
 
-export type NativeTokenCallback = (request: number, token: number, piece: Buffer) => void;
+/** A token of request `request`; in continuous mode also, once, its result (token -1, piece empty). */
+export type NativeTokenCallback = (
+    request: number,
+    token: number,
+    piece: Buffer,
+    result?: NativeGenerateResult,
+) => void;
 
 export interface NativeAbortHandle {
     abort(): void;
@@ -207,7 +215,18 @@ export interface NativeAbortHandle {
 export interface NativeContext {
     info(): NativeContextInfo;
     evaluate(request: NativeEvaluateRequest): Promise<NativePrefillResult>;
-    generate(requests: NativeGenerateRequest[], onToken?: NativeTokenCallback): Promise<NativeGenerateResult[]>;
+    /**
+     * With `continuous`: requests join through admit() between decode steps while it runs, each result goes to
+     * onToken as its request finishes (its slot's KV cells cleared), and the promise resolves with [] once nothing
+     * is live or waiting.
+     */
+    generate(
+        requests: NativeGenerateRequest[],
+        onToken?: NativeTokenCallback,
+        options?: { continuous?: boolean },
+    ): Promise<NativeGenerateResult[]>;
+    /** Adds requests to the running continuous generation; false when none runs (or it has ended). */
+    admit(requests: NativeGenerateRequest[]): boolean;
     encodeImages(request: NativeEncodeImagesRequest): Promise<NativeEncodedImage[]>;
     clearSequence(sequence?: number, fromPosition?: number): void;
     copySequence(source: number, destination: number): void;

@@ -4,9 +4,20 @@
  */
 export class OperationQueue {
     #tail: Promise<unknown> = Promise.resolve();
+    #waiting = 0;
+
+    /** Operations queued that have not started. */
+    get waiting(): number {
+        return this.#waiting;
+    }
 
     run<T>(operation: () => Promise<T>): Promise<T> {
-        const result = this.#tail.then(operation, operation);
+        this.#waiting++;
+        const start = () => {
+            this.#waiting--;
+            return operation();
+        };
+        const result = this.#tail.then(start, start);
         this.#tail = result.then(
             () => undefined,
             () => undefined,

@@ -1,9 +1,11 @@
-// The one route from the library's public methods to a context. Generations wait here and run batched over the
-// context's sequence slots (prompts prefilled one after another, the decode steps of all of them in one
-// llama_decode); work that needs the context to itself (an image's encoding, score mode's prefill and
-// continuations, a prefix shared between policies) runs as an exclusive task in the same FIFO. A server submits
-// here as LlavaGuard does. A batch is formed when the context gets to it, from everything waiting then;
-// continuous batching (admitting requests between decode steps) would change #runBatch alone.
+// The one route from the library's public methods to a context. Generations run batched over the context's
+// sequence slots, with continuous batching: one native decode loop (decode-loop.ts) runs while any generation is
+// live, and a generation that arrives while it runs joins it between two decode steps as soon as a slot is free
+// (its prompt prefilled there, then its steps batched with the others'); a finished one frees its slot for the
+// next. Work that needs the context to itself (an image's encoding, score mode's prefill and continuations, a
+// prefix shared between policies) runs as an exclusive task in the same FIFO: while one waits, no generation is
+// admitted, the loop drains, the task runs, then a new loop takes what waits. A server submits here as LlavaGuard
+// does.
 //
 // Aborts follow one convention: an aborted request rejects with AbortError (a generation's carries what it had
 // generated as `partial`), also while it waits in the queue.
@@ -11,6 +13,7 @@ import { abortedAsError, checkNotAborted } from './abort.js';
 import { AbortError } from './errors.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
 import type { EncodedImage, EncodedImageHandle, ImagePixels } from './types.js';
+import type { DecodeLoop, LoopEntry } from './decode-loop.js';
 import type { DirectContext, GenerateOptions, GenerateResult, VisionContext } from './VisionContext.js';
 
 /** A generation the scheduler places in a sequence slot of its choosing. */
@@ -26,22 +29,29 @@ interface Waiting {
 export class Scheduler {
     readonly #context: VisionContext;
     readonly #waiting: Waiting[] = [];
-    #batchQueued = false;
+    /** Sequence slots no generation holds. */
+    readonly #freeSlots: number[];
+    /** Generations in the loop, by id. */
+    readonly #admitted = new Map<number, Waiting & { sequence: number }>();
+    #nextId = 0;
+    /** The loop, from when it was queued to its end. */
+    #loop: DecodeLoop | undefined;
 
     constructor(context: VisionContext) {
         this.#context = context;
+        this.#freeSlots = Array.from({ length: context.info.sequences }, (_, i) => i);
     }
 
     get context(): VisionContext {
         return this.#context;
     }
 
-    /** Generations waiting for a batch. */
+    /** Generations waiting for a sequence slot. */
     get waiting(): number {
         return this.#waiting.length;
     }
 
-    /** One generation, decoded together with those waiting at the same time. */
+    /** One generation, decoded together with the others live at the same time (joining them between steps). */
     generate(request: ScheduledGeneration): Promise<GenerateResult> {
         const r = request as GenerateOptions;
         if (r.sequence !== undefined || r.keepPrefix !== undefined)
@@ -61,7 +71,7 @@ export class Scheduler {
                 entry.detach = () => signal.removeEventListener('abort', onAbort);
             }
             this.#waiting.push(entry);
-            this.#queueBatch();
+            this.#pump();
         });
     }
 
@@ -94,47 +104,90 @@ export class Scheduler {
         return this.exclusive((direct) => direct.encodeImageHandles(images, options), options);
     }
 
-    #queueBatch(): void {
-        if (this.#batchQueued || this.#waiting.length === 0) return;
-        this.#batchQueued = true;
-        // Taken from the queue only when the context gets to it, so everything that arrived meanwhile joins.
-        this.#context
-            .exclusive(async (direct) => {
-                this.#batchQueued = false;
-                await this.#runBatch(direct, this.#waiting.splice(0, this.#context.info.sequences));
-                this.#queueBatch();
-            })
-            .catch((error) => {
-                this.#batchQueued = false;
-                for (const w of this.#waiting.splice(0)) {
-                    w.detach();
-                    w.reject(error);
-                }
+    /** Places waiting generations: into the running loop while slots are free, else into a new loop. */
+    #pump(): void {
+        if (this.#waiting.length === 0) return;
+        if (this.#loop === undefined) {
+            const { loop, done } = this.#context.decodeLoop({
+                take: () => this.#take(),
+                finished: (id, outcome) => this.#finished(id, outcome),
+                returned: (entry) => this.#putBack(entry),
             });
+            this.#loop = loop;
+            done.then(
+                () => this.#loopEnded(loop),
+                (error) => {
+                    // the context closed or the loop failed before it took anything: what waits cannot run
+                    for (const w of this.#waiting.splice(0)) {
+                        w.detach();
+                        w.reject(error);
+                    }
+                    this.#loopEnded(loop);
+                },
+            );
+            return;
+        }
+        // An exclusive task waits for the context: admit nothing more, so that the loop drains.
+        if (!this.#loop.open || this.#context.queuedOperations > 0) return;
+        for (const entry of this.#take()) {
+            let admitted = false;
+            try {
+                admitted = this.#loop.admit(entry);
+            } catch (error) {
+                this.#finished(entry.id, error as Error);
+                continue;
+            }
+            if (!admitted) this.#putBack(entry);
+        }
     }
 
-    async #runBatch(direct: DirectContext, batch: Waiting[]): Promise<void> {
-        if (batch.length === 0) return; // all of them aborted while waiting
-        for (const w of batch) w.detach();
-        const settle = (w: Waiting, result: GenerateResult) => {
+    /** Waiting generations into the free slots, in arrival order. */
+    #take(): LoopEntry[] {
+        const entries: LoopEntry[] = [];
+        while (this.#waiting.length > 0 && this.#freeSlots.length > 0) {
+            const w = this.#waiting.shift()!;
+            w.detach(); // from here the native abort handle follows the signal
+            const sequence = this.#freeSlots.shift()!;
+            const id = this.#nextId++;
+            this.#admitted.set(id, { ...w, sequence });
+            entries.push({ id, sequence, request: { ...w.request, sequence } });
+        }
+        return entries;
+    }
+
+    /** A generation the loop could not take (it was ending): first in line for the next one. */
+    #putBack(entry: LoopEntry): void {
+        const w = this.#admitted.get(entry.id)!;
+        this.#admitted.delete(entry.id);
+        this.#freeSlots.unshift(w.sequence);
+        const { signal } = w.request;
+        if (signal?.aborted) {
+            w.reject(new AbortError());
+            return;
+        }
+        this.#waiting.unshift(w);
+    }
+
+    #finished(id: number, outcome: GenerateResult | Error): void {
+        const w = this.#admitted.get(id);
+        if (!w) return;
+        this.#admitted.delete(id);
+        this.#freeSlots.push(w.sequence);
+        this.#freeSlots.sort((a, b) => a - b);
+        if (outcome instanceof Error) w.reject(outcome);
+        else {
             try {
-                w.resolve(abortedAsError(result));
+                w.resolve(abortedAsError(outcome));
             } catch (error) {
                 w.reject(error);
             }
-        };
-        try {
-            const results = await direct.generateMany(batch.map((w, i) => ({ ...w.request, sequence: i })));
-            for (const [i, r] of results.entries()) settle(batch[i]!, r);
-        } catch (error) {
-            // One bad request must not fail the others: retry them one by one.
-            if (batch.length === 1) batch[0]!.reject(error);
-            else
-                for (const w of batch)
-                    await direct.generateMany([{ ...w.request, sequence: 0 }]).then(
-                        ([r]) => settle(w, r!),
-                        (e) => w.reject(e),
-                    );
         }
+        this.#pump();
+    }
+
+    #loopEnded(loop: DecodeLoop): void {
+        if (this.#loop !== loop) return;
+        this.#loop = undefined;
+        this.#pump();
     }
 }

@@ -1,5 +1,11 @@
 import { defaultThreads } from './threads.js';
-import type { NativeContext, NativeGenerateResult } from '../bindings/AddonTypes.js';
+import type {
+    NativeAbortHandle,
+    NativeContext,
+    NativeGenerateRequest,
+    NativeGenerateResult,
+} from '../bindings/AddonTypes.js';
+import { DecodeLoop, type DecodeLoopHooks } from './decode-loop.js';
 import type { ContextInfo, EncodedImage, EncodedImageHandle, ImagePixels, PrefillResult } from './types.js';
 import { nativeAbortFor, warnLegacyAbort } from './abort.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
@@ -254,23 +260,7 @@ export class VisionContext {
         let onDelivered: (() => void) | undefined;
         try {
             const results = await this.#native.generate(
-                requests.map((r, i) => ({
-                    sequence: r.sequence ?? i,
-                    nPast: r.keepPrefix ?? 0,
-                    prompt: toNativePrompt(r.prompt, this.#model),
-                    maxTokens: r.maxTokens ?? 256,
-                    abort: aborts[i]!.handle,
-                    sampler: {
-                        grammar: r.grammar,
-                        temperature: r.temperature,
-                        topK: r.topK,
-                        topP: r.topP,
-                        seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
-                        jumpForward: r.jumpForward ?? true,
-                        referenceSampler: r.referenceSampler ?? false,
-                        ...(r.drafts !== undefined ? { drafts: draftsArray(r.drafts) } : {}),
-                    },
-                })),
+                requests.map((r, i) => this.#nativeRequest(r, r.sequence ?? i, aborts[i]!.handle)),
                 (index, token, piece) => {
                     delivered[index]!++;
                     const text = decoders[index]!.push(piece);
@@ -289,6 +279,44 @@ export class VisionContext {
         } finally {
             for (const a of aborts) a.dispose();
         }
+    }
+
+    #nativeRequest(r: GenerateOptions, sequence: number, abort: NativeAbortHandle): NativeGenerateRequest {
+        return {
+            sequence,
+            nPast: r.keepPrefix ?? 0,
+            prompt: toNativePrompt(r.prompt, this.#model),
+            maxTokens: r.maxTokens ?? 256,
+            abort,
+            sampler: {
+                grammar: r.grammar,
+                temperature: r.temperature,
+                topK: r.topK,
+                topP: r.topP,
+                seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
+                jumpForward: r.jumpForward ?? true,
+                referenceSampler: r.referenceSampler ?? false,
+                ...(r.drafts !== undefined ? { drafts: draftsArray(r.drafts) } : {}),
+            },
+        };
+    }
+
+    /**
+     * @internal the Scheduler's continuous decode loop (decode-loop.ts), queued as one operation: generations
+     * join it between decode steps while it runs.
+     */
+    decodeLoop(hooks: DecodeLoopHooks): { loop: DecodeLoop; done: Promise<void> } {
+        const loop = new DecodeLoop(
+            this.#native,
+            { request: (r, sequence, abort) => this.#nativeRequest(r, sequence, abort), result: toResult },
+            hooks,
+        );
+        return { loop, done: this.exclusive(() => loop.run()) };
+    }
+
+    /** @internal operations queued on this context that have not started (the Scheduler then stops admitting). */
+    get queuedOperations(): number {
+        return this.#queue.waiting;
     }
 
     #enqueue<T>(operation: () => Promise<T>): Promise<T> {

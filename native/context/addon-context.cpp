@@ -14,6 +14,7 @@ void AddonContext::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&AddonContext::Info>("info"),
                                         InstanceMethod<&AddonContext::Evaluate>("evaluate"),
                                         InstanceMethod<&AddonContext::Generate>("generate"),
+                                        InstanceMethod<&AddonContext::Admit>("admit"),
                                         InstanceMethod<&AddonContext::EncodeImages>("encodeImages"),
                                         InstanceMethod<&AddonContext::ClearSequence>("clearSequence"),
                                         InstanceMethod<&AddonContext::CopySequence>("copySequence"),
@@ -72,6 +73,10 @@ Napi::Value AddonContext::Evaluate(const Napi::CallbackInfo& info) {
 
 Napi::Value AddonContext::Generate(const Napi::CallbackInfo& info) {
     return GenerateWorker::Start(info, Acquire(info.Env()));
+}
+
+Napi::Value AddonContext::Admit(const Napi::CallbackInfo& info) {
+    return GenerateWorker::Admit(info, Acquire(info.Env()));
 }
 
 Napi::Value AddonContext::EncodeImages(const Napi::CallbackInfo& info) {

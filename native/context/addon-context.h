@@ -21,6 +21,7 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
     Napi::Value Info(const Napi::CallbackInfo& info);
     Napi::Value Evaluate(const Napi::CallbackInfo& info);
     Napi::Value Generate(const Napi::CallbackInfo& info);
+    Napi::Value Admit(const Napi::CallbackInfo& info);
     Napi::Value EncodeImages(const Napi::CallbackInfo& info);
     Napi::Value ClearSequence(const Napi::CallbackInfo& info);
     Napi::Value CopySequence(const Napi::CallbackInfo& info);

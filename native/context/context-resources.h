@@ -9,6 +9,8 @@
 
 namespace lg {
 
+struct AdmissionQueue;  // generate-worker.h
+
 struct ContextResources {
     std::shared_ptr<ModelResources> model;  // declared first: outlives ctx
     ContextPtr ctx;
@@ -19,6 +21,8 @@ struct ContextResources {
     std::atomic<std::atomic<bool>*> current_abort{nullptr};
     // Only touched by the operation holding the context (BusyLease).
     DraftRecord drafts;
+    // The running continuous generation's queue (context.admit), null when none runs. Only touched on the JS thread.
+    std::shared_ptr<AdmissionQueue> admission;
 
     static bool AbortCallback(void* data) {
         auto* self = static_cast<ContextResources*>(data);

@@ -6,11 +6,19 @@
 // which are kept only as far as sampling at each of their positions confirms them. Tokens stream to JS through a
 // thread-safe function with a queue of one, so the worker is never more than one token ahead of JS: an abort
 // raised from onToken stops within one token.
+//
+// Continuous mode (generate(requests, onEvent, { continuous: true })): requests join the running loop between
+// decode steps. context.admit(requests) puts them in the loop's AdmissionQueue (false once the loop has ended);
+// at each step boundary the loop prefills them one after another, samples their first token, and adds them to
+// the batch. A sequence that stops has its slot's KV cells cleared and its result sent at once, as
+// onEvent(id, -1, <empty>, result) on the same queue as its tokens (so after them). The loop ends when nothing
+// is live and nothing is waiting; the promise then resolves with [].
 #pragma once
 #include <napi.h>
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "../sampling/abort-handle.h"
@@ -25,6 +33,7 @@ namespace lg {
 enum class StopReason { kEog, kMaxTokens, kAbort, kContextFull, kError };
 
 struct GenerateRequest {
+    uint32_t id = 0;  // reported with its tokens (the request's index, or the id JS gave in continuous mode)
     llama_seq_id seq = 0;
     llama_pos n_past = 0;
     PromptInput prompt;
@@ -51,11 +60,31 @@ struct GenerateOutcome {
     std::vector<llama_token> draft;    // proposed after pending, not accepted
 };
 
+// Requests admitted into a running continuous generation, taken by its loop at the next step boundary.
+struct AdmissionQueue {
+    std::mutex mutex;
+    std::vector<GenerateRequest> pending;
+    bool accepting = true;  // false once the loop has ended (admit then answers false)
+};
+
 class GenerateWorker : public ContextWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
+    // context.admit(requests) -> boolean: joins the running continuous generation (not busy-checked: that is
+    // its purpose); false when none runs or it has ended.
+    static Napi::Value Admit(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
+    ~GenerateWorker() override;
 
  private:
+    static GenerateRequest ParseRequest(Napi::Env env, const Napi::Value& value, ContextResources& ctx, uint32_t index,
+                                        bool continuous);
+    size_t MaxForced() const;
+    // Prefills request i and samples its first token; adds it to live, or reports it stopped.
+    void StartRequest(size_t i, std::vector<size_t>& live);
+    // Continuous mode, at a step boundary: takes the admitted requests and starts them.
+    void AdmitPending(std::vector<size_t>& live);
+    // Continuous mode: clears the sequence's cells and sends its result to JS.
+    void Finish(size_t i);
     void Compute() override;
     Napi::Value Result(Napi::Env env) override;
     GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
@@ -78,6 +107,8 @@ class GenerateWorker : public ContextWorker {
 
     std::vector<GenerateRequest> requests_;
     std::vector<GenerateOutcome> outcomes_;
+    bool continuous_ = false;
+    std::shared_ptr<AdmissionQueue> admission_;
     Napi::ThreadSafeFunction on_token_;
     bool has_on_token_ = false;
     // Token callbacks JS has run; shared with the queued events, which may outlive a finished worker.
