@@ -141,6 +141,17 @@ export function childResult(result: unknown): void {
     process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
 }
 
+/** What every timed child reports beside its own figures: the load, memory and the timed part's clocks. */
+export interface ChildMeasures {
+    loadMs: number;
+    /** RSS before the model loads (node + the TypeScript loader + our modules) */
+    baseRssMiB: number;
+    peakRssMiB: number;
+    /** the whole timed part */
+    wallMs: number;
+    cpuMs: number;
+}
+
 /** For the child scripts: VmHWM / VmRSS of this process in MiB. */
 export function selfStatusMiB(field: 'VmHWM' | 'VmRSS'): number {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import type { AssessOptions } from '../../lib/guard/types.js';
-import { childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
+import { type ChildMeasures, childResult, childSpec, givenOptions, selfStatusMiB, timedLoad } from './common.js';
 
 export type GuardMode = 'full' | 'noRationale' | 'score' | 'throughput';
 
@@ -56,13 +56,8 @@ export interface GuardCall {
     scoringPasses?: number;
 }
 
-export interface GuardResult {
-    loadMs: number;
-    baseRssMiB: number;
-    peakRssMiB: number;
-    /** the whole timed part: one call, or all calls of the throughput mode */
-    wallMs: number;
-    cpuMs: number;
+/** wallMs and cpuMs: one call, or all calls of the throughput mode. */
+export interface GuardResult extends ChildMeasures {
     calls: GuardCall[];
     sequences: number;
     chatFormat: string;

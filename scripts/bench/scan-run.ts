@@ -8,7 +8,7 @@
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import { Policy } from '../../lib/policy/index.js';
 import { isVerdict, listImages, scanImages } from '../../lib/scan/index.js';
-import { childResult, childSpec, selfStatusMiB, timedLoad } from './common.js';
+import { type ChildMeasures, childResult, childSpec, selfStatusMiB, timedLoad } from './common.js';
 
 export interface ScanRunSpec {
     mode: 'scan' | 'assess-loop';
@@ -28,17 +28,12 @@ export interface ScanRunSpec {
     maxTokens: number;
 }
 
-export interface ScanRunResult {
+export interface ScanRunResult extends ChildMeasures {
     images: number;
     /** rating per path, to compare the ways */
     ratings: Record<string, string>;
     errors: number;
-    wallMs: number;
-    cpuMs: number;
-    loadMs: number;
-    baseRssMiB: number;
     loadedRssMiB: number;
-    peakRssMiB: number;
 }
 
 /** node + the TypeScript loader + our modules, before the addon loads a model */
