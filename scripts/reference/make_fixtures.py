@@ -56,6 +56,15 @@ def randomize(model, seed):
                 p.copy_(std * torch.randn(p.shape, generator=g))
 
 
+def save_random_checkpoint(out, model_class, cfg, tok, seed):
+    """The model built from cfg (torch seed 0), its weights randomized with `seed`, saved with its tokenizer."""
+    torch.manual_seed(0)
+    model = model_class(cfg).eval()
+    randomize(model, seed)
+    model.save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+
+
 def llava15():
     out = os.path.join(OUT, "llava15")
     tok = AutoTokenizer.from_pretrained(os.path.join(NM, "tokenizer-llama2", "models"))
@@ -70,11 +79,7 @@ def llava15():
     cfg = LlavaConfig(vision_config=vision, text_config=text, image_token_index=32000, vision_feature_layer=-2,
                       vision_feature_select_strategy="default", projector_hidden_act="gelu")
     cfg._name_or_path = "AIML-TUDA/LlavaGuard-v1.1-7B-hf-tiny-random"
-    torch.manual_seed(0)
-    model = LlavaForConditionalGeneration(cfg).eval()
-    randomize(model, 1)
-    model.save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
+    save_random_checkpoint(out, LlavaForConditionalGeneration, cfg, tok, seed=1)
     restore_legacy_spm_tokenizer(out)
     # (CLIPImageProcessor needs PIL + torchvision, not in this venv: write its JSON directly)
     write_json(os.path.join(out, "preprocessor_config.json"), {
@@ -104,11 +109,7 @@ def onevision():
                                vision_aspect_ratio="anyres_max_9", image_grid_pinpoints=pins,
                                tie_word_embeddings=True)
     cfg._name_or_path = "AIML-TUDA/LlavaGuard-v1.2-0.5B-OV-hf-tiny-random"
-    torch.manual_seed(0)
-    model = LlavaOnevisionForConditionalGeneration(cfg).eval()
-    randomize(model, 2)
-    model.save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
+    save_random_checkpoint(out, LlavaOnevisionForConditionalGeneration, cfg, tok, seed=2)
     write_json(os.path.join(out, "preprocessor_config.json"), {
         "image_processor_type": "LlavaOnevisionImageProcessor", "do_resize": True, "size": {"height": 28, "width": 28},
         "image_grid_pinpoints": pins, "do_pad": True, "do_normalize": True,
