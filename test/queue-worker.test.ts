@@ -66,10 +66,21 @@ t.test(
         const dir = join(root, 'lock');
         await import('node:fs/promises').then((fs) => fs.mkdir(dir));
         for (let i = 0; i < 4; i++) await writeFile(join(dir, `img${i}.png`), await png(i));
-        // the whole default policy (~3.6k prompt tokens): each assessment takes several lock periods
-        await enqueueScan(dir, { redis: redis.url, queue: 'lock', ...pair, ...sampling, chunk: 4 });
-        const LOCK_MS = 300;
-        const summary = await work('lock', { lockDuration: LOCK_MS, stalledInterval: 150 });
+        // the whole default policy (~3.6k prompt tokens) and a long rationale: each assessment outlasts the lock
+        await enqueueScan(dir, {
+            redis: redis.url,
+            queue: 'lock',
+            ...pair,
+            temperature: 0,
+            maxTokens: 300,
+            maxRationaleChars: 1000,
+            chunk: 4,
+        });
+        // the lock: half of one assessment as this machine runs it now (at least 500 ms)
+        const t0 = performance.now();
+        await guard.assess(await png(99), { temperature: 0, maxTokens: 300, maxRationaleChars: 1000 });
+        const LOCK_MS = Math.max(500, Math.round((performance.now() - t0) / 2));
+        const summary = await work('lock', { lockDuration: LOCK_MS, stalledInterval: Math.round(LOCK_MS / 2) });
         t.equal(summary.assessed, 4, 'each image assessed once');
         const { completed, failed } = await jobsOf('lock');
         t.equal(failed.length, 0);
@@ -162,6 +173,26 @@ t.test(
         t.notOk(
             records.some((r) => 'root' in r),
             'URLs have no root',
+        );
+    },
+);
+
+t.test(
+    'twin contents within a chunk and across two chunks in progress at once are assessed once, without waiting on each other forever',
+    { timeout: 120_000 },
+    async (t) => {
+        const dir = join(root, 'twins');
+        await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+        const names = ['01-a', '02-a', '03-b', '04-c', '05-b', '06-c', '07-a', '08-c'];
+        for (const name of names) await writeFile(join(dir, `${name}.png`), await png(100 + name.charCodeAt(3)));
+        await enqueueScan(dir, { redis: redis.url, queue: 'twins', ...pair, policy: short, ...sampling, chunk: 4 });
+        const summary = await work('twins', { concurrency: 2 });
+        t.match(summary, { images: 8, assessed: 3, chunks: 2 });
+        const { records } = await exported('twins');
+        t.same(
+            records.map((r) => r.duplicateOf ?? null),
+            [null, '01-a.png', null, null, '03-b.png', '04-c.png', '01-a.png', '04-c.png'],
+            'the first path of each content holds its record, as in a scan',
         );
     },
 );

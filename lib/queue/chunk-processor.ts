@@ -101,17 +101,26 @@ export async function processChunk(ctx: ChunkContext, job: Job<ChunkJobData>, to
     };
     const result: ChunkResult = { images: data.images.length, recorded: 0, assessed: 0 };
 
-    const prepare = async (image: ChunkImage): Promise<Prepared> => {
+    type Read =
+        | { image: ChunkImage; field: string; action: 'done' }
+        | { image: ChunkImage; field: string; action: 'readError'; error: Error }
+        | { image: ChunkImage; field: string; action: 'content'; buf: Buffer; sha256: string; key: string };
+    const read = async (image: ChunkImage): Promise<Read> => {
         const field = pathField(image.path, image.root);
         if ((await redis.hexists(keys.paths, field)) === 1) return { image, field, action: 'done' };
-        let buf: Buffer;
         try {
-            buf = await readImageBytes(image, ctx.fetch);
+            const buf = await readImageBytes(image, ctx.fetch);
+            const sha256 = createHash('sha256').update(buf).digest('hex');
+            return { image, field, action: 'content', buf, sha256, key: recordKey(sha256, ctx.model, ctx.policy.hash) };
         } catch (error) {
             return { image, field, action: 'readError', error: error as Error };
         }
-        const sha256 = createHash('sha256').update(buf).digest('hex');
-        const key = recordKey(sha256, ctx.model, ctx.policy.hash);
+    };
+    // Decided in list order (reads run ahead concurrently): an image only ever waits for a twin decided
+    // before it, so the chunks of this process never wait on each other in a circle.
+    const decide = async (r: Read): Promise<Prepared> => {
+        if (r.action !== 'content') return r;
+        const { image, field, key } = r;
         if ((await redis.hexists(keys.results, key)) === 1) return { image, field, action: 'known', key };
         // a read-ahead that finishes after the chunk ended announces nothing
         if (ended) return { image, field, action: 'done' };
@@ -129,11 +138,20 @@ export async function processChunk(ctx: ChunkContext, job: Job<ChunkJobData>, to
             }),
         );
         unsettled.add(settle);
-        const base = { image, field, action: 'assess' as const, key, bytes: buf.length, sha256, settle };
+        return { image, field, action: 'assess', key, bytes: r.buf.length, sha256: r.sha256, settle };
+    };
+    let turn: Promise<unknown> = Promise.resolve();
+    const prepare = async (image: ChunkImage): Promise<Prepared> => {
+        const reading = read(image);
+        const decided = turn.then(async () => decide(await reading));
+        turn = decided.catch(() => {});
+        const d = await decided;
+        if (d.action !== 'assess') return d;
         try {
-            return { ...base, rgb: await loadImage(buf, { maxSide }) };
+            const { buf } = (await reading) as Extract<Read, { action: 'content' }>;
+            return { ...d, rgb: await loadImage(buf, { maxSide }) };
         } catch (error) {
-            return { ...base, error };
+            return { ...d, error };
         }
     };
 
