@@ -9,19 +9,10 @@
 #include "ggml-alloc.h"
 #include "ggml-backend.h"
 #include "ggml.h"
+#include "../util/free-with.h"
 
 namespace lg {
 namespace {
-
-struct GgmlContextDeleter {
-    void operator()(ggml_context* p) const { ggml_free(p); }
-};
-struct BackendDeleter {
-    void operator()(ggml_backend* p) const { ggml_backend_free(p); }
-};
-struct GallocrDeleter {
-    void operator()(ggml_gallocr* p) const { ggml_gallocr_free(p); }
-};
 
 // Largest intermediate we let a probe allocate (the F32 KQ matrix without flash attention).
 constexpr double kMaxProbeBytes = 1024.0 * 1024 * 1024;
@@ -146,7 +137,7 @@ double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, s
         *error = why;
         return 0;
     }
-    std::unique_ptr<ggml_backend, BackendDeleter> backend(
+    std::unique_ptr<ggml_backend, FreeWith<ggml_backend_free>> backend(
         ggml_backend_init_by_type(GGML_BACKEND_DEVICE_TYPE_CPU, nullptr));
     if (!backend) {
         *error = "no CPU backend";
@@ -154,7 +145,7 @@ double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, s
     }
     SetThreads(backend.get(), threads);
     ggml_init_params params{ggml_tensor_overhead() * 64 + ggml_graph_overhead(), nullptr, true};
-    std::unique_ptr<ggml_context, GgmlContextDeleter> ctx(ggml_init(params));
+    std::unique_ptr<ggml_context, FreeWith<ggml_free>> ctx(ggml_init(params));
     if (!ctx) {
         *error = "ggml_init failed";
         return 0;
@@ -167,7 +158,7 @@ double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, s
     ggml_set_output(out);
     ggml_cgraph* gf = ggml_new_graph(ctx.get());
     ggml_build_forward_expand(gf, out);
-    std::unique_ptr<ggml_gallocr, GallocrDeleter> alloc(
+    std::unique_ptr<ggml_gallocr, FreeWith<ggml_gallocr_free>> alloc(
         ggml_gallocr_new(ggml_backend_get_default_buffer_type(backend.get())));
     if (!alloc || !ggml_gallocr_alloc_graph(alloc.get(), gf)) {
         *error = "cannot allocate the probe's graph";

@@ -4,34 +4,16 @@
 
 #include "llama.h"
 #include "mtmd.h"
+#include "free-with.h"
 
 namespace lg {
 
-struct ModelDeleter {
-    void operator()(llama_model* p) const { llama_model_free(p); }
-};
-struct ContextDeleter {
-    void operator()(llama_context* p) const { llama_free(p); }
-};
-struct MtmdDeleter {
-    void operator()(mtmd_context* p) const { mtmd_free(p); }
-};
-struct BitmapDeleter {
-    void operator()(mtmd_bitmap* p) const { mtmd_bitmap_free(p); }
-};
-struct ChunksDeleter {
-    void operator()(mtmd_input_chunks* p) const { mtmd_input_chunks_free(p); }
-};
-struct SamplerDeleter {
-    void operator()(llama_sampler* p) const { llama_sampler_free(p); }
-};
-
-using ModelPtr = std::unique_ptr<llama_model, ModelDeleter>;
-using ContextPtr = std::unique_ptr<llama_context, ContextDeleter>;
-using MtmdPtr = std::unique_ptr<mtmd_context, MtmdDeleter>;
-using BitmapPtr = std::unique_ptr<mtmd_bitmap, BitmapDeleter>;
-using ChunksPtr = std::unique_ptr<mtmd_input_chunks, ChunksDeleter>;
-using SamplerPtr = std::unique_ptr<llama_sampler, SamplerDeleter>;
+using ModelPtr = std::unique_ptr<llama_model, FreeWith<llama_model_free>>;
+using ContextPtr = std::unique_ptr<llama_context, FreeWith<llama_free>>;
+using MtmdPtr = std::unique_ptr<mtmd_context, FreeWith<mtmd_free>>;
+using BitmapPtr = std::unique_ptr<mtmd_bitmap, FreeWith<mtmd_bitmap_free>>;
+using ChunksPtr = std::unique_ptr<mtmd_input_chunks, FreeWith<mtmd_input_chunks_free>>;
+using SamplerPtr = std::unique_ptr<llama_sampler, FreeWith<llama_sampler_free>>;
 
 // llama_batch is a struct of malloc'ed arrays, not a pointer.
 class Batch {
