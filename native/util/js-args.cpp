@@ -1,6 +1,7 @@
 #include "js-args.h"
 
 #include <cmath>
+#include <optional>
 
 namespace lg {
 
@@ -55,31 +56,41 @@ std::vector<std::string> OptionalStringArray(const Napi::Object& obj, const char
     return out;
 }
 
-double OptionalNumber(const Napi::Object& obj, const char* key, double fallback, double min, double max) {
+namespace {
+
+// The option's number, or nothing when it is not given; a TypeError naming the option when it is not a number.
+std::optional<double> GivenNumber(const Napi::Object& obj, const char* key, const char* what) {
     Napi::Value v = obj.Get(key);
-    if (v.IsUndefined() || v.IsNull()) return fallback;
-    if (!v.IsNumber()) ThrowType(obj.Env(), std::string("option '") + key + "' must be a number");
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d) || d < min || d > max) {
-        ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) + " and " +
-                                  std::to_string(max) + " (got " + std::to_string(d) + ")");
-    }
-    return d;
+    if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+    if (!v.IsNumber()) ThrowType(obj.Env(), std::string("option '") + key + "' must be " + what);
+    return v.As<Napi::Number>().DoubleValue();
+}
+
+template <typename T>
+[[noreturn]] void ThrowOutOfRange(const Napi::Object& obj, const char* key, T min, T max, T got) {
+    ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) + " and " +
+                              std::to_string(max) + " (got " + std::to_string(got) + ")");
+}
+
+}  // namespace
+
+double OptionalNumber(const Napi::Object& obj, const char* key, double fallback, double min, double max) {
+    const std::optional<double> d = GivenNumber(obj, key, "a number");
+    if (!d) return fallback;
+    if (!std::isfinite(*d) || *d < min || *d > max) ThrowOutOfRange(obj, key, min, max, *d);
+    return *d;
 }
 
 int64_t OptionalInt(const Napi::Object& obj, const char* key, int64_t fallback, int64_t min, int64_t max) {
-    Napi::Value v = obj.Get(key);
-    if (v.IsUndefined() || v.IsNull()) return fallback;
-    if (!v.IsNumber()) ThrowType(obj.Env(), std::string("option '") + key + "' must be an integer");
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(d) || std::floor(d) != d) {
+    const std::optional<double> d = GivenNumber(obj, key, "an integer");
+    if (!d) return fallback;
+    if (!std::isfinite(*d) || std::floor(*d) != *d) {
         ThrowType(obj.Env(), std::string("option '") + key + "' must be an integer");
     }
-    if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-        ThrowRange(obj.Env(), std::string("option '") + key + "' must be between " + std::to_string(min) + " and " +
-                                  std::to_string(max) + " (got " + std::to_string(static_cast<int64_t>(d)) + ")");
+    if (*d < static_cast<double>(min) || *d > static_cast<double>(max)) {
+        ThrowOutOfRange(obj, key, min, max, static_cast<int64_t>(*d));
     }
-    return static_cast<int64_t>(d);
+    return static_cast<int64_t>(*d);
 }
 
 bool OptionalBool(const Napi::Object& obj, const char* key, bool fallback) {
