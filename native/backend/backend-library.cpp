@@ -38,36 +38,58 @@ std::string RequireAbsolutePath(const Napi::CallbackInfo& info, const char* what
     return path;
 }
 
-// Opens the library only to ask its score, as ggml_backend_load_best does, then closes it again.
-int ScoreLibrary(const std::string& path, std::string& error) {
+// The platform's dynamic loader: open a library by absolute path (null and `error` set when it cannot be), look up
+// a symbol, close it.
 #ifdef _WIN32
-    const int n = MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, nullptr, 0);
+using LibraryHandle = HMODULE;
+
+std::wstring Utf8ToWide(const std::string& s) {
+    const int n = MultiByteToWideChar(CP_UTF8, 0, s.c_str(), -1, nullptr, 0);
     std::wstring wide(static_cast<size_t>(n), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, wide.data(), n);
-    HMODULE handle =
-        LoadLibraryExW(wide.c_str(), nullptr, LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
-    if (!handle) {
-        error = "LoadLibrary failed with error " + std::to_string(GetLastError());
-        return -1;
-    }
-    auto fn = reinterpret_cast<ScoreFn>(GetProcAddress(handle, "ggml_backend_score"));
-    const int score = fn ? fn() : -1;
-    if (!fn) error = "no ggml_backend_score in the library";
+    MultiByteToWideChar(CP_UTF8, 0, s.c_str(), -1, wide.data(), n);
+    return wide;
+}
+
+LibraryHandle OpenLibrary(const std::string& path, std::string& error) {
+    HMODULE handle = LoadLibraryExW(Utf8ToWide(path).c_str(), nullptr,
+                                    LOAD_LIBRARY_SEARCH_DLL_LOAD_DIR | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS);
+    if (!handle) error = "LoadLibrary failed with error " + std::to_string(GetLastError());
+    return handle;
+}
+void* LibrarySymbol(LibraryHandle handle, const char* name) {
+    return reinterpret_cast<void*>(GetProcAddress(handle, name));
+}
+void CloseLibrary(LibraryHandle handle) {
     FreeLibrary(handle);
-    return score;
+}
 #else
+using LibraryHandle = void*;
+
+LibraryHandle OpenLibrary(const std::string& path, std::string& error) {
     void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char* e = dlerror();
         error = e ? e : "dlopen failed";
-        return -1;
     }
-    auto fn = reinterpret_cast<ScoreFn>(dlsym(handle, "ggml_backend_score"));
+    return handle;
+}
+void* LibrarySymbol(LibraryHandle handle, const char* name) {
+    return dlsym(handle, name);
+}
+void CloseLibrary(LibraryHandle handle) {
+    dlclose(handle);
+}
+#endif
+
+// Opens the library only to ask its score, as ggml_backend_load_best does, then closes it again.
+int ScoreLibrary(const std::string& path, std::string& error) {
+    LibraryHandle handle = OpenLibrary(path, error);
+    if (!handle) return -1;
+    auto fn = reinterpret_cast<ScoreFn>(LibrarySymbol(handle, "ggml_backend_score"));
     const int score = fn ? fn() : -1;
     if (!fn) error = "no ggml_backend_score in the library";
-    dlclose(handle);
+    CloseLibrary(handle);
     return score;
-#endif
 }
 
 std::mutex g_mutex;
@@ -174,10 +196,8 @@ Napi::Value LoadSystemLibrary(const Napi::CallbackInfo& info) {
         ThrowType(env, "loadSystemLibrary: '" + name + "' is not a bare library name");
     }
 #ifdef _WIN32
-    const int n = MultiByteToWideChar(CP_UTF8, 0, name.c_str(), -1, nullptr, 0);
-    std::wstring wide(static_cast<size_t>(n), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, name.c_str(), -1, wide.data(), n);
-    if (!LoadLibraryExW(wide.c_str(), nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32 | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS)) {
+    if (!LoadLibraryExW(Utf8ToWide(name).c_str(), nullptr,
+                        LOAD_LIBRARY_SEARCH_SYSTEM32 | LOAD_LIBRARY_SEARCH_DEFAULT_DIRS)) {
         throw Napi::Error::New(env,
                                name + " is not installed (LoadLibrary error " + std::to_string(GetLastError()) + ")");
     }
