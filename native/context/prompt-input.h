@@ -35,7 +35,8 @@ struct PromptInput {
 };
 
 // { text?, images?: [{ data: Uint8Array, width, height, id? }], embeddings?: [{ data: Float32Array, nTokens }],
-//   tokens?, textTokens?: Int32Array[], addSpecial?, parseSpecial? }; an embeddings entry may also be an ImageEmbeddings handle.
+//   tokens?, textTokens?: Int32Array[], addSpecial?, parseSpecial? }; an embeddings entry may also be an
+//   ImageEmbeddings handle.
 PromptInput ParsePromptInput(const Napi::Object& obj, const ModelResources& model);
 // One packed-RGB image, validated (also used by encodeImages).
 BitmapPtr ParseImage(const Napi::Value& value, const std::string& where);
