@@ -9,6 +9,21 @@
 #include "model-metadata.h"
 
 namespace lg {
+namespace {
+
+// llama.cpp's two-call convention (llama_tokenize, llama_detokenize): a negative result is the room the output
+// needs, so the buffer grows to it and the call is made once more.
+template <typename Buffer, typename Call>
+int32_t CallWithRoom(Buffer& buffer, Call call) {
+    int32_t n = call(buffer.data(), static_cast<int32_t>(buffer.size()));
+    if (n < 0) {
+        buffer.resize(static_cast<size_t>(-n));
+        n = call(buffer.data(), static_cast<int32_t>(buffer.size()));
+    }
+    return n;
+}
+
+}  // namespace
 
 void AddonModel::Init(Napi::Env env, Napi::Object exports) {
     Napi::Function fn = DefineClass(env, "AddonModel",
@@ -57,13 +72,10 @@ Napi::Value AddonModel::Tokenize(const Napi::CallbackInfo& info) {
     const bool parse_special = info.Length() > 2 && info[2].ToBoolean().Value();
     if (text.size() > static_cast<size_t>(INT32_MAX / 2)) throw Napi::RangeError::New(env, "text too long to tokenize");
     std::vector<llama_token> tokens(text.size() + 2);
-    int32_t n = llama_tokenize(res->vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                               static_cast<int32_t>(tokens.size()), add_special, parse_special);
-    if (n < 0) {
-        tokens.resize(static_cast<size_t>(-n));
-        n = llama_tokenize(res->vocab, text.data(), static_cast<int32_t>(text.size()), tokens.data(),
-                           static_cast<int32_t>(tokens.size()), add_special, parse_special);
-    }
+    const int32_t n = CallWithRoom(tokens, [&](llama_token* data, int32_t size) {
+        return llama_tokenize(res->vocab, text.data(), static_cast<int32_t>(text.size()), data, size, add_special,
+                              parse_special);
+    });
     if (n < 0) throw Napi::Error::New(env, "tokenization failed");
     Napi::Int32Array out = Napi::Int32Array::New(env, static_cast<size_t>(n));
     std::copy(tokens.begin(), tokens.begin() + n, out.Data());
@@ -77,13 +89,10 @@ Napi::Value AddonModel::Detokenize(const Napi::CallbackInfo& info) {
     const auto tokens = RequireTokens(info[0], llama_vocab_n_tokens(res->vocab), "tokens");
     const bool unparse_special = info.Length() > 1 && info[1].ToBoolean().Value();
     std::string text(tokens.size() * 8 + 16, '\0');
-    int32_t n = llama_detokenize(res->vocab, tokens.data(), static_cast<int32_t>(tokens.size()), text.data(),
-                                 static_cast<int32_t>(text.size()), false, unparse_special);
-    if (n < 0) {
-        text.resize(static_cast<size_t>(-n));
-        n = llama_detokenize(res->vocab, tokens.data(), static_cast<int32_t>(tokens.size()), text.data(),
-                             static_cast<int32_t>(text.size()), false, unparse_special);
-    }
+    const int32_t n = CallWithRoom(text, [&](char* data, int32_t size) {
+        return llama_detokenize(res->vocab, tokens.data(), static_cast<int32_t>(tokens.size()), data, size, false,
+                                unparse_special);
+    });
     if (n < 0) throw Napi::Error::New(env, "detokenization failed");
     text.resize(static_cast<size_t>(n));
     return Napi::String::New(env, text);
