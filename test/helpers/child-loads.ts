@@ -41,12 +41,8 @@ export function spawnTsChild(script: string, args: string[], nodeArgs: string[] 
         });
         let stdout = '';
         let stderr = '';
-        p.stdout.on('data', (d) => {
-            stdout += d;
-        });
-        p.stderr.on('data', (d) => {
-            stderr += d;
-        });
+        p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
         p.on('error', reject);
         p.on('close', (code, signal) => resolve({ stdout, stderr, code, signal }));
     });
