@@ -36,6 +36,8 @@ export {
     type GenerateTimings,
 } from './runtime/VisionContext.js';
 export { AbortError, ClosedError, ModelLoadError } from './runtime/errors.js';
+/** A prompt's text in parts: the chat template's own (special tokens parsed) and a client's (never). */
+export type { PromptText, TextPart } from './tokenize/index.js';
 export { Scheduler, type ScheduledGeneration } from './runtime/Scheduler.js';
 export type { GenerationEvent } from './runtime/generation-stream.js';
 export * from './pipeline/index.js';
