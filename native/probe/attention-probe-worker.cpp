@@ -21,7 +21,7 @@ AttentionCase ParseCase(Napi::Env env, const Napi::Value& value, size_t index) {
     c.keys = static_cast<int32_t>(OptionalInt(o, "keys", 0, 1, 1 << 20));
     const std::string layout = OptionalString(o, "layout", "");
     if (layout != "kv-cache" && layout != "vision") ThrowType(env, where + ".layout must be 'kv-cache' or 'vision'");
-    c.kv_cache = layout == "kv-cache";
+    c.layout = layout == "kv-cache" ? AttentionLayout::kKvCache : AttentionLayout::kVision;
     c.flash = OptionalBool(o, "flashAttention", false);
     if (c.head_dim == 0 || c.heads == 0 || c.queries == 0 || c.keys == 0) {
         ThrowType(env, where + " needs headDim, heads, queries and keys");

@@ -122,9 +122,10 @@ std::string ValidateAttentionCase(const AttentionCase& c) {
     if (c.head_dim < 1 || c.head_dim > 1024) return "headDim must be 1..1024";
     if (c.heads < 1 || c.heads > 1024) return "heads must be 1..1024";
     if (c.kv_heads < 1 || c.heads % c.kv_heads != 0) return "kvHeads must divide heads";
-    if (!c.kv_cache && c.kv_heads != c.heads) return "the vision encoder has kvHeads == heads";
+    if (c.layout == AttentionLayout::kVision && c.kv_heads != c.heads) return "the vision encoder has kvHeads == heads";
     if (c.queries < 1 || c.keys < 1 || c.queries > c.keys) return "need 1 <= queries <= keys";
-    if (!c.kv_cache && c.queries != c.keys) return "the vision encoder attends queries == keys";
+    if (c.layout == AttentionLayout::kVision && c.queries != c.keys)
+        return "the vision encoder attends queries == keys";
     const double kq = 4.0 * c.keys * static_cast<double>(c.queries) * c.heads;
     const double kv = 4.0 * c.keys * static_cast<double>(c.head_dim) * c.kv_heads * 2;
     if (kq + kv > kMaxProbeBytes) return "the case needs more than 1 GiB";
@@ -151,7 +152,8 @@ double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, s
         return 0;
     }
     Inputs in;
-    ggml_tensor* out = c.kv_cache ? BuildTextAttention(ctx.get(), c, in) : BuildVisionAttention(ctx.get(), c, in);
+    ggml_tensor* out = c.layout == AttentionLayout::kKvCache ? BuildTextAttention(ctx.get(), c, in)
+                                                             : BuildVisionAttention(ctx.get(), c, in);
     for (ggml_tensor* t : {in.q, in.k, in.v, in.mask}) {
         if (t) ggml_set_input(t);
     }

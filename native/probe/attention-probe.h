@@ -7,15 +7,19 @@
 
 namespace lg {
 
+// The JavaScript option `layout`: 'kv-cache' or 'vision'.
+enum class AttentionLayout {
+    kKvCache,  // the text model: F16 KV cache, causal mask, queries at the end of the keys
+    kVision,   // the vision encoder: F32 activations, full attention, queries == keys
+};
+
 struct AttentionCase {
     int32_t head_dim = 0;
     int32_t heads = 0;
     int32_t kv_heads = 0;
     int32_t queries = 0;
     int32_t keys = 0;
-    // true: the text model (F16 KV cache, causal mask, queries at the end of the keys);
-    // false: the vision encoder (F32 activations, full attention, queries == keys).
-    bool kv_cache = true;
+    AttentionLayout layout = AttentionLayout::kKvCache;
     bool flash = false;
 };
 
