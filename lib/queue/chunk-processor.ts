@@ -54,6 +54,8 @@ export interface WorkerCounters {
     /** Chunks handed back unfinished (stop) or retried (passing read failures). */
     handedBack: number;
     retried: number;
+    /** Time spent waiting for Redis on images (lookups and records; not BullMQ's own per-chunk work), ms. */
+    redisMs: number;
 }
 
 export interface ChunkResult {
@@ -100,6 +102,14 @@ export async function processChunk(ctx: ChunkContext, job: Job<ChunkJobData>, to
         throw new WaitingError();
     };
     const result: ChunkResult = { images: data.images.length, recorded: 0, assessed: 0 };
+    const timed = async <T>(call: Promise<T>): Promise<T> => {
+        const t0 = performance.now();
+        try {
+            return await call;
+        } finally {
+            counters.redisMs += performance.now() - t0;
+        }
+    };
 
     type Read =
         | { image: ChunkImage; field: string; action: 'done' }
@@ -107,7 +117,7 @@ export async function processChunk(ctx: ChunkContext, job: Job<ChunkJobData>, to
         | { image: ChunkImage; field: string; action: 'content'; buf: Buffer; sha256: string; key: string };
     const read = async (image: ChunkImage): Promise<Read> => {
         const field = pathField(image.path, image.root);
-        if ((await redis.hexists(keys.paths, field)) === 1) return { image, field, action: 'done' };
+        if ((await timed(redis.hexists(keys.paths, field))) === 1) return { image, field, action: 'done' };
         try {
             const buf = await readImageBytes(image, ctx.fetch);
             const sha256 = createHash('sha256').update(buf).digest('hex');
@@ -121,7 +131,7 @@ export async function processChunk(ctx: ChunkContext, job: Job<ChunkJobData>, to
     const decide = async (r: Read): Promise<Prepared> => {
         if (r.action !== 'content') return r;
         const { image, field, key } = r;
-        if ((await redis.hexists(keys.results, key)) === 1) return { image, field, action: 'known', key };
+        if ((await timed(redis.hexists(keys.results, key))) === 1) return { image, field, action: 'known', key };
         // a read-ahead that finishes after the chunk ended announces nothing
         if (ended) return { image, field, action: 'done' };
         const first = ctx.inFlight.get(key);
@@ -156,16 +166,18 @@ export async function processChunk(ctx: ChunkContext, job: Job<ChunkJobData>, to
     };
 
     const record = async (field: string, key: string, content: ScanRecord | undefined, path: object) => {
-        const fresh = await runScript(
-            redis,
-            'record',
-            [
-                keys.results,
-                keys.paths,
-                keys.rate(Math.floor(Date.now() / 1000 / RATE_BUCKET_S) * RATE_BUCKET_S),
-                keys.workerImages,
-            ],
-            [key, content ? JSON.stringify(content) : '', field, JSON.stringify(path), ctx.by.worker, RATE_KEEP_S],
+        const fresh = await timed(
+            runScript(
+                redis,
+                'record',
+                [
+                    keys.results,
+                    keys.paths,
+                    keys.rate(Math.floor(Date.now() / 1000 / RATE_BUCKET_S) * RATE_BUCKET_S),
+                    keys.workerImages,
+                ],
+                [key, content ? JSON.stringify(content) : '', field, JSON.stringify(path), ctx.by.worker, RATE_KEEP_S],
+            ),
         );
         if (fresh === 1) {
             result.recorded++;

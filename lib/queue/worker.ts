@@ -80,6 +80,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<WorkerSummar
         chunks: 0,
         handedBack: 0,
         retried: 0,
+        redisMs: 0,
     };
     try {
         const settings = await readSettings(redis, keys);

@@ -90,7 +90,7 @@ try {
     const local: number[] = [];
     const one: number[] = [];
     const startup: number[] = [];
-    let perImage = { commands: 0, jobBytes: 0 };
+    let perImage = { commands: 0, jobBytes: 0, redisWaitMs: 0 };
     const runLocal = async () => {
         const t0 = performance.now();
         for await (const _ of scanImages(guard, coll, { policy, ...sampling })) void _;
@@ -107,7 +107,7 @@ try {
         let last = 0;
         let t0 = performance.now();
         const started = t0;
-        await runWorker({
+        const summary = await runWorker({
             redis: redis.url,
             queue,
             ...pair,
@@ -125,7 +125,11 @@ try {
         one.push(last - t0);
         startup.push(t0 - started);
         // the worker's Redis commands per image (its polls included), the chunk jobs' memory per image
-        perImage = { commands: ((await commands()) - cmd0) / IMAGES, jobBytes: jobBytes / IMAGES };
+        perImage = {
+            commands: ((await commands()) - cmd0) / IMAGES,
+            jobBytes: jobBytes / IMAGES,
+            redisWaitMs: summary.redisMs / IMAGES,
+        };
         log(`1 worker: ${(one.at(-1)! / 1000).toFixed(2)} s`);
     };
     // alternated, so that a drift in the machine's load hits both
@@ -252,7 +256,8 @@ try {
                 `| queue, 2 workers | ${f(result.imagesPerSecond.twoWorkers)} | ${f(result.imagesPerSecond.twoWorkers / result.imagesPerSecond.local)} |`,
             );
         console.log(
-            `\nqueue overhead at 1 worker: ${f(result.overheadPerImageMs)} ms an image (${f(result.overheadPercent)}%)` +
+            `\nqueue overhead at 1 worker: ${f(result.overheadPerImageMs)} ms an image (${f(result.overheadPercent)}%); ` +
+                `the worker waited ${f(perImage.redisWaitMs)} ms an image for Redis (lookups and records, partly overlapped with the model)` +
                 `\nRedis per image: ${bytesPerImage.toFixed(0)} bytes of results + paths at ${SCALE} images (records of ${meanResult.toFixed(0)} bytes of JSON), ` +
                 `${perImage.jobBytes.toFixed(0)} bytes of chunk jobs while they wait, ${f(perImage.commands)} commands`,
         );
