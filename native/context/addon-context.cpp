@@ -1,6 +1,5 @@
 #include "addon-context.h"
 
-#include "../util/addon-data.h"
 #include "../util/js-args.h"
 #include "encode-images-worker.h"
 #include "evaluate-worker.h"
@@ -9,39 +8,19 @@
 namespace lg {
 
 void AddonContext::Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "AddonContext",
-                                    {
-                                        InstanceMethod<&AddonContext::Info>("info"),
-                                        InstanceMethod<&AddonContext::Evaluate>("evaluate"),
-                                        InstanceMethod<&AddonContext::Generate>("generate"),
-                                        InstanceMethod<&AddonContext::Admit>("admit"),
-                                        InstanceMethod<&AddonContext::EncodeImages>("encodeImages"),
-                                        InstanceMethod<&AddonContext::ClearSequence>("clearSequence"),
-                                        InstanceMethod<&AddonContext::CopySequence>("copySequence"),
-                                        InstanceMethod<&AddonContext::SequenceLength>("sequenceLength"),
-                                        InstanceMethod<&AddonContext::Close>("close"),
-                                        InstanceAccessor<&AddonContext::IsClosed>("closed"),
-                                    });
-    GetAddonData(env).context_ctor = Napi::Persistent(fn);
-    exports.Set("AddonContext", fn);
-}
-
-Napi::Object AddonContext::NewInstance(Napi::Env env, std::shared_ptr<ContextResources> resources) {
-    Napi::Object obj = GetAddonData(env).context_ctor.New({Napi::External<void>::New(env, nullptr)});
-    AddonContext::Unwrap(obj)->resources_ = std::move(resources);
-    return obj;
-}
-
-AddonContext::AddonContext(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonContext>(info) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-        throw Napi::TypeError::New(info.Env(),
-                                   "AddonContext cannot be constructed directly: use model.createContext()");
-    }
-}
-
-std::shared_ptr<ContextResources> AddonContext::Acquire(Napi::Env env) const {
-    if (!resources_) throw Napi::Error::New(env, "the context is closed");
-    return resources_;
+    Export(env, exports,
+           {
+               InstanceMethod<&AddonContext::Info>("info"),
+               InstanceMethod<&AddonContext::Evaluate>("evaluate"),
+               InstanceMethod<&AddonContext::Generate>("generate"),
+               InstanceMethod<&AddonContext::Admit>("admit"),
+               InstanceMethod<&AddonContext::EncodeImages>("encodeImages"),
+               InstanceMethod<&AddonContext::ClearSequence>("clearSequence"),
+               InstanceMethod<&AddonContext::CopySequence>("copySequence"),
+               InstanceMethod<&AddonContext::SequenceLength>("sequenceLength"),
+               InstanceMethod<&AddonContext::Close>("close"),
+               InstanceAccessor("closed", &AddonContext::IsClosed, nullptr),
+           });
 }
 
 llama_seq_id AddonContext::RequireSequence(Napi::Env env, const Napi::Value& v) const {
@@ -119,10 +98,6 @@ Napi::Value AddonContext::Close(const Napi::CallbackInfo& info) {
     if (resources_) resources_->closing.store(true);
     resources_.reset();
     return info.Env().Undefined();
-}
-
-Napi::Value AddonContext::IsClosed(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), !resources_);
 }
 
 }  // namespace lg

@@ -4,18 +4,22 @@
 
 #include <memory>
 
+#include "../util/addon-class.h"
 #include "context-resources.h"
 
 namespace lg {
 
-class AddonContext : public Napi::ObjectWrap<AddonContext> {
+class AddonContext : public ClosableAddonClass<AddonContext, ContextResources> {
  public:
+    static constexpr const char* kClassName = "AddonContext";
+    static constexpr const char* kMadeBy = "use model.createContext()";
+    static constexpr const char* kNoun = "context";
+    static constexpr auto kConstructor = &AddonData::context_ctor;
+
     static void Init(Napi::Env env, Napi::Object exports);
-    static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<ContextResources> resources);
-    explicit AddonContext(const Napi::CallbackInfo& info);
+    using ClosableAddonClass::ClosableAddonClass;
 
  private:
-    std::shared_ptr<ContextResources> Acquire(Napi::Env env) const;
     llama_seq_id RequireSequence(Napi::Env env, const Napi::Value& v) const;
 
     Napi::Value Info(const Napi::CallbackInfo& info);
@@ -27,9 +31,6 @@ class AddonContext : public Napi::ObjectWrap<AddonContext> {
     Napi::Value CopySequence(const Napi::CallbackInfo& info);
     Napi::Value SequenceLength(const Napi::CallbackInfo& info);
     Napi::Value Close(const Napi::CallbackInfo& info);
-    Napi::Value IsClosed(const Napi::CallbackInfo& info);
-
-    std::shared_ptr<ContextResources> resources_;
 };
 
 }  // namespace lg

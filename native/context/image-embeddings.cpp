@@ -2,27 +2,22 @@
 
 #include <algorithm>
 
-#include "../util/addon-data.h"
-
 namespace lg {
 
 void ImageEmbeddingsHandle::Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "ImageEmbeddings",
-                                    {
-                                        InstanceMethod<&ImageEmbeddingsHandle::Dispose>("dispose"),
-                                        InstanceAccessor<&ImageEmbeddingsHandle::IsDisposed>("disposed"),
-                                        InstanceAccessor<&ImageEmbeddingsHandle::NTokens>("nTokens"),
-                                        InstanceAccessor<&ImageEmbeddingsHandle::NEmbd>("nEmbd"),
-                                        InstanceAccessor<&ImageEmbeddingsHandle::ByteLength>("byteLength"),
-                                        InstanceAccessor<&ImageEmbeddingsHandle::Data>("data"),
-                                    });
-    GetAddonData(env).embeddings_ctor = Napi::Persistent(fn);
-    exports.Set("ImageEmbeddings", fn);
+    Export(env, exports,
+           {
+               InstanceMethod<&ImageEmbeddingsHandle::Dispose>("dispose"),
+               InstanceAccessor<&ImageEmbeddingsHandle::IsDisposed>("disposed"),
+               InstanceAccessor<&ImageEmbeddingsHandle::NTokens>("nTokens"),
+               InstanceAccessor<&ImageEmbeddingsHandle::NEmbd>("nEmbd"),
+               InstanceAccessor<&ImageEmbeddingsHandle::ByteLength>("byteLength"),
+               InstanceAccessor<&ImageEmbeddingsHandle::Data>("data"),
+           });
 }
 
 Napi::Object ImageEmbeddingsHandle::New(Napi::Env env, std::shared_ptr<EmbeddingRows> rows) {
-    Napi::Object obj = GetAddonData(env).embeddings_ctor.New({Napi::External<void>::New(env, nullptr)});
-    ImageEmbeddingsHandle* self = Unwrap(obj);
+    auto [obj, self] = Create(env);
     self->n_tokens_ = rows->n_tokens;
     self->n_embd_ = rows->n_embd;
     self->reported_bytes_ = static_cast<int64_t>(rows->data.size() * sizeof(float));
@@ -31,13 +26,7 @@ Napi::Object ImageEmbeddingsHandle::New(Napi::Env env, std::shared_ptr<Embedding
     return obj;
 }
 
-ImageEmbeddingsHandle::ImageEmbeddingsHandle(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<ImageEmbeddingsHandle>(info), env_(info.Env()) {
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-        throw Napi::TypeError::New(info.Env(),
-                                   "ImageEmbeddings cannot be constructed directly: encodeImages makes them");
-    }
-}
+ImageEmbeddingsHandle::ImageEmbeddingsHandle(const Napi::CallbackInfo& info) : AddonClass(info), env_(info.Env()) {}
 
 ImageEmbeddingsHandle::~ImageEmbeddingsHandle() {
     Release();
@@ -52,13 +41,9 @@ void ImageEmbeddingsHandle::Release() {
     reported_bytes_ = 0;
 }
 
-bool ImageEmbeddingsHandle::Is(const Napi::Value& value) {
-    return value.IsObject() && value.As<Napi::Object>().InstanceOf(GetAddonData(value.Env()).embeddings_ctor.Value());
-}
-
 EmbeddingRowsPtr ImageEmbeddingsHandle::RowsOf(const Napi::Value& value, const std::string& where) {
     Napi::Env env = value.Env();
-    if (!Is(value)) throw Napi::TypeError::New(env, where + " must be an ImageEmbeddings handle");
+    if (!IsInstance(value)) throw Napi::TypeError::New(env, where + " must be an ImageEmbeddings handle");
     ImageEmbeddingsHandle* self = Unwrap(value.As<Napi::Object>());
     if (!self->rows_) throw Napi::TypeError::New(env, where + " was disposed");
     return self->rows_;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "../util/addon-class.h"
+
 namespace lg {
 
 // n_tokens rows of n_embd floats, token-major. Immutable once shared: a prefill may read it while JS disposes
@@ -20,11 +22,14 @@ struct EmbeddingRows {
 };
 using EmbeddingRowsPtr = std::shared_ptr<const EmbeddingRows>;
 
-class ImageEmbeddingsHandle : public Napi::ObjectWrap<ImageEmbeddingsHandle> {
+class ImageEmbeddingsHandle : public AddonClass<ImageEmbeddingsHandle> {
  public:
+    static constexpr const char* kClassName = "ImageEmbeddings";
+    static constexpr const char* kMadeBy = "encodeImages makes them";
+    static constexpr auto kConstructor = &AddonData::embeddings_ctor;
+
     static void Init(Napi::Env env, Napi::Object exports);
     static Napi::Object New(Napi::Env env, std::shared_ptr<EmbeddingRows> rows);
-    static bool Is(const Napi::Value& value);
     // The rows of a live handle; a TypeError naming `where` for anything else, including a disposed handle.
     static EmbeddingRowsPtr RowsOf(const Napi::Value& value, const std::string& where);
 

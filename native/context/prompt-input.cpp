@@ -13,7 +13,7 @@ constexpr int64_t kMaxPixels = int64_t(1) << 28;
 EmbeddingInput ParseEmbeddings(const Napi::Value& value, size_t index, int32_t n_embd) {
     Napi::Env env = value.Env();
     const std::string where = "embeddings[" + std::to_string(index) + "]";
-    if (ImageEmbeddingsHandle::Is(value)) {
+    if (ImageEmbeddingsHandle::IsInstance(value)) {
         EmbeddingInput in;
         in.rows = ImageEmbeddingsHandle::RowsOf(value, where);
         if (in.rows->n_embd != n_embd) {

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "../context/create-context-worker.h"
-#include "../util/addon-data.h"
 #include "../util/js-args.h"
 #include "model-metadata.h"
 
@@ -26,37 +25,17 @@ int32_t CallWithRoom(Buffer& buffer, Call call) {
 }  // namespace
 
 void AddonModel::Init(Napi::Env env, Napi::Object exports) {
-    Napi::Function fn = DefineClass(env, "AddonModel",
-                                    {
-                                        InstanceMethod<&AddonModel::Info>("info"),
-                                        InstanceMethod<&AddonModel::Tokenize>("tokenize"),
-                                        InstanceMethod<&AddonModel::Detokenize>("detokenize"),
-                                        InstanceMethod<&AddonModel::TokenToPiece>("tokenToPiece"),
-                                        InstanceMethod<&AddonModel::IsEog>("isEog"),
-                                        InstanceMethod<&AddonModel::CreateContext>("createContext"),
-                                        InstanceMethod<&AddonModel::Close>("close"),
-                                        InstanceAccessor<&AddonModel::IsClosed>("closed"),
-                                    });
-    GetAddonData(env).model_ctor = Napi::Persistent(fn);
-    exports.Set("AddonModel", fn);
-}
-
-Napi::Object AddonModel::NewInstance(Napi::Env env, std::shared_ptr<ModelResources> resources) {
-    Napi::Object obj = GetAddonData(env).model_ctor.New({Napi::External<void>::New(env, nullptr)});
-    AddonModel::Unwrap(obj)->resources_ = std::move(resources);
-    return obj;
-}
-
-AddonModel::AddonModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonModel>(info) {
-    // Only loadModel() constructs models (it passes an External as a token).
-    if (info.Length() != 1 || !info[0].IsExternal()) {
-        throw Napi::TypeError::New(info.Env(), "AddonModel cannot be constructed directly: use loadModel()");
-    }
-}
-
-std::shared_ptr<ModelResources> AddonModel::Acquire(Napi::Env env) const {
-    if (!resources_) throw Napi::Error::New(env, "the model is closed");
-    return resources_;
+    Export(env, exports,
+           {
+               InstanceMethod<&AddonModel::Info>("info"),
+               InstanceMethod<&AddonModel::Tokenize>("tokenize"),
+               InstanceMethod<&AddonModel::Detokenize>("detokenize"),
+               InstanceMethod<&AddonModel::TokenToPiece>("tokenToPiece"),
+               InstanceMethod<&AddonModel::IsEog>("isEog"),
+               InstanceMethod<&AddonModel::CreateContext>("createContext"),
+               InstanceMethod<&AddonModel::Close>("close"),
+               InstanceAccessor("closed", &AddonModel::IsClosed, nullptr),
+           });
 }
 
 Napi::Value AddonModel::Info(const Napi::CallbackInfo& info) {
@@ -129,10 +108,6 @@ Napi::Value AddonModel::Close(const Napi::CallbackInfo& info) {
     // Contexts and running workers hold their own reference: memory is freed when the last one lets go.
     resources_.reset();
     return info.Env().Undefined();
-}
-
-Napi::Value AddonModel::IsClosed(const Napi::CallbackInfo& info) {
-    return Napi::Boolean::New(info.Env(), !resources_);
 }
 
 }  // namespace lg

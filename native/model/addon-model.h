@@ -4,18 +4,20 @@
 
 #include <memory>
 
+#include "../util/addon-class.h"
 #include "model-resources.h"
 
 namespace lg {
 
-class AddonModel : public Napi::ObjectWrap<AddonModel> {
+class AddonModel : public ClosableAddonClass<AddonModel, ModelResources> {
  public:
-    static void Init(Napi::Env env, Napi::Object exports);
-    static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<ModelResources> resources);
-    explicit AddonModel(const Napi::CallbackInfo& info);
+    static constexpr const char* kClassName = "AddonModel";
+    static constexpr const char* kMadeBy = "use loadModel()";
+    static constexpr const char* kNoun = "model";
+    static constexpr auto kConstructor = &AddonData::model_ctor;
 
-    // The resources, or a thrown JS error when the model was closed.
-    std::shared_ptr<ModelResources> Acquire(Napi::Env env) const;
+    static void Init(Napi::Env env, Napi::Object exports);
+    using ClosableAddonClass::ClosableAddonClass;
 
  private:
     Napi::Value Info(const Napi::CallbackInfo& info);
@@ -25,9 +27,6 @@ class AddonModel : public Napi::ObjectWrap<AddonModel> {
     Napi::Value IsEog(const Napi::CallbackInfo& info);
     Napi::Value CreateContext(const Napi::CallbackInfo& info);
     Napi::Value Close(const Napi::CallbackInfo& info);
-    Napi::Value IsClosed(const Napi::CallbackInfo& info);
-
-    std::shared_ptr<ModelResources> resources_;
 };
 
 }  // namespace lg
