@@ -18,17 +18,12 @@ Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::share
     if (!images.IsArray()) ThrowType(env, "option 'images' must be an array");
     auto arr = images.As<Napi::Array>();
     if (arr.Length() == 0) ThrowRange(env, "option 'images' is empty");
-    auto* w = new EncodeImagesWorker(env, std::move(res));
-    try {
+    return FillThenQueue(new EncodeImagesWorker(env, std::move(res)), [&](EncodeImagesWorker& w) {
         for (uint32_t i = 0; i < arr.Length(); i++) {
-            w->bitmaps_.push_back(ParseImage(arr.Get(i), "images[" + std::to_string(i) + "]"));
+            w.bitmaps_.push_back(ParseImage(arr.Get(i), "images[" + std::to_string(i) + "]"));
         }
-        w->abort_ = AbortHandle::FromValue(req.Get("abort"));
-    } catch (...) {
-        delete w;
-        throw;
-    }
-    return w->QueueWithPromise();
+        w.abort_ = AbortHandle::FromValue(req.Get("abort"));
+    });
 }
 
 EncodeImagesWorker::EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res)

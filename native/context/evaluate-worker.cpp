@@ -18,20 +18,15 @@ Napi::Object PrefillToJs(Napi::Env env, const PrefillResult& r) {
 Napi::Value EvaluateWorker::Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res) {
     Napi::Env env = info.Env();
     Napi::Object req = RequireObject(info, 0, "evaluate request");
-    auto* w = new EvaluateWorker(env, std::move(res));
-    try {
-        w->seq_ = static_cast<llama_seq_id>(OptionalInt(req, "sequence", 0, 0, w->lease_->n_seq - 1));
-        w->n_past_ = static_cast<llama_pos>(OptionalInt(req, "nPast", 0, 0, llama_n_ctx_seq(w->lease_->ctx.get())));
+    return FillThenQueue(new EvaluateWorker(env, std::move(res)), [&](EvaluateWorker& w) {
+        w.seq_ = static_cast<llama_seq_id>(OptionalInt(req, "sequence", 0, 0, w.lease_->n_seq - 1));
+        w.n_past_ = static_cast<llama_pos>(OptionalInt(req, "nPast", 0, 0, llama_n_ctx_seq(w.lease_->ctx.get())));
         Napi::Value prompt = req.Get("prompt");
         if (!prompt.IsObject()) ThrowType(env, "option 'prompt' must be an object");
-        w->prompt_ = ParsePromptInput(prompt.As<Napi::Object>(), *w->lease_->model);
-        w->abort_ = AbortHandle::FromValue(req.Get("abort"));
-        w->return_logits_ = OptionalBool(req, "logits", false);
-    } catch (...) {
-        delete w;
-        throw;
-    }
-    return w->QueueWithPromise();
+        w.prompt_ = ParsePromptInput(prompt.As<Napi::Object>(), *w.lease_->model);
+        w.abort_ = AbortHandle::FromValue(req.Get("abort"));
+        w.return_logits_ = OptionalBool(req, "logits", false);
+    });
 }
 
 EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)

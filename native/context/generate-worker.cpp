@@ -99,9 +99,8 @@ Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
     auto arr = info[0].As<Napi::Array>();
     const bool continuous =
         info.Length() > 2 && info[2].IsObject() && OptionalBool(info[2].As<Napi::Object>(), "continuous", false);
-    auto* w = new GenerateWorker(env, std::move(res));
-    try {
-        ContextResources& ctx = *w->lease_;
+    return FillThenQueue(new GenerateWorker(env, std::move(res)), [&](GenerateWorker& w) {
+        ContextResources& ctx = *w.lease_;
         if (arr.Length() == 0 || arr.Length() > ctx.n_seq) {
             ThrowRange(env, "generate takes 1.." + std::to_string(ctx.n_seq) + " requests (the context's sequences)");
         }
@@ -110,25 +109,21 @@ Napi::Value GenerateWorker::Start(const Napi::CallbackInfo& info, std::shared_pt
             GenerateRequest r = ParseRequest(env, arr.Get(i), ctx, i, continuous);
             if (used[r.seq]) ThrowRange(env, "two requests use sequence " + std::to_string(r.seq));
             used[r.seq] = true;
-            w->requests_.push_back(std::move(r));
+            w.requests_.push_back(std::move(r));
         }
         if (info.Length() > 1 && info[1].IsFunction()) {
-            w->on_token_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "llavaguard.onToken", 1, 1);
-            w->has_on_token_ = true;
+            w.on_token_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "llavaguard.onToken", 1, 1);
+            w.has_on_token_ = true;
         } else if (continuous) {
             ThrowType(env, "a continuous generation needs its event callback");
         }
         if (continuous) {
-            w->continuous_ = true;
-            w->admission_ = std::make_shared<AdmissionQueue>();
-            ctx.admission = w->admission_;
+            w.continuous_ = true;
+            w.admission_ = std::make_shared<AdmissionQueue>();
+            ctx.admission = w.admission_;
         }
-    } catch (...) {
-        delete w;
-        throw;
-    }
-    w->outcomes_.resize(w->requests_.size());
-    return w->QueueWithPromise();
+        w.outcomes_.resize(w.requests_.size());
+    });
 }
 
 GenerateWorker::GenerateWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
