@@ -29,8 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     lg::AbortHandle::Init(env, exports);
     lg::ImageEmbeddingsHandle::Init(env, exports);
     exports.Set("loadModel", Napi::Function::New(env, lg::LoadModelWorker::Start, "loadModel"));
-    exports.Set("packOneVisionFeatures",
-                Napi::Function::New(env, lg::PackOneVisionFeatures, "packOneVisionFeatures"));
+    exports.Set("packOneVisionFeatures", Napi::Function::New(env, lg::PackOneVisionFeatures, "packOneVisionFeatures"));
     exports.Set("quantize", Napi::Function::New(env, lg::QuantizeWorker::Start, "quantize"));
     exports.Set("probeAttention", Napi::Function::New(env, lg::AttentionProbeWorker::Start, "probeAttention"));
     exports.Set("scoreBackendLibrary", Napi::Function::New(env, lg::ScoreBackendLibrary, "scoreBackendLibrary"));
