@@ -212,7 +212,11 @@ export class LlavaGuard {
                     signal: options.signal,
                 });
                 const scoreStart = performance.now();
-                const scorer = new OptionScorer(direct, recipe.answerTokens, 0, prefill.nPast, prefill.logits!);
+                const scorer = new OptionScorer(direct, recipe.answerTokens, {
+                    sequence: 0,
+                    end: prefill.nPast,
+                    logits: prefill.logits!,
+                });
                 const scores = await scoreVerdict(scorer, policy, options.signal);
                 const now = performance.now();
                 return {

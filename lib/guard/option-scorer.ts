@@ -1,6 +1,13 @@
 import type { DirectContext } from '../runtime/VisionContext.js';
 import type { LayoutTokenizer } from '../verdict/index.js';
 
+/** The prompt the options continue: evaluated into `sequence`, it ends at position `end` with these `logits`. */
+export interface EvaluatedPrompt {
+    readonly sequence: number;
+    readonly end: number;
+    readonly logits: Float32Array;
+}
+
 /**
  * Teacher-forced probabilities of a closed set of continuations (e.g. "Safe" / "Unsafe", or a policy's
  * category strings) after the prompt already evaluated into a sequence.
@@ -21,20 +28,13 @@ export class OptionScorer {
     readonly #promptLogits: Float32Array;
     forwardPasses = 0;
 
-    /** `promptLogits`: the logits after the prompt, which ends at position `promptEnd` of `sequence`. */
-    constructor(
-        ctx: DirectContext,
-        tokenize: LayoutTokenizer,
-        sequence: number,
-        promptEnd: number,
-        promptLogits: Float32Array,
-    ) {
+    constructor(ctx: DirectContext, tokenize: LayoutTokenizer, prompt: EvaluatedPrompt) {
         this.#ctx = ctx;
         this.#tokenize = tokenize;
-        this.#sequence = sequence;
-        this.#promptEnd = promptEnd;
-        this.#promptLogits = promptLogits;
-        this.#lastLogits = promptLogits;
+        this.#sequence = prompt.sequence;
+        this.#promptEnd = prompt.end;
+        this.#promptLogits = prompt.logits;
+        this.#lastLogits = prompt.logits;
     }
 
     async score(before: string, options: readonly string[], signal?: AbortSignal): Promise<number[]> {
