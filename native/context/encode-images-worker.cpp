@@ -76,8 +76,7 @@ void EncodeImagesWorker::Compute() {
     out_.resize(bitmaps_.size());
     for (size_t i = 0; i < bitmaps_.size(); i++) {
         if (abort_->load() || lease_->closing.load()) {
-            aborted_ = true;
-            SetError("aborted");
+            SetAbortError();
             return;
         }
         if (!EncodeOne(i)) return;
@@ -94,10 +93,6 @@ Napi::Value EncodeImagesWorker::Result(Napi::Env env) {
         result.Set(static_cast<uint32_t>(i), o);
     }
     return result;
-}
-
-bool EncodeImagesWorker::Aborted() const {
-    return aborted_;
 }
 
 }  // namespace lg

@@ -20,7 +20,6 @@ class EncodeImagesWorker : public ContextWorker {
  private:
     void Compute() override;
     Napi::Value Result(Napi::Env env) override;
-    bool Aborted() const override;
     struct Encoded {
         std::shared_ptr<EmbeddingRows> rows;
         double ms = 0;
@@ -31,7 +30,6 @@ class EncodeImagesWorker : public ContextWorker {
     std::vector<BitmapPtr> bitmaps_;
     AbortFlag abort_;
     std::vector<Encoded> out_;
-    bool aborted_ = false;
 };
 
 }  // namespace lg

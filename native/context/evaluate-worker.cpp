@@ -44,7 +44,11 @@ void EvaluateWorker::Compute() {
     if (!result_.ok) {
         // Leave no half-evaluated prompt behind.
         llama_memory_seq_rm(llama_get_memory(lease_->ctx.get()), seq_, n_past_, -1);
-        SetError(result_.error);
+        if (result_.aborted) {
+            SetAbortError(result_.error);
+        } else {
+            SetError(result_.error);
+        }
     }
 }
 
@@ -56,10 +60,6 @@ Napi::Value EvaluateWorker::Result(Napi::Env env) {
         out.Set("logits", logits);
     }
     return out;
-}
-
-bool EvaluateWorker::Aborted() const {
-    return result_.aborted;
 }
 
 }  // namespace lg

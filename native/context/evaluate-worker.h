@@ -21,7 +21,6 @@ class EvaluateWorker : public ContextWorker {
  private:
     void Compute() override;
     Napi::Value Result(Napi::Env env) override;
-    bool Aborted() const override;
     EvaluateWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     llama_seq_id seq_ = 0;
     llama_pos n_past_ = 0;

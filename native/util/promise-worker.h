@@ -1,8 +1,10 @@
 // The base of every native operation: a ComputeWorker that settles one promise, with Result() (built on the JS
-// thread) when Compute succeeded, or the error (code ABORT_ERR when Aborted()). BeforeSettle() releases what the
-// operation held first, so that JS code run by the settlement can start the next operation.
+// thread) when Compute succeeded, or the error (code ABORT_ERR when set by SetAbortError). BeforeSettle() releases what
+// the operation held first, so that JS code run by the settlement can start the next operation.
 #pragma once
 #include <napi.h>
+
+#include <string>
 
 #include "compute-worker.h"
 
@@ -21,7 +23,11 @@ class PromiseWorker : public ComputeWorker {
     PromiseWorker(Napi::Env env, const char* name, WorkerThread thread = WorkerThread::kCompute)
         : ComputeWorker(env, name, thread), deferred_(Napi::Promise::Deferred::New(env)) {}
     virtual Napi::Value Result(Napi::Env env) = 0;
-    virtual bool Aborted() const { return false; }
+    // Fails the operation as aborted: the promise rejects with code ABORT_ERR.
+    void SetAbortError(const std::string& message = "aborted") {
+        aborted_ = true;
+        SetError(message);
+    }
     virtual void BeforeSettle() {}
 
  private:
@@ -31,11 +37,12 @@ class PromiseWorker : public ComputeWorker {
     }
     void OnError(const Napi::Error& error) final {
         BeforeSettle();
-        if (Aborted()) error.Value().Set("code", "ABORT_ERR");
+        if (aborted_) error.Value().Set("code", "ABORT_ERR");
         deferred_.Reject(error.Value());
     }
 
     Napi::Promise::Deferred deferred_;
+    bool aborted_ = false;
 };
 
 }  // namespace lg
