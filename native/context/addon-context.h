@@ -11,10 +11,8 @@ namespace lg {
 
 class AddonContext : public ClosableAddonClass<AddonContext, ContextResources> {
  public:
-    static constexpr const char* kClassName = "AddonContext";
-    static constexpr const char* kMadeBy = "use model.createContext()";
-    static constexpr const char* kNoun = "context";
-    static constexpr auto kConstructor = &AddonData::context_ctor;
+    static constexpr AddonClassInfo kInfo{"AddonContext", "use model.createContext()", &AddonData::context_ctor,
+                                          "context"};
 
     static void Init(Napi::Env env, Napi::Object exports);
     using ClosableAddonClass::ClosableAddonClass;

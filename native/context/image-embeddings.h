@@ -24,9 +24,7 @@ using EmbeddingRowsPtr = std::shared_ptr<const EmbeddingRows>;
 
 class ImageEmbeddingsHandle : public AddonClass<ImageEmbeddingsHandle> {
  public:
-    static constexpr const char* kClassName = "ImageEmbeddings";
-    static constexpr const char* kMadeBy = "encodeImages makes them";
-    static constexpr auto kConstructor = &AddonData::embeddings_ctor;
+    static constexpr AddonClassInfo kInfo{"ImageEmbeddings", "encodeImages makes them", &AddonData::embeddings_ctor};
 
     static void Init(Napi::Env env, Napi::Object exports);
     static Napi::Object New(Napi::Env env, std::shared_ptr<EmbeddingRows> rows);

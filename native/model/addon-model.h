@@ -11,10 +11,7 @@ namespace lg {
 
 class AddonModel : public ClosableAddonClass<AddonModel, ModelResources> {
  public:
-    static constexpr const char* kClassName = "AddonModel";
-    static constexpr const char* kMadeBy = "use loadModel()";
-    static constexpr const char* kNoun = "model";
-    static constexpr auto kConstructor = &AddonData::model_ctor;
+    static constexpr AddonClassInfo kInfo{"AddonModel", "use loadModel()", &AddonData::model_ctor, "model"};
 
     static void Init(Napi::Env env, Napi::Object exports);
     using ClosableAddonClass::ClosableAddonClass;
