@@ -4,6 +4,7 @@ import type { RedisClient } from 'bullmq';
 import type { ImagePipelineMode } from '../pipeline/types.js';
 import { Policy, type PolicyJSON } from '../policy/index.js';
 import type { QueueKeys } from './keys.js';
+import type { ModelPairDigest } from './model-digest.js';
 import { runScript } from './scripts.js';
 
 export const QUEUE_SETTINGS_FORMAT = 'llavaguard-queue/1';
@@ -17,14 +18,8 @@ export interface QueueSampling {
 
 export interface QueueSettings {
     format: typeof QUEUE_SETTINGS_FORMAT;
-    model: {
-        digest: string;
-        name: string;
-        file: string;
-        bytes: number;
-        mmprojFile: string;
-        mmprojBytes: number;
-    };
+    /** The pair's digest and names (the digest minus the header, which stays with the worker). */
+    model: Omit<ModelPairDigest, 'header'>;
     imagePipeline: ImagePipelineMode;
     policy: PolicyJSON;
     policyHash: string;
