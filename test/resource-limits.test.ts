@@ -17,7 +17,9 @@ import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { LlavaGuard } from '../lib/guard/LlavaGuard.js';
 import { Policy } from '../lib/policy/index.js';
 import { readExistingLines, ScanOutputError, scanImages } from '../lib/scan/index.js';
+import { VisionModel } from '../lib/runtime/VisionModel.js';
 import {
+    availableMemoryBytes,
     checkKvCacheFits,
     kvCacheBytes,
     kvShapeFromMetadata,
@@ -146,3 +148,15 @@ t.test('disk full while a scan writes: ScanOutputError, whole lines kept, the gu
 function tsArgs(): string[] {
     return process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
 }
+
+t.test('createContext refuses a KV cache larger than the memory available before llama.cpp allocates it', async (t) => {
+    const model = await VisionModel.load({ model: ov.model, mmproj: ov.mmproj });
+    t.teardown(() => model.close());
+    const shape = kvShapeFromMetadata(model.info.metadata);
+    // Cells for twice the memory available now: the allocation would succeed under overcommit and the clear kill us.
+    const cells = Math.ceil((2 * availableMemoryBytes()) / kvCacheBytes(shape, { contextSize: 256 })) * 256;
+    await t.rejects(model.createContext({ contextSize: cells }), ResourceLimitError, 'a ResourceLimitError');
+    const context = await model.createContext({ contextSize: 512 });
+    t.ok(context.info, 'a context that fits is still created');
+    await context.close();
+});
