@@ -1,10 +1,11 @@
 // The flags that assess, scan and eval share, declared once (each function adds its group where the command
 // lists it, so every command's --help keeps its order), and what they turn into: load options and the policy.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { FlashAttention } from '../bindings/AddonTypes.js';
 import type { LlavaGuardLoadOptions } from '../guard/types.js';
 import type { ImagePipelineMode } from '../pipeline/types.js';
 import { Policy } from '../policy/index.js';
+import { parseShard, type Shard } from '../scan/sources.js';
 import type { GpuRequest } from '../bindings/gpu.js';
 import {
     FLASH_ATTENTION_HELP,
@@ -100,6 +101,15 @@ export function addSamplingOptions(command: Command, { seed = true, maxRationale
         );
     return command;
 }
+
+/** The --shard <i/n> parser of scan and queue add: a bad value is a usage error, not a crash. */
+export const shardOption = (value: string): Shard => {
+    try {
+        return parseShard(value);
+    } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+    }
+};
 
 export const RANDOM_WEIGHTS_NOTE =
     'note: this model has random weights (a generated test model): its verdicts mean nothing';

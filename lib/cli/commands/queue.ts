@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
     drainQueue,
     enqueueScan,
@@ -12,7 +12,7 @@ import {
     type QueueTarget,
 } from '../../queue/index.js';
 import { defaultPolicyOf } from '../../queue/model-digest.js';
-import { parseShard, type Shard } from '../../scan/sources.js';
+import type { Shard } from '../../scan/sources.js';
 import * as flags from '../model-options.js';
 import { IMAGE_PIPELINE_HELP, parseImagePipeline, parseInteger } from '../options.js';
 import type { ImagePipelineMode } from '../../pipeline/types.js';
@@ -46,14 +46,6 @@ interface AddCliOptions extends flags.PolicyCliOptions, flags.SamplingCliOptions
     attempts?: number;
 }
 
-const shardOption = (value: string): Shard => {
-    try {
-        return parseShard(value);
-    } catch (error) {
-        throw new InvalidArgumentError((error as Error).message);
-    }
-};
-
 export function registerQueue(program: Command): void {
     const queue = program
         .command('queue')
@@ -77,7 +69,7 @@ export function registerQueue(program: Command): void {
     add.option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
         .option('--chunk <n>', 'images per job (default 32)', parseInteger('--chunk', 1, 100000))
         .option('--limit <n>', 'only the first n images (sorted order, after --shard)', parseInteger('--limit', 0))
-        .option('--shard <i/n>', 'only shard i of n (0-based, by hash of the path)', shardOption)
+        .option('--shard <i/n>', 'only shard i of n (0-based, by hash of the path)', flags.shardOption)
         .option(
             '--attempts <n>',
             'tries of a chunk whose images could not be read for now (network, storage), with backoff (default 5)',

@@ -1,10 +1,10 @@
 import cliProgress from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { LlavaGuard } from '../../guard/LlavaGuard.js';
 import { exportCsv } from '../../scan/csv-export.js';
 import { formatSummary } from '../../scan/summary-table.js';
 import { scanImages, type ScanSummary } from '../../scan/scan.js';
-import { listImages, parseShard, type Shard } from '../../scan/sources.js';
+import { listImages, type Shard } from '../../scan/sources.js';
 import * as flags from '../model-options.js';
 import { parseInteger } from '../options.js';
 
@@ -15,14 +15,6 @@ interface ScanCliOptions extends flags.ModelCliOptions, flags.PolicyCliOptions, 
     shard?: Shard;
     prefetch?: number;
 }
-
-const shardOption = (value: string): Shard => {
-    try {
-        return parseShard(value);
-    } catch (error) {
-        throw new InvalidArgumentError((error as Error).message);
-    }
-};
 
 export function registerScan(program: Command): void {
     const command = program
@@ -47,7 +39,7 @@ export function registerScan(program: Command): void {
         .option(
             '--shard <i/n>',
             'only shard i of n (0-based, by hash of the path): n processes split a collection without overlap',
-            shardOption,
+            flags.shardOption,
         );
     flags.addSamplingOptions(command);
     flags
