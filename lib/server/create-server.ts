@@ -2,7 +2,12 @@
 // POST /v1/moderations, POST /v1/chat/completions, GET /v1/models, GET /health (no key), GET /metrics.
 // app.close() stops accepting (new requests on open connections get 503), lets running requests finish, then
 // resolves; closing the guard stays the caller's job.
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+    type FastifyError,
+    type FastifyInstance,
+    type FastifyReply,
+    type FastifyServerOptions,
+} from 'fastify';
 import { Policy } from '../policy/index.js';
 import { bearerChecker } from './auth.js';
 import { chatCompletion, chatCompletionStream, type ChatBody } from './chat-completions.js';
@@ -136,49 +141,50 @@ export async function createServer(guard: ServedGuard, options: ServerOptions = 
     app.post<{ Body: ModerationBody }>(
         '/v1/moderations',
         { schema: { body: moderationBodySchema } },
-        async (request, reply) => {
-            const s = requestSignal(reply, ctx.timeoutMs);
-            try {
-                const response = await moderate(ctx, request.body, s.signal);
+        async (request, reply) =>
+            underRequestSignal(reply, ctx.timeoutMs, async (signal) => {
+                const response = await moderate(ctx, request.body, signal);
                 request.log.info(
                     { images: response.results.length, flagged: response.results.map((r) => r.flagged) },
                     'moderation',
                 );
                 return response;
-            } catch (error) {
-                throw s.asApiError(error);
-            } finally {
-                s.done();
-            }
-        },
+            }),
     );
 
-    app.post<{ Body: ChatBody }>(
-        '/v1/chat/completions',
-        { schema: { body: chatBodySchema } },
-        async (request, reply) => {
-            const s = requestSignal(reply, ctx.timeoutMs);
-            try {
-                if (request.body.stream) {
-                    await chatCompletionStream(ctx, request.body, reply, s.signal);
-                    return reply;
-                }
-                const response = await chatCompletion(ctx, request.body, s.signal);
-                request.log.info(
-                    { rating: response.llavaguard.rating, category: response.llavaguard.category },
-                    'chat completion',
-                );
-                return response;
-            } catch (error) {
-                throw s.asApiError(error);
-            } finally {
-                s.done();
+    app.post<{ Body: ChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) =>
+        underRequestSignal(reply, ctx.timeoutMs, async (signal) => {
+            if (request.body.stream) {
+                await chatCompletionStream(ctx, request.body, reply, signal);
+                return reply;
             }
-        },
+            const response = await chatCompletion(ctx, request.body, signal);
+            request.log.info(
+                { rating: response.llavaguard.rating, category: response.llavaguard.category },
+                'chat completion',
+            );
+            return response;
+        }),
     );
 
     await app.ready();
     return app;
+}
+
+/** Runs a route's work under the request's signal; an abort it caused (timeout, client gone) is the error answered. */
+async function underRequestSignal<T>(
+    reply: FastifyReply,
+    timeoutMs: number,
+    work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+    const s = requestSignal(reply, timeoutMs);
+    try {
+        return await work(s.signal);
+    } catch (error) {
+        throw s.asApiError(error);
+    } finally {
+        s.done();
+    }
 }
 
 function toApiError(error: FastifyError | ApiError | Error): ApiError {
