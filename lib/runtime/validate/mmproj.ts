@@ -16,21 +16,33 @@ const MAX_VISION_BLOCKS = 512;
 const MAX_PINPOINT_PAIRS = 256;
 const MAX_TILES_PER_PINPOINT = 64;
 
-/** Keys clip.cpp reads with a typed getter on our path, which GGML_ASSERTs the type (ggml/src/gguf.cpp get_val). */
-const TYPED_KEYS: Array<[string, number]> = [
-    ['general.name', GgufType.STRING],
-    ['general.description', GgufType.STRING],
-    ['clip.projector_type', GgufType.STRING],
-    ['clip.vision.projector_type', GgufType.STRING],
-    ['clip.vision.mm_patch_merge_type', GgufType.STRING],
-    ['clip.has_vision_encoder', GgufType.BOOL],
-    ['clip.has_audio_encoder', GgufType.BOOL],
-    ['clip.has_gen_audio_encoder', GgufType.BOOL],
-    ['clip.use_gelu', GgufType.BOOL],
-    ['clip.use_silu', GgufType.BOOL],
-    ['clip.minicpmv_version', GgufType.INT32],
-    ['clip.minicpmv_query_num', GgufType.UINT32],
-    ['clip.vision.projection_dim', GgufType.UINT32],
+/**
+ * Keys clip.cpp reads with a typed getter on our path, which GGML_ASSERTs the type (ggml/src/gguf.cpp get_val):
+ * each key's check of its type, run where the key is present.
+ */
+const TYPED_KEYS: ReadonlyArray<[check: (c: HeaderChecks, key: string) => unknown, keys: readonly string[]]> = [
+    [
+        (c, key) => c.str(key),
+        [
+            'general.name',
+            'general.description',
+            'clip.projector_type',
+            'clip.vision.projector_type',
+            'clip.vision.mm_patch_merge_type',
+        ],
+    ],
+    [
+        (c, key) => c.bool(key),
+        [
+            'clip.has_vision_encoder',
+            'clip.has_audio_encoder',
+            'clip.has_gen_audio_encoder',
+            'clip.use_gelu',
+            'clip.use_silu',
+        ],
+    ],
+    [(c, key) => c.i32(key), ['clip.minicpmv_version']],
+    [(c, key) => c.u32(key, { min: 0 }), ['clip.minicpmv_query_num', 'clip.vision.projection_dim']],
 ];
 
 export interface VisionShape {
@@ -45,13 +57,7 @@ export interface VisionShape {
 
 export function validateMmproj(header: GgufHeader, path: string, textEmbd: number, modelPath: string): VisionShape {
     const c = new HeaderChecks(header, 'mmproj', path);
-    for (const [key, type] of TYPED_KEYS) {
-        if (!c.has(key)) continue;
-        if (type === GgufType.STRING) c.str(key);
-        else if (type === GgufType.BOOL) c.bool(key);
-        else if (type === GgufType.INT32) c.i32(key);
-        else c.u32(key, { min: 0 });
-    }
+    for (const [check, keys] of TYPED_KEYS) for (const key of keys) if (c.has(key)) check(c, key);
     if (c.bool('clip.has_vision_encoder') !== true) c.fail('clip.has_vision_encoder is not true (no vision encoder)');
     // clip_init then loads an audio encoder with its own hyper-parameters (and asserts): we load images only.
     for (const key of ['clip.has_audio_encoder', 'clip.has_gen_audio_encoder']) {
