@@ -18,10 +18,8 @@ import {
     type GgufTensorInfo,
 } from '../../../gguf/types.js';
 import { GgufWriter } from '../../../gguf/writer.js';
-import { ModelLoadError } from '../../../lib/runtime/errors.js';
-import { validateModelFiles } from '../../../lib/runtime/validateModelFiles.js';
-import { refusedOnlyWith } from './expect.js';
-import { closeNativeLoader, headerSignature, loadNatively } from './native-loader.js';
+import { checkThenLoad } from './crafted-pair.js';
+import { closeNativeLoader } from './native-loader.js';
 
 export { closeNativeLoader };
 const ROLES = ['model', 'mmproj'] as const;
@@ -234,14 +232,5 @@ export async function fuzz(data: Buffer): Promise<void> {
     } catch {
         return; // edits the writer refuses (a dim that is not a whole block, an unknown type): no file to test
     }
-    const model = role === 'model' ? path : other.path;
-    const mmproj = role === 'mmproj' ? path : other.path;
-    const r = await refusedOnlyWith(() => validateModelFiles(model, mmproj), [ModelLoadError]);
-    if (!r.ok) return;
-    await loadNatively(
-        headerSignature(role === 'model' ? r.value.model : r.value.mmproj!),
-        model,
-        mmproj,
-        `${family} ${role} (${done.join('; ')})`,
-    );
+    await checkThenLoad(role, path, other.path, `${family} ${role} (${done.join('; ')})`);
 }

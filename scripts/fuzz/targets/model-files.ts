@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGguf } from '../../../gguf/reader.js';
 import { cachedTestModel, type TinyFamily } from '../../../gguf/synthetic/tiny-models.js';
-import { ModelLoadError } from '../../../lib/runtime/errors.js';
-import { validateModelFiles } from '../../../lib/runtime/validateModelFiles.js';
-import { refusedOnlyWith } from './expect.js';
-import { closeNativeLoader, headerSignature, loadNatively } from './native-loader.js';
+import { checkThenLoad } from './crafted-pair.js';
+import { closeNativeLoader } from './native-loader.js';
 
 export { closeNativeLoader };
 
@@ -60,15 +58,5 @@ export async function fuzz(data: Buffer): Promise<void> {
     const pad = Buffer.alloc((32 - (header.length % 32)) % 32);
     const mutated = join(work, `${role}.gguf`);
     writeFileSync(mutated, Buffer.concat([header, pad, o.data]));
-    const model = role === 'model' ? mutated : other.path;
-    const mmproj = role === 'mmproj' ? mutated : other.path;
-
-    const r = await refusedOnlyWith(() => validateModelFiles(model, mmproj), [ModelLoadError]);
-    if (!r.ok) return;
-    await loadNatively(
-        headerSignature(role === 'model' ? r.value.model : r.value.mmproj!),
-        model,
-        mmproj,
-        `${family} ${role}`,
-    );
+    await checkThenLoad(role, mutated, other.path, `${family} ${role}`);
 }
