@@ -1,8 +1,7 @@
 // The queue commands as a user runs them (llavaguard queue add / status / pause / resume / drain / retry-failed
 // / results) against a real redis-server.
 import { createServer } from 'node:http';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
@@ -10,22 +9,11 @@ import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
 import { runWorker, type QueueStatus } from '../lib/queue/index.js';
 import { patternImage } from './helpers/models.js';
 import { startCli } from './helpers/queue-cli.js';
-import { redisMissing, TestRedis } from './helpers/redis-server.js';
+import { queueTestFixture } from './helpers/redis-server.js';
 
 process.env.LLAVAGUARD_THREADS ??= '1';
-const missing = redisMissing();
-if (missing) {
-    t.plan(0, missing);
-    process.exit(0);
-}
-
-const root = await mkdtemp(join(tmpdir(), 'llavaguard-queue-control-'));
-const redis = await TestRedis.start();
+const { root, redis } = await queueTestFixture(t, 'queue-control');
 const pair = await cachedTestModel('onevision');
-t.teardown(async () => {
-    await redis.stop();
-    await rm(root, { recursive: true, force: true });
-});
 const dir = join(root, 'photos');
 await mkdir(dir);
 for (let i = 0; i < 6; i++) {

@@ -1,8 +1,8 @@
 // The queue end to end against a real redis-server: worker processes on one queue of a generated collection,
 // one SIGKILLed mid-chunk, Redis crashed and restarted from its AOF, one stopped with SIGTERM; the export
 // must equal a local scan of the same collection, record for record.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
@@ -16,16 +16,10 @@ import { runScript } from '../lib/queue/scripts.js';
 import { readScanResults } from '../lib/report/read.js';
 import { scanImages, type ScanRecord } from '../lib/scan/index.js';
 import { patternImage } from './helpers/models.js';
-import { startCli, type CliRun } from './helpers/queue-cli.js';
-import { redisMissing, TestRedis } from './helpers/redis-server.js';
+import { startCli, workerArgs, type CliRun } from './helpers/queue-cli.js';
+import { queueTestFixture } from './helpers/redis-server.js';
 
 process.env.LLAVAGUARD_THREADS ??= '1';
-const missing = redisMissing();
-if (missing) {
-    t.plan(0, missing);
-    process.exit(0);
-}
-
 // One category keeps the prompt short (as the scan tests do); greedy, so every run gives the same verdicts.
 const policy = Policy.default('v1.2').remove('O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9');
 const sampling = { temperature: 0, maxTokens: 60, maxRationaleChars: 10 };
@@ -34,13 +28,8 @@ const COPIES = 50;
 const CORRUPT = 20;
 const CHUNK = 8;
 
-const root = await mkdtemp(join(tmpdir(), 'llavaguard-queue-'));
+const { root, redis } = await queueTestFixture(t, 'queue');
 const coll = join(root, 'collection');
-const redis = await TestRedis.start();
-t.teardown(async () => {
-    await redis.stop();
-    await rm(root, { recursive: true, force: true });
-});
 
 async function put(rel: string, data: Buffer) {
     await mkdir(dirname(join(coll, rel)), { recursive: true });
@@ -118,28 +107,23 @@ t.test(
         t.teardown(() => handle.close());
         const keys = queueKeys(target.queue);
         const recorded = async () => Number(await runScript(client, 'hashLength', [keys.paths]));
-        const workerArgs = (name: string) => [
-            'worker',
-            '--redis',
-            redis.url,
-            '--queue',
-            target.queue,
-            '-m',
-            pair.model,
-            '--mmproj',
-            pair.mmproj,
-            '--name',
-            name,
-            '--until-empty',
-            '--lock-duration',
-            '4000',
-            '--stalled-interval',
-            '1000',
-            '-t',
-            '1',
-        ];
+        const namedWorker = (name: string) =>
+            workerArgs(
+                redis.url,
+                target.queue,
+                pair,
+                '--name',
+                name,
+                '--until-empty',
+                '--lock-duration',
+                '4000',
+                '--stalled-interval',
+                '1000',
+                '-t',
+                '1',
+            );
         const workers = new Map<string, CliRun>();
-        const start = (name: string) => workers.set(name, startCli(workerArgs(name)));
+        const start = (name: string) => workers.set(name, startCli(namedWorker(name)));
         const until = async (what: string, ok: () => Promise<boolean>, ms = 240_000) => {
             const deadline = Date.now() + ms;
             while (!(await ok())) {
@@ -249,18 +233,7 @@ t.test(
 
 t.test('a worker with another model refuses to start, saying why', async (t) => {
     const other = await cachedTestModel('llava15');
-    const r = await startCli([
-        'worker',
-        '--redis',
-        redis.url,
-        '--queue',
-        target.queue,
-        '-m',
-        other.model,
-        '--mmproj',
-        other.mmproj,
-        '--until-empty',
-    ]).exited;
+    const r = await startCli(workerArgs(redis.url, target.queue, other, '--until-empty')).exited;
     t.equal(r.code, 1);
     t.match(
         r.stderr,

@@ -3,8 +3,7 @@
 // error records, not retried; a URL that fails for now is retried with backoff; the worker's model must be the
 // queue's.
 import { createServer } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import sharp from 'sharp';
@@ -14,24 +13,13 @@ import { LlavaGuard, Policy } from '../lib/index.js';
 import { enqueueScan, queueResults, runWorker, type RunWorkerOptions } from '../lib/queue/index.js';
 import type { ScanRecord } from '../lib/scan/index.js';
 import { patternImage } from './helpers/models.js';
-import { redisMissing, TestRedis } from './helpers/redis-server.js';
+import { queueTestFixture } from './helpers/redis-server.js';
 
 process.env.LLAVAGUARD_THREADS ??= '1';
-const missing = redisMissing();
-if (missing) {
-    t.plan(0, missing);
-    process.exit(0);
-}
-
-const root = await mkdtemp(join(tmpdir(), 'llavaguard-queue-worker-'));
-const redis = await TestRedis.start();
+const { root, redis } = await queueTestFixture(t, 'queue-worker');
 const pair = await cachedTestModel('onevision');
 const guard = await LlavaGuard.load({ ...pair, threads: 1 });
-t.teardown(async () => {
-    await guard.close();
-    await redis.stop();
-    await rm(root, { recursive: true, force: true });
-});
+t.teardown(() => guard.close());
 const png = async (seed: number) => {
     const img = patternImage(14, 12, seed);
     return sharp(Buffer.from(img.data), { raw: { width: 14, height: 12, channels: 3 } })

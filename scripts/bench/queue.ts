@@ -25,7 +25,7 @@ import { openQueue } from '../../lib/queue/connection.js';
 import { queueKeys } from '../../lib/queue/keys.js';
 import { runScript } from '../../lib/queue/scripts.js';
 import { scanImages } from '../../lib/scan/index.js';
-import { startCli } from '../../test/helpers/queue-cli.js';
+import { startCli, workerArgs } from '../../test/helpers/queue-cli.js';
 import { TestRedis, redisMissing } from '../../test/helpers/redis-server.js';
 import { patternImage } from '../../test/helpers/models.js';
 
@@ -148,23 +148,7 @@ try {
     if (!opt['no-two']) {
         const queue = await freshQueue();
         const workers = ['a', 'b'].map((name) =>
-            startCli([
-                'worker',
-                '--redis',
-                redis.url,
-                '--queue',
-                queue,
-                '-m',
-                pair.model,
-                '--mmproj',
-                pair.mmproj,
-                '--name',
-                name,
-                '--until-empty',
-                '-q',
-                '-t',
-                '1',
-            ]),
+            startCli(workerArgs(redis.url, queue, pair, '--name', name, '--until-empty', '-q', '-t', '1')),
         );
         log('2 workers: loading');
         let since = performance.now();

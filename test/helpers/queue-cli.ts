@@ -26,6 +26,16 @@ const loaderArgs = entry.endsWith('.ts') ? tsLoader : [];
 
 export const cliEntry = entry;
 
+/** `llavaguard worker` on `queue` of the Redis at `redis` with the model pair, then the caller's flags. */
+export function workerArgs(
+    redis: string,
+    queue: string,
+    pair: { model: string; mmproj: string },
+    ...flags: string[]
+): string[] {
+    return ['worker', '--redis', redis, '--queue', queue, '-m', pair.model, '--mmproj', pair.mmproj, ...flags];
+}
+
 export interface CliRun {
     child: ChildProcess;
     /** Resolves when the process exits. */

@@ -14,6 +14,28 @@ export function redisMissing(): string | undefined {
     return r.status === 0 ? undefined : `no ${REDIS_SERVER} on PATH (Debian: apt-get install redis-server)`;
 }
 
+/**
+ * The start of a queue test file: where redis-server is missing the file plans nothing and exits; else a
+ * temporary folder (named after `name`) and a started TestRedis, both removed at the file's teardown.
+ */
+export async function queueTestFixture(
+    t: { plan(count: number, why: string): void; teardown(fn: () => Promise<void>): void },
+    name: string,
+): Promise<{ root: string; redis: TestRedis }> {
+    const missing = redisMissing();
+    if (missing) {
+        t.plan(0, missing);
+        process.exit(0);
+    }
+    const root = await mkdtemp(join(tmpdir(), `llavaguard-${name}-`));
+    const redis = await TestRedis.start();
+    t.teardown(async () => {
+        await redis.stop();
+        await rm(root, { recursive: true, force: true });
+    });
+    return { root, redis };
+}
+
 async function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = createServer();
