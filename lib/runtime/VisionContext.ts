@@ -11,6 +11,7 @@ import { nativeAbortFor, warnLegacyAbort } from './abort.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
 import { AbortError, ClosedError } from './errors.js';
 import { OperationQueue } from './OperationQueue.js';
+import { checkKvCacheFits, type KvShape, kvShapeFromMetadata } from './validate/kv-cache.js';
 import { TokenTextDecoder } from './TokenTextDecoder.js';
 import type { VisionModel } from './VisionModel.js';
 import {
@@ -70,6 +71,15 @@ export class VisionContext {
         const perSequence = options.contextSize ?? 4096;
         const threads = options.threads ?? defaultThreads();
         const gpu = model.info.gpuBackend !== 'cpu';
+        // A CPU context's KV cache is anonymous memory that llama.cpp clears at once: one larger than the memory
+        // available ends in the OOM killer, not an error, so it is priced first (ResourceLimitError).
+        const kvShape = gpu ? undefined : kvShapeOrUndefined(model.info.metadata);
+        if (kvShape)
+            checkKvCacheFits(kvShape, {
+                contextSize: perSequence * sequences,
+                cacheTypeK: options.cacheType,
+                cacheTypeV: options.cacheType,
+            });
         const shape = model.textAttention;
         const quantizedCache = options.cacheType?.startsWith('q') === true;
         const ubatchSize =
@@ -373,4 +383,13 @@ function toResult(r: NativeGenerateResult, text: string, totalMs: number): Gener
         draftTokens: { proposed: r.draftTokens, accepted: r.draftTokensAccepted },
         timings: { imageMs: r.imageMs, promptMs: r.promptMs, decodeMs: r.decodeMs, totalMs },
     };
+}
+
+/** The KV cache's shape, where the metadata says it in the keys llama.cpp's llama-like models use. */
+function kvShapeOrUndefined(metadata: Record<string, string>): KvShape | undefined {
+    try {
+        return kvShapeFromMetadata(metadata);
+    } catch {
+        return undefined; // an architecture we cannot price: llama.cpp's own allocation error stands
+    }
 }

@@ -7,7 +7,6 @@ import { metaValue } from '../../gguf/reader.js';
 import type { GgufHeader } from '../../gguf/types.js';
 import { ClosedError, ModelLoadError } from './errors.js';
 import { validateModelFiles } from './validateModelFiles.js';
-import { checkKvCacheFits, type KvShape, kvShapeFromMetadata } from './validate/kv-cache.js';
 import {
     measureFlashAttention,
     resolveFlashAttention,
@@ -170,18 +169,6 @@ export class VisionModel {
     }
 
     async createContext(options: VisionContextOptions = {}): Promise<VisionContext> {
-        // A CPU context's KV cache is anonymous memory that llama.cpp clears at once: one larger than the memory
-        // available ends in the OOM killer, not an error, so it is priced first (ResourceLimitError).
-        const shape = this.info.gpuBackend === 'cpu' ? kvShapeOrUndefined(this.info.metadata) : undefined;
-        if (shape) {
-            const cells = (options.contextSize ?? 4096) * (options.sequences ?? 1);
-            const cacheType = options.cacheType;
-            checkKvCacheFits(shape, {
-                contextSize: cells,
-                cacheTypeK: cacheType,
-                cacheTypeV: cacheType,
-            });
-        }
         const context = await VisionContext.create(this, options);
         this.#contexts.add(context);
         context.onClose(() => this.#contexts.delete(context));
@@ -240,13 +227,4 @@ function visionInfo(header: GgufHeader): VisionInfo {
         hasClassEmbedding: header.tensors.some((t) => t.name === 'v.class_embd'),
         metadata,
     };
-}
-
-/** The KV cache's shape, where the metadata says it in the keys llama.cpp's llama-like models use. */
-function kvShapeOrUndefined(metadata: Record<string, string>): KvShape | undefined {
-    try {
-        return kvShapeFromMetadata(metadata);
-    } catch {
-        return undefined; // an architecture we cannot price: llama.cpp's own allocation error stands
-    }
 }
