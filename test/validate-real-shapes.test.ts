@@ -18,7 +18,7 @@ async function sparseFile(path: string, plan: Parameters<typeof planHeader>[0]):
     }
 }
 
-for (const shapes of ['llavaguard-v1.2-0.5b', 'llavaguard-v1.1-7b'] as ShapedModelId[]) {
+for (const shapes of ['llavaguard-v1.2-0.5b', 'llavaguard-v1.2-7b', 'llavaguard-v1.1-7b'] as ShapedModelId[]) {
     t.test(`${shapes}: the real keys and tensor shapes pass the model-file checks`, async (t) => {
         const dir = t.testdir();
         const plan = planShapedModel({ shapes, weightType: 'q8_0', mmprojWeightType: 'f16', seed: 0 });

@@ -14,7 +14,7 @@ export interface TinyTextDims {
     rmsEps: number;
     ropeFreqBase: number;
     qkvBias: boolean;
-    /** no output.weight: the output projection reuses token_embd (Qwen2-0.5B does this, Vicuna-7B not) */
+    /** no output.weight: the output projection reuses token_embd (Qwen2-0.5B does this, Qwen2-7B and Vicuna-7B not) */
     tiedEmbeddings: boolean;
 }
 
@@ -68,15 +68,18 @@ export const llamaText = (sizes: TextSizes): TinyTextDims => ({
     tiedEmbeddings: false,
 });
 
-/** A Qwen2 text model (LLaVA-OneVision): q/k/v biases, tied embeddings. */
-export const qwen2Text = (sizes: TextSizes): TinyTextDims => ({
+/**
+ * A Qwen2 text model (LLaVA-OneVision): q/k/v biases; tied embeddings unless `tiedEmbeddings` is false
+ * (config.json's tie_word_embeddings: true in Qwen2-0.5B, false in Qwen2-7B, which has a separate lm_head).
+ */
+export const qwen2Text = (sizes: TextSizes, tiedEmbeddings = true): TinyTextDims => ({
     arch: 'qwen2',
     ...sizes,
     contextLength: 32768,
     rmsEps: 1e-6,
     ropeFreqBase: 1000000,
     qkvBias: true,
-    tiedEmbeddings: true,
+    tiedEmbeddings,
 });
 
 /**

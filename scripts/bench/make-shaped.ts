@@ -1,11 +1,12 @@
 // Writes a shape-faithful random-weight model pair (gguf/synthetic/shapes.ts).
 //
 //   TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/bench/make-shaped.ts \
-//     [--shapes llavaguard-v1.2-0.5b|llavaguard-v1.1-7b] [--weight-type q8_0|f16|bf16] [--mmproj-weight-type f16|q8_0]
-//     [--seed N] [--out DIR]
+//     [--shapes llavaguard-v1.2-0.5b|llavaguard-v1.2-7b|llavaguard-v1.1-7b] [--weight-type q8_0|f16|bf16]
+//     [--mmproj-weight-type f16|q8_0] [--seed N] [--out DIR]
 //
 // Default: llavaguard-v1.2-0.5b, Q8_0 text model, F16 mmproj, into /tmp/llavaguard-bench-models/<shapes>-<type>
-// (the folder scripts/bench/overhead.ts uses). llavaguard-v1.1-7b is Q8_0 only and about 7.3 GiB.
+// (the folder scripts/bench/overhead.ts uses). The 7B shapes are Q8_0 only: llavaguard-v1.2-7b (OneVision,
+// Qwen2-7B) about 8.3 GiB, llavaguard-v1.1-7b (LLaVA-1.5) about 7.3 GiB.
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
