@@ -111,3 +111,36 @@ t.test('an exclusive task waits for the running loop to drain; generations after
     await Promise.all([task, later]);
     t.same(order, ['first', 'exclusive', 'later']);
 });
+
+t.test('an image submitted while a generation decodes is encoded between its steps, not after it', async (t) => {
+    const model = await tinyModel('onevision');
+    await using ctx = await model.createContext({ contextSize: 512, sequences: 2 });
+    const scheduler = new Scheduler(ctx);
+    const side = model.vision!.imageSize;
+    let tokens = 0;
+    let tokensAtEncode = -1;
+    let encoding: Promise<unknown> | undefined;
+    const long = scheduler.generate({
+        prompt: { text: 'USER: tell a long story ASSISTANT:' },
+        temperature: 0,
+        maxTokens: 40,
+        grammar: 'root ::= [a-z ]{400,500}',
+        onToken: () => {
+            tokens++;
+            if (tokens === 3) {
+                encoding = scheduler.encodeImageHandles([patternImage(side, side, 7)]).then((encoded) => {
+                    tokensAtEncode = tokens;
+                    for (const e of encoded) e.embeddings.dispose();
+                });
+            }
+        },
+    });
+    const result = await long;
+    await encoding;
+    t.equal(result.tokens.length, 40, 'the generation ran to its maxTokens');
+    t.ok(
+        tokensAtEncode >= 3 && tokensAtEncode < 40,
+        `the encode finished after token ${tokensAtEncode} of 40, while the generation still decoded`,
+    );
+    t.equal(ctx.queuedOperations, 0);
+});

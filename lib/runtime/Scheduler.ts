@@ -2,10 +2,10 @@
 // sequence slots, with continuous batching: one native decode loop (decode-loop.ts) runs while any generation is
 // live, and a generation that arrives while it runs joins it between two decode steps as soon as a slot is free
 // (its prompt prefilled there, then its steps batched with the others'); a finished one frees its slot for the
-// next. Work that needs the context to itself (an image's encoding, score mode's prefill and continuations, a
-// prefix shared between policies) runs as an exclusive task in the same FIFO: while one waits, no generation is
-// admitted, the loop drains, the task runs, then a new loop takes what waits. A server submits here as LlavaGuard
-// does.
+// next. An image's encoding runs between the loop's decode steps (it touches only the vision encoder). Work that
+// needs the context to itself (score mode's prefill and continuations, a prefix shared between policies) runs as
+// an exclusive task in the same FIFO: while one waits, no generation is admitted, the loop drains, the task runs,
+// then a new loop takes what waits. A server submits here as LlavaGuard does.
 //
 // Aborts follow one convention: an aborted request rejects with AbortError (a generation's carries what it had
 // generated as `partial`), also while it waits in the queue.
@@ -14,7 +14,13 @@ import { AbortError } from './errors.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
 import type { EncodedImage, EncodedImageHandle, ImagePixels } from './types.js';
 import type { DecodeLoop, LoopEntry } from './decode-loop.js';
-import type { DirectContext, GenerateOptions, GenerateResult, VisionContext } from './VisionContext.js';
+import {
+    copiedOut,
+    type DirectContext,
+    type GenerateOptions,
+    type GenerateResult,
+    type VisionContext,
+} from './VisionContext.js';
 
 /** A generation the scheduler places in a sequence slot of its choosing. */
 export type ScheduledGeneration = Omit<GenerateOptions, 'sequence' | 'keepPrefix'>;
@@ -94,14 +100,21 @@ export class Scheduler {
         });
     }
 
-    /** Runs images through the vision encoder (an image pipeline's ImageEncoder). */
-    encodeImages(images: ImagePixels[], options: { signal?: AbortSignal } = {}): Promise<EncodedImage[]> {
-        return this.exclusive((direct) => direct.encodeImages(images, options), options);
+    /**
+     * Runs images through the vision encoder (an image pipeline's ImageEncoder). Not an exclusive task: it runs
+     * between the running loop's decode steps, so a new request's image is encoded while the others decode.
+     */
+    async encodeImages(images: ImagePixels[], options: { signal?: AbortSignal } = {}): Promise<EncodedImage[]> {
+        return copiedOut(await this.encodeImageHandles(images, options));
     }
 
     /** As encodeImages, the embeddings left in native memory for a prompt to take (the caller disposes them). */
-    encodeImageHandles(images: ImagePixels[], options: { signal?: AbortSignal } = {}): Promise<EncodedImageHandle[]> {
-        return this.exclusive((direct) => direct.encodeImageHandles(images, options), options);
+    async encodeImageHandles(
+        images: ImagePixels[],
+        options: { signal?: AbortSignal } = {},
+    ): Promise<EncodedImageHandle[]> {
+        checkNotAborted(options.signal);
+        return this.#context.encodeBesideQueue(images, options);
     }
 
     /** Places waiting generations: into the running loop while slots are free, else into a new loop. */

@@ -57,6 +57,8 @@ export class VisionContext {
     /** The text model's flash attention and why (the caller's option, 'auto' on a GPU, or measured). */
     readonly flashAttention: FlashAttentionChoice;
     #closing = false;
+    /** Encodes that run beside the queue (see encodeBesideQueue), awaited by close(). */
+    readonly #besideQueue = new Set<Promise<unknown>>();
 
     private constructor(model: VisionModel, native: NativeContext, flashAttention: FlashAttentionChoice) {
         this.flashAttention = flashAttention;
@@ -172,6 +174,20 @@ export class VisionContext {
     }
 
     /**
+     * @internal the Scheduler's encodes: not queued behind this context's operations. The native encoder uses only
+     * the model's vision context, never the llama_context, and runs between the steps of a running decode loop
+     * (native/util/compute-thread.h), so a new request's image need not wait for the loop to drain.
+     */
+    encodeBesideQueue(images: ImagePixels[], options?: EncodeImagesOptions): Promise<EncodedImageHandle[]> {
+        if (this.#closing) return Promise.reject(new ClosedError('context'));
+        const encoding = this.#encodeImageHandlesNow(images, options);
+        this.#besideQueue.add(encoding);
+        const forget = () => this.#besideQueue.delete(encoding);
+        encoding.then(forget, forget);
+        return encoding;
+    }
+
+    /**
      * Runs several operations as one: nothing else queued on this context runs in between (e.g. scoring
      * that evaluates a prompt, then several continuations of it in the same sequence).
      */
@@ -211,6 +227,7 @@ export class VisionContext {
         this.#closing = true;
         this.#native.close();
         await this.#queue.idle();
+        await Promise.allSettled([...this.#besideQueue]);
         for (const l of this.#closeListeners.splice(0)) l();
     }
 
@@ -219,12 +236,7 @@ export class VisionContext {
     }
 
     async #encodeImagesNow(images: ImagePixels[], options: EncodeImagesOptions = {}): Promise<EncodedImage[]> {
-        const encoded = await this.#encodeImageHandlesNow(images, options);
-        return encoded.map(({ embeddings, nTokens, encodeMs }) => {
-            const data = embeddings.data;
-            embeddings.dispose();
-            return { embeddings: data, nTokens, encodeMs };
-        });
+        return copiedOut(await this.#encodeImageHandlesNow(images, options));
     }
 
     async #encodeImageHandlesNow(
@@ -336,6 +348,15 @@ export class VisionContext {
             return operation();
         });
     }
+}
+
+/** The embeddings copied into JS, the native rows freed at once. */
+export function copiedOut(encoded: EncodedImageHandle[]): EncodedImage[] {
+    return encoded.map(({ embeddings, nTokens, encodeMs }) => {
+        const data = embeddings.data;
+        embeddings.dispose();
+        return { embeddings: data, nTokens, encodeMs };
+    });
 }
 
 // The native side checks each entry; here a string is kept from being spread into characters.

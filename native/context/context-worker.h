@@ -16,14 +16,6 @@ class ContextWorker : public PromiseWorker {
     ContextWorker(Napi::Env env, const char* name, std::shared_ptr<ContextResources> res)
         : PromiseWorker(env, name), lease_(env, std::move(res)) {}
 
-    // The end of every Start: queues `worker` once `fill` has set it up from the JS request. When `fill` throws,
-    // the worker is freed (which releases the context's lease) and the error reaches JS.
-    template <typename Worker, typename Fill>
-    static Napi::Promise FillThenQueue(Worker* worker, Fill fill) {
-        std::unique_ptr<Worker> owned(worker);
-        fill(*owned);
-        return owned.release()->QueueWithPromise();
-    }
     void BeforeSettle() final { lease_.Release(); }
 
     BusyLease lease_;

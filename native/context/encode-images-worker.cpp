@@ -27,10 +27,12 @@ Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::share
 }
 
 EncodeImagesWorker::EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res)
-    : ContextWorker(env, "llavaguard.encodeImages", std::move(res)) {}
+    : PromiseWorker(env, "llavaguard.encodeImages", WorkerThread::kComputeBetweenSteps), res_(std::move(res)) {
+    if (res_->closing.load()) throw Napi::Error::New(env, "the context is closed");
+}
 
 bool EncodeImagesWorker::EncodeOne(size_t i) {
-    mtmd_context* mctx = lease_->model->mtmd.get();
+    mtmd_context* mctx = res_->model->mtmd.get();
     const std::string where = "images[" + std::to_string(i) + "]";
     ChunksPtr chunks(mtmd_input_chunks_init());
     const char* marker = mtmd_default_marker();
@@ -63,7 +65,7 @@ bool EncodeImagesWorker::EncodeOne(size_t i) {
     Encoded& e = out_[i];
     e.rows = std::make_shared<EmbeddingRows>();
     e.rows->n_tokens = static_cast<int32_t>(mtmd_input_chunk_get_n_tokens(image));
-    e.rows->n_embd = llama_model_n_embd_inp(lease_->model->model.get());
+    e.rows->n_embd = llama_model_n_embd_inp(res_->model->model.get());
     const size_t n = static_cast<size_t>(e.rows->n_tokens) * static_cast<size_t>(e.rows->n_embd);
     const float* embd = mtmd_get_output_embd(mctx);
     e.rows->data.assign(embd, embd + n);
@@ -75,7 +77,7 @@ void EncodeImagesWorker::Compute() {
     BeginLogScope();
     out_.resize(bitmaps_.size());
     for (size_t i = 0; i < bitmaps_.size(); i++) {
-        if (abort_->load() || lease_->closing.load()) {
+        if (abort_->load() || res_->closing.load()) {
             SetAbortError();
             return;
         }

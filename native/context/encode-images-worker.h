@@ -2,18 +2,21 @@
 // image through mtmd's vision encoder and projector alone, for pipelines that arrange the features themselves
 // (OneVision's anyres layout). Each image must be one encoder input (mtmd must not tile it). The rows stay
 // native: each image's is an ImageEmbeddings handle (image-embeddings.h) a prompt takes as it is.
+// It uses only the model's mtmd context, never the llama_context, so it takes no BusyLease: it runs between the
+// steps of a running continuous decode loop (a new request's image is encoded while others decode).
 #pragma once
 #include <napi.h>
 
 #include <vector>
 
 #include "../sampling/abort-handle.h"
-#include "context-worker.h"
+#include "../util/promise-worker.h"
+#include "context-resources.h"
 #include "image-embeddings.h"
 
 namespace lg {
 
-class EncodeImagesWorker : public ContextWorker {
+class EncodeImagesWorker : public PromiseWorker {
  public:
     static Napi::Value Start(const Napi::CallbackInfo& info, std::shared_ptr<ContextResources> res);
 
@@ -27,6 +30,7 @@ class EncodeImagesWorker : public ContextWorker {
     EncodeImagesWorker(Napi::Env env, std::shared_ptr<ContextResources> res);
     bool EncodeOne(size_t i);
 
+    std::shared_ptr<ContextResources> res_;  // kept to the end: the model's mtmd context
     std::vector<BitmapPtr> bitmaps_;
     AbortFlag abort_;
     std::vector<Encoded> out_;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "../sampling/sampler-config.h"
+#include "../util/compute-thread.h"
 #include "../util/js-args.h"
 #include "../util/log-capture.h"
 #include "../util/token-piece.h"
@@ -381,7 +382,9 @@ void GenerateWorker::DecodeLoop(std::vector<size_t>& live) {
     Batch batch(static_cast<int32_t>(llama_n_batch(ctx.ctx.get())), 1);
     for (;;) {
         if (continuous_) {
-            // The step boundary: requests admitted meanwhile join here.
+            // The step boundary: images queued for encoding meanwhile are encoded (the loop holds nothing they
+            // touch), then requests admitted meanwhile join.
+            RunJobsBetweenSteps();
             AdmitPending(live);
             if (live.empty()) {
                 std::lock_guard<std::mutex> lock(admission_->mutex);

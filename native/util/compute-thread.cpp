@@ -13,6 +13,7 @@ thread_local bool t_on_compute_thread = false;
 
 struct Job {
     const std::function<void()>* run;
+    bool between_steps;
     std::exception_ptr error;
     bool done = false;
 };
@@ -25,13 +26,13 @@ class ComputeThread {
         return *instance;
     }
 
-    void Run(const std::function<void()>& job) {
+    void Run(const std::function<void()>& job, ComputeJob kind) {
         // Nested use (a job that runs another) would wait for itself.
         if (t_on_compute_thread) {
             job();
             return;
         }
-        Job j{&job, nullptr, false};
+        Job j{&job, kind == ComputeJob::kBetweenSteps, nullptr, false};
         {
             std::lock_guard<std::mutex> lock(mutex_);
             queue_.push_back(&j);
@@ -40,6 +41,25 @@ class ComputeThread {
         std::unique_lock<std::mutex> lock(mutex_);
         done_.wait(lock, [&j] { return j.done; });
         if (j.error) std::rethrow_exception(j.error);
+    }
+
+    void RunBetweenSteps() {
+        if (!t_on_compute_thread) return;
+        for (;;) {
+            Job* j = nullptr;
+            {
+                std::lock_guard<std::mutex> lock(mutex_);
+                for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+                    if ((*it)->between_steps) {
+                        j = *it;
+                        queue_.erase(it);
+                        break;
+                    }
+                }
+            }
+            if (j == nullptr) return;
+            Execute(j);
+        }
     }
 
  private:
@@ -55,17 +75,21 @@ class ComputeThread {
                 j = queue_.front();
                 queue_.pop_front();
             }
-            try {
-                (*j->run)();
-            } catch (...) {
-                j->error = std::current_exception();
-            }
-            {
-                std::lock_guard<std::mutex> lock(mutex_);
-                j->done = true;
-            }
-            done_.notify_all();
+            Execute(j);
         }
+    }
+
+    void Execute(Job* j) {
+        try {
+            (*j->run)();
+        } catch (...) {
+            j->error = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            j->done = true;
+        }
+        done_.notify_all();
     }
 
     std::mutex mutex_;
@@ -77,8 +101,12 @@ class ComputeThread {
 
 }  // namespace
 
-void RunOnComputeThread(const std::function<void()>& job) {
-    ComputeThread::Get().Run(job);
+void RunOnComputeThread(const std::function<void()>& job, ComputeJob kind) {
+    ComputeThread::Get().Run(job, kind);
+}
+
+void RunJobsBetweenSteps() {
+    ComputeThread::Get().RunBetweenSteps();
 }
 
 }  // namespace lg

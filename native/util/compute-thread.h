@@ -11,7 +11,16 @@
 
 namespace lg {
 
+enum class ComputeJob {
+    kWhole,         // runs when the compute thread is free
+    kBetweenSteps,  // may also run inside a running continuous decode loop, between two of its steps
+};
+
 // Runs job on the compute thread and waits for it; an exception it throws is rethrown here.
-void RunOnComputeThread(const std::function<void()>& job);
+void RunOnComputeThread(const std::function<void()>& job, ComputeJob kind = ComputeJob::kWhole);
+
+// Called by a long job on the compute thread at a point where it holds nothing another job could touch: runs the
+// kBetweenSteps jobs queued so far (an image encode, so that a new request need not wait for the loop to drain).
+void RunJobsBetweenSteps();
 
 }  // namespace lg

@@ -8,7 +8,8 @@
 
 namespace lg {
 
-enum class WorkerThread { kCompute, kPool };
+// kComputeBetweenSteps: on the compute thread, also between the steps of a running continuous decode loop.
+enum class WorkerThread { kCompute, kComputeBetweenSteps, kPool };
 
 class ComputeWorker : public Napi::AsyncWorker {
  public:
@@ -33,7 +34,9 @@ class ComputeWorker : public Napi::AsyncWorker {
         if (thread_ == WorkerThread::kPool) {
             Compute();
         } else {
-            RunOnComputeThread([this] { Compute(); });
+            RunOnComputeThread([this] { Compute(); }, thread_ == WorkerThread::kComputeBetweenSteps
+                                                          ? ComputeJob::kBetweenSteps
+                                                          : ComputeJob::kWhole);
         }
     }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <napi.h>
 
+#include <memory>
 #include <string>
 
 #include "compute-worker.h"
@@ -23,6 +24,14 @@ class PromiseWorker : public ComputeWorker {
     PromiseWorker(Napi::Env env, const char* name, WorkerThread thread = WorkerThread::kCompute)
         : ComputeWorker(env, name, thread), deferred_(Napi::Promise::Deferred::New(env)) {}
     virtual Napi::Value Result(Napi::Env env) = 0;
+    // The end of every Start: queues `worker` once `fill` has set it up from the JS request. When `fill` throws,
+    // the worker is freed (which releases what it holds, e.g. a context's lease) and the error reaches JS.
+    template <typename Worker, typename Fill>
+    static Napi::Promise FillThenQueue(Worker* worker, Fill fill) {
+        std::unique_ptr<Worker> owned(worker);
+        fill(*owned);
+        return owned.release()->QueueWithPromise();
+    }
     // Fails the operation as aborted: the promise rejects with code ABORT_ERR.
     void SetAbortError(const std::string& message = "aborted") {
         aborted_ = true;
