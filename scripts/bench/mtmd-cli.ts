@@ -47,6 +47,8 @@ export interface MtmdCliRun {
     evalMs: number;
     evalRuns: number;
     imageChunks: number;
+    /** image tokens decoded into the context: the sum of mtmd-helper's "decoding image batch ..., n_tokens_batch = N" */
+    imageTokens: number;
     text: string;
     peakRssMiB: number;
     args: string[];
@@ -127,6 +129,7 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
         evalMs: num(/print:\s+eval time =\s+([\d.]+) ms/),
         evalRuns: num(/print:\s+eval time =\s+[\d.]+ ms \/\s+(\d+) runs/),
         imageChunks: [...stderr.matchAll(/mtmd batch encoding done in/g)].length,
+        imageTokens: sum(/decoding image batch \d+\/\d+, n_tokens_batch = (\d+)/g),
         // stdout: "\n" after the prompt, the generated pieces, then "\n" and "\n\n"
         text: stdout.replace(/^\n/, '').replace(/\n+$/, ''),
         peakRssMiB: peak,
@@ -140,10 +143,15 @@ export async function runMtmdCli(bin: string, args: string[], timeoutMs = 20 * 6
  * llama_perf lines: on a heavily loaded machine llama-mtmd-cli's log thread sometimes has not written its last
  * lines when the process exits.
  */
-export async function runMtmdCliComplete(bin: string, args: string[], tries = 3): Promise<MtmdCliRun> {
+export async function runMtmdCliComplete(
+    bin: string,
+    args: string[],
+    tries = 3,
+    timeoutMs?: number,
+): Promise<MtmdCliRun> {
     let r: MtmdCliRun;
     for (let i = 1; ; i++) {
-        r = await runMtmdCli(bin, args);
+        r = await runMtmdCli(bin, args, timeoutMs);
         const complete =
             r.ok && Number.isFinite(r.promptTokens) && Number.isFinite(r.evalRuns) && Number.isFinite(r.prefillMs);
         if (complete || r.exitCode !== 0 || i >= tries) return r;

@@ -1,5 +1,6 @@
 // Our addon vs llama.cpp's own llama-mtmd-cli on the shape-faithful 0.5B model, then our library's modes, the
-// floor, throughput, image pipelines and optionally each default's effect (`npm run bench -- --help`).
+// floor, throughput, image pipelines and optionally each default's effect (`npm run bench -- --help`); with
+// --photos only the photo-size table (scripts/bench/photos.ts).
 //
 // Each run is a fresh process on both sides (llama-mtmd-cli does one assessment per process; ours runs
 // scripts/bench/run-ours.ts, our modes scripts/bench/run-guard.ts), so both pay the same cold-start costs after
@@ -28,6 +29,7 @@ import { type OverheadResults, overheadJson, overheadReport, sameTokenChecks } f
 import { benchRecipe, cliArgs, oursSpec, runCli, runOurs, sideBySide } from './lib/side-by-side.js';
 import { type Memory7b, memoryTable, runMemory7b } from './memory7b.js';
 import { type ModeFigures, runModes } from './modes.js';
+import { parseSizes, photosJson, photosReport, runPhotoBench } from './photos.js';
 import { type PipelineFigures, runPipelines } from './pipelines.js';
 import { type ThroughputFigures, photoSet, runThroughput } from './throughput.js';
 
@@ -63,6 +65,28 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
         const grammarFile = path.join(work, 'verdict.gbnf');
         writeFileSync(promptFile, prompt);
         writeFileSync(grammarFile, grammar);
+        if (opt.photos) {
+            const cliRuns = Number(opt['cli-runs'] ?? S.runs);
+            if (!Number.isInteger(cliRuns) || cliRuns < 0)
+                throw new Error(`--cli-runs must be a whole number >= 0, got ${opt['cli-runs']}`);
+            log(`model ${pair.model}, mmproj ${pair.mmproj}; photos ${opt.sizes}; threads ${S.threads}`);
+            const photos = await runPhotoBench({
+                S,
+                pair,
+                sizes: parseSizes(opt.sizes!),
+                cliRuns,
+                dir: models,
+                prompt,
+                grammarFile,
+                checkpoint,
+            });
+            process.stdout.write(photosReport(photos));
+            if (opt.json) {
+                writeFileSync(opt.json, photosJson(photos));
+                log(`wrote ${opt.json}`);
+            }
+            return;
+        }
         const ourRun = (matched: boolean) => () =>
             runOurs(oursSpec(S, drafts, pair, image, promptFile, grammarFile, matched));
         const cliRun = (matched: boolean) => () => runCli(S, cliArgs(S, pair, image, prompt, grammarFile, matched));

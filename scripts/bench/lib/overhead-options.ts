@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { type BenchSettings, repoRoot } from '../common.js';
+import { DEFAULT_PHOTO_SIZES } from '../photos.js';
 
 export const OVERHEAD_USAGE = `Our addon vs llama.cpp's own llama-mtmd-cli (built from the same tree, build/bin), on the shape-faithful
 0.5B model: one full LlavaGuard assessment each with the same model / image / prompt tokens / grammar /
@@ -17,7 +18,8 @@ measured effect of each default.
 
 Options:
   --models DIR          where the shaped models live / are made (default /tmp/llavaguard-bench-models)
-  --runs N              runs per side and per mode, interleaved ours, cli, ours, cli, ... (default 3)
+  --runs N              runs per side, per mode and per photo size, interleaved ours, cli, ours, cli, ...
+                        (default 3)
   --threads N           threads for both sides, text model and vision encoder (default 2)
   --rationale-chars N   grammar bound on the rationale, so a random-weight model ends its verdict (default 160)
   --max-tokens N        -n / maxTokens; the grammar normally ends the verdict first (default 512)
@@ -34,6 +36,13 @@ Options:
                         type, weight type, GPU layers, vision flash attention / threads, image-token bound)
   --json FILE           write the headline numbers as JSON
   --memory-only         only the --memory-7b measurement (skips the 0.5B runs)
+  --photos              only the photo table (scripts/bench/photos.ts): one verdict per photo size through our
+                        faithful pipeline, against its floor (the encoder's time for one tile x the plan's tiles +
+                        llama-bench prefill of our prompt tokens + decode at that depth) and llama-mtmd-cli with
+                        its own tiling; encode, prefill and decode apart; --json FILE gives photoVsFloor
+  --sizes WxH,...       the photo sizes (default ${DEFAULT_PHOTO_SIZES})
+  --cli-runs N          llama-mtmd-cli runs per photo size (default: --runs; 0: none). Its own tiling of a
+                        4032x3024 photo is 31 tiles and ~23.7k prompt tokens on the 0.5B (~10 min a run on 2 cores)
   --pair DIR            use DIR/model.gguf + DIR/mmproj.gguf instead of the shaped 0.5B pair
   --quick               smoke run on the tiny onevision test model (gguf/synthetic/tiny-models.ts): 1 run,
                         1 thread, a short rationale, every section (the defaults table too); figures are meaningless
@@ -63,6 +72,9 @@ function parse(args: string[]) {
             json: { type: 'string' },
             'memory-7b': { type: 'boolean', default: false },
             'memory-only': { type: 'boolean', default: false },
+            photos: { type: 'boolean', default: false },
+            sizes: { type: 'string', default: DEFAULT_PHOTO_SIZES },
+            'cli-runs': { type: 'string' },
             pair: { type: 'string' },
             quick: { type: 'boolean', default: false },
             help: { type: 'boolean', default: false },

@@ -1,0 +1,94 @@
+// Child process of `npm run bench -- --photos`: the vision encoder's rate per tile, measured apart from any
+// assessment so that the photo floor does not come from our own pipeline's timings, and how many tiles and image
+// tokens each photo size makes (the faithful OneVision plan; llama.cpp's own tiling's upper bound, which sizes
+// llama-mtmd-cli's context).
+//
+// One encoder input (imageSize x imageSize: 384 x 384 for SigLIP-384) goes through VisionContext.encodeImages
+// alone, the call the faithful pipeline makes for its overview and tiles: `warmup` untimed encodes first, then
+// `repeat` timed ones (encodeMs, the native encode of that input: mtmd's preprocessing of the tile, the tower and
+// the projector).
+//
+//   node --import @tapjs/typescript/import scripts/bench/run-tile-encode.ts '<json spec>'
+
+import { ImagePipeline } from '../../lib/pipeline/index.js';
+import { planOneVision } from '../../lib/preprocess/index.js';
+import { childResult, childSpec, selfStatusMiB } from './common.js';
+import { photoLikePixels } from './image.js';
+import { loadModelAndContext } from './lib/child-load.js';
+
+export interface TileEncodeSpec {
+    model: string;
+    mmproj: string;
+    threads: number;
+    mmprojFlashAttention: 'on' | 'off' | 'auto';
+    sizes: Array<{ width: number; height: number }>;
+    warmup: number;
+    repeat: number;
+}
+
+export interface PhotoPlan {
+    width: number;
+    height: number;
+    /** encoder inputs of the faithful pipeline: overview + grid tiles */
+    tiles: number;
+    grid: { rows: number; cols: number };
+    /** image tokens of the faithful pipeline (after unpadding / downsampling, newlines included) */
+    imageTokens: number;
+}
+
+export interface TileEncodeResult {
+    loadMs: number;
+    peakRssMiB: number;
+    tileSide: number;
+    tileTokens: number;
+    /** the timed encodes of one tile */
+    encodeMs: number[];
+    plans: PhotoPlan[];
+    /** ImagePipeline.maxImageTokens of llama.cpp's own tiling: the most image tokens mtmd can make of one picture */
+    llamaCppMaxImageTokens: number;
+}
+
+const spec = childSpec<TileEncodeSpec>();
+const { model, ctx, loadMs } = await loadModelAndContext(
+    {
+        model: spec.model,
+        mmproj: spec.mmproj,
+        mmprojThreads: spec.threads,
+        mmprojFlashAttention: spec.mmprojFlashAttention,
+    },
+    // the context only hosts the encode (the encoder uses the model's mtmd context); flash attention given, so
+    // no probe runs at creation
+    { threads: spec.threads, contextSize: 512, flashAttention: 'off' },
+);
+const faithful = await ImagePipeline.create(model, 'faithful');
+const config = faithful.choice.onevision;
+if (faithful.name !== 'onevision-anyres' || !config)
+    throw new Error(
+        `the photo floor needs a OneVision (anyres) mmproj; this one gets '${faithful.name}' (${faithful.choice.reason})`,
+    );
+const llamaCpp = await ImagePipeline.create(model, 'llama.cpp');
+const side = config.imageSize;
+const plans: PhotoPlan[] = spec.sizes.map(({ width, height }) => {
+    const p = planOneVision({ width, height }, config);
+    return { width, height, tiles: p.tiles.length + 1, grid: p.grid, imageTokens: p.tokens.total };
+});
+const tile = { data: photoLikePixels(side, side, 1), width: side, height: side };
+const encodeMs: number[] = [];
+for (let i = 0; i < spec.warmup + spec.repeat; i++) {
+    const [e] = await ctx.encodeImages([tile]);
+    if (e!.nTokens !== faithful.tileTokens)
+        throw new Error(`one ${side}x${side} tile made ${e!.nTokens} embeddings; ${faithful.tileTokens} expected`);
+    if (i >= spec.warmup) encodeMs.push(e!.encodeMs);
+}
+await ctx.close();
+await model.close();
+const result: TileEncodeResult = {
+    loadMs,
+    peakRssMiB: selfStatusMiB('VmHWM'),
+    tileSide: side,
+    tileTokens: faithful.tileTokens,
+    encodeMs,
+    plans,
+    llamaCppMaxImageTokens: llamaCpp.maxImageTokens,
+};
+childResult(result);
