@@ -1,26 +1,46 @@
 // npm run bench:serve: `llavaguard serve` against llama.cpp's own llama-server (built from the same tree by
-// LLAVAGUARD_BUILD_TOOLS=1, on the same prebuilt libraries), both with --parallel slots, the same threads, flash
-// attention off, greedy decoding under the verdict grammar, the same image and prompt: ours with the `llama.cpp`
-// image pipeline (mtmd's preprocessing, so both prefill the same image tokens), llama-server's
-// /v1/chat/completions with the same image and "\n" + policy text (it joins an image part and the text without a
-// newline; ours renders image, "\n", policy) and our character-level verdict grammar, prompt caching off.
-// autocannon sends a fixed number of requests at each concurrency; images/s and p50/p95 latency side by side.
-// Each request to ours carries its own seed: identical work in flight would otherwise be assessed once.
+// LLAVAGUARD_BUILD_TOOLS=1, on the same prebuilt libraries), one after the other; autocannon sends a fixed number
+// of requests at each concurrency; images/s and p50/p95 latency side by side.
+//
+// What keeps it like for like, and why:
+// - Distinct images. Our server assesses identical work in flight once (same image bytes, policy and settings:
+//   lib/server/work.ts), so one repeated picture would let ours do 1/c of the work at c clients. Request k of a
+//   run carries picture k (scripts/bench/image.ts, seed k, all the same size, so the same image-token count) on
+//   both servers; no seed is sent, the requests are plain greedy ones. The bench checks the pictures differ.
+// - The same prompt tokens. Through /v1/chat/completions llama-server renders the messages with the GGUF's chat
+//   template (jinja, on by default in this llama-server); ours renders the reference's layout (lib/chat,
+//   onevision-qwen), which always opens with Qwen's default system turn. The tiny test model's template has no
+//   system turn, so llama-server prefilled 23 tokens fewer (3668 vs 3691 in BENCHMARKS.md): exactly
+//   "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n" in that vocabulary; the shaped 0.5B's template
+//   (Qwen2-Instruct's) adds that turn itself. So llama-server gets our rendered prompt as a raw /completion
+//   prompt with the image as multimodal_data at its media marker. The bench stops unless the text's token ids
+//   match (our tokenizer vs llama-server's /tokenize) and every answer of both reports the same prompt tokens.
+// - Matched settings: slots, threads (also batch threads and the image encoder's), 4096 context per slot in its
+//   own KV stream, flash attention off, greedy decoding (llama-server: the temperature sampler alone at 0, an
+//   argmax; ours: its greedy sampler) under the verdict grammar (ours its token grammar, llama-server our character
+//   GBNF), the same max tokens, no prompt cache on llama-server (cache_prompt false, --cache-ram 0), no warm-up
+//   run at load (each side gets one warm-up request). Each keeps its own micro-batch: ours CPU_UBATCH (128) on a
+//   CPU, llama-server 512, both batch 2048. Ours uses the `llama.cpp` image pipeline (mtmd's preprocessing, as
+//   llama-server).
 //
 //   npm run bench:serve -- [--requests 8] [--concurrency 1,2,4] [--parallel 4] [--threads N] [--max-tokens 64]
 //                          [--quick (tiny test model)] [--pair MODEL,MMPROJ] [--llama-server PATH] [--ours-only] [--json]
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { cachedTestModel } from '../../gguf/synthetic/tiny-models.js';
+import { MTMD_MEDIA_MARKER, ONEVISION_QWEN } from '../../lib/chat/index.js';
 import { Policy } from '../../lib/policy/index.js';
+import { CPU_UBATCH } from '../../lib/runtime/VisionContext.js';
+import { VisionModel } from '../../lib/runtime/VisionModel.js';
 import { buildVerdictGrammar } from '../../lib/verdict/index.js';
-import { f2, load1, log, mdTable, repoRoot } from './common.js';
+import { f2, f3, load1, log, mdTable, repoRoot } from './common.js';
 import { writePhotoLikePng } from './image.js';
 import { ensurePair, type Pair } from './lib/bench-pairs.js';
 
@@ -41,7 +61,8 @@ const { values: o } = parseArgs({
     },
 });
 if (o.help) {
-    process.stdout.write(`${(await readFile(new URL(import.meta.url), 'utf8')).split('\n').slice(0, 11).join('\n')}\n`);
+    const text = await readFile(new URL(import.meta.url), 'utf8');
+    process.stdout.write(`${text.slice(0, text.indexOf('\nimport ')).trim()}\n`);
     process.exit(0);
 }
 const requests = Number(o.requests);
@@ -49,16 +70,73 @@ const concurrencies = o.concurrency!.split(',').map(Number);
 const parallel = Number(o.parallel);
 const threads = Number(o.threads);
 const maxTokens = Number(o['max-tokens']);
+for (const c of concurrencies)
+    if (!(c >= 1 && c <= requests)) throw new RangeError(`--concurrency ${c}: each must be 1..--requests`);
+
+/** VisionContext's default context per sequence (`serve` has no option for it); llama-server gets the same. */
+const CTX_PER_SLOT = 4096;
+/** llama-server's own defaults, passed explicitly so that the header states what ran. */
+const SERVER_BATCH = 2048;
+const SERVER_UBATCH = 512;
+const IMAGE_SIZE = 384;
+/** The warm-up's picture: not one of the load's. */
+const WARMUP_SEED = 1000;
 
 const pair: Pair = o.pair
     ? { model: o.pair.split(',')[0]!, mmproj: o.pair.split(',')[1]! }
     : o.quick
       ? await cachedTestModel('onevision')
       : await ensurePair(o.models!, 'llavaguard-v1.2-0.5b', 'q8_0');
-const photo = path.join(o.models!, 'bench-photo-384.png');
-const imagePath = existsSync(photo) ? photo : await writePhotoLikePng(photo);
-const imageUrl = `data:image/png;base64,${(await readFile(imagePath)).toString('base64')}`;
+
+interface BenchImage {
+    seed: number;
+    base64: string;
+    sha256: string;
+}
+
+async function benchImage(seed: number): Promise<BenchImage> {
+    await mkdir(o.models!, { recursive: true });
+    const file = path.join(o.models!, `bench-photo-${IMAGE_SIZE}-s${seed}.png`);
+    if (!existsSync(file)) {
+        const tmp = `${file}.${process.pid}.tmp`;
+        await writePhotoLikePng(tmp, IMAGE_SIZE, IMAGE_SIZE, seed);
+        await rename(tmp, file);
+    }
+    const bytes = await readFile(file);
+    return { seed, base64: bytes.toString('base64'), sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+// Seeds from 1: image.ts's generator treats seed 0 as 1.
+const images = await Promise.all(Array.from({ length: requests }, (_, k) => benchImage(k + 1)));
+const warmupImage = await benchImage(WARMUP_SEED);
+if (new Set([...images, warmupImage].map((i) => i.sha256)).size !== requests + 1)
+    throw new Error('the bench pictures are not all distinct');
+
 const policy = Policy.default('v1.2');
+const format = ONEVISION_QWEN;
+const promptParts = format.renderParts(policy.render(), { imageMarker: MTMD_MEDIA_MARKER });
+/** The prompt's text tokens as ours tokenizes them: before the image, after it. */
+const ourTextTokens = await (async () => {
+    const vocab = await VisionModel.load({ model: pair.model, vocabOnly: true });
+    try {
+        return {
+            before: [
+                ...vocab.tokenize(promptParts.imagePrefix.slice(0, -MTMD_MEDIA_MARKER.length), {
+                    addSpecial: format.addBos,
+                }),
+            ],
+            after: [
+                ...vocab.tokenize([
+                    { text: promptParts.userText, parseSpecial: false },
+                    { text: promptParts.assistantPrefix, parseSpecial: true },
+                ]),
+            ],
+        };
+    } finally {
+        await vocab.close();
+    }
+})();
+
 const llamaServer =
     o['llama-server'] ??
     [path.join(repoRoot, 'build-server/bin/llama-server'), path.join(repoRoot, 'build/bin/llama-server')].find((p) =>
@@ -69,11 +147,48 @@ if (!o['ours-only'] && !llamaServer)
         'no llama-server: build it with LLAVAGUARD_BUILD_TOOLS=1 (npm run build:tools), or pass --ours-only',
     );
 
+const settings = {
+    images: `${requests} distinct ${IMAGE_SIZE}x${IMAGE_SIZE} photo-like PNGs (seeds 1..${requests}), request k of a run gets image k on both servers`,
+    parallel,
+    threads,
+    ctxPerSlot: CTX_PER_SLOT,
+    flashAttention: 'off',
+    sampling: 'greedy (temperature 0) under the verdict grammar',
+    maxTokens,
+    ours: {
+        endpoint: '/v1/chat/completions (image_url + policy text)',
+        imagePipeline: 'llama.cpp',
+        batch: 2048,
+        ubatch: `${CPU_UBATCH} on CPU (lib/runtime CPU_UBATCH)`,
+        kv: 'one stream per slot',
+        grammar: 'verdict token grammar',
+    },
+    llamaServer: {
+        path: llamaServer,
+        endpoint: '/completion (our rendered prompt + multimodal_data)',
+        batch: SERVER_BATCH,
+        ubatch: SERVER_UBATCH,
+        kv: 'one stream per slot (--no-kv-unified)',
+        samplers: ['temperature'],
+        grammar: 'verdict character GBNF',
+        promptCache: 'off (cache_prompt false, --cache-ram 0)',
+        warmupAtLoad: false,
+    },
+};
+
+interface Answer {
+    promptTokens: number;
+    completionTokens: number;
+    content: string;
+}
+
 interface Side {
     name: string;
     url: string;
-    /** The request body of request number i. */
-    body(i: number): object;
+    path: string;
+    /** The request body for a picture, JSON. */
+    body(image: BenchImage): string;
+    answer(json: unknown): Answer;
     process: ChildProcess;
 }
 
@@ -90,23 +205,9 @@ async function startOurs(): Promise<Side> {
             '@tapjs/typescript/import',
             path.join(repoRoot, 'lib/cli/main.ts'),
             'serve',
-            '--model',
-            pair.model,
-            '--mmproj',
-            pair.mmproj,
-            '--port',
-            '0',
-            '--parallel',
-            String(parallel),
-            '--threads',
-            String(threads),
-            '--image-pipeline',
-            'llama.cpp',
-            '--flash-attention',
-            'off',
-            '--no-log',
-            '--timeout-ms',
-            '0',
+            ...['--model', pair.model, '--mmproj', pair.mmproj, '--port', '0'],
+            ...['--parallel', String(parallel), '--threads', String(threads)],
+            ...['--image-pipeline', 'llama.cpp', '--flash-attention', 'off', '--no-log', '--timeout-ms', '0'],
         ],
         { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -120,25 +221,40 @@ async function startOurs(): Promise<Side> {
         });
         child.on('close', (code) => reject(new Error(`llavaguard serve exited (${code}):\n${err}`)));
     });
+    const health = (await (await fetch(`${url}/health`)).json()) as { slots: { total: number } };
+    if (health.slots.total !== parallel)
+        throw new Error(`llavaguard serve has ${health.slots.total} slots, not ${parallel}`);
     return {
         name: 'llavaguard serve',
         url,
+        path: '/v1/chat/completions',
         process: child,
-        body: (i) => ({
-            model: 'llavaguard',
-            messages: [
-                {
-                    role: 'user',
-                    content: [
-                        { type: 'image_url', image_url: { url: imageUrl } },
-                        { type: 'text', text: policy.render() },
-                    ],
-                },
-            ],
-            temperature: 0,
-            max_tokens: maxTokens,
-            seed: i,
-        }),
+        body: (image) =>
+            JSON.stringify({
+                model: 'llavaguard',
+                messages: [
+                    {
+                        role: 'user',
+                        content: [
+                            { type: 'image_url', image_url: { url: `data:image/png;base64,${image.base64}` } },
+                            { type: 'text', text: policy.render() },
+                        ],
+                    },
+                ],
+                temperature: 0,
+                max_tokens: maxTokens,
+            }),
+        answer: (json) => {
+            const j = json as {
+                usage: { prompt_tokens: number; completion_tokens: number };
+                choices: { message: { content: string } }[];
+            };
+            return {
+                promptTokens: j.usage.prompt_tokens,
+                completionTokens: j.usage.completion_tokens,
+                content: j.choices[0]!.message.content,
+            };
+        },
     };
 }
 
@@ -148,8 +264,10 @@ async function startLlamaServer(): Promise<Side> {
         llamaServer!,
         [
             ...['-m', pair.model, '--mmproj', pair.mmproj, '--host', '127.0.0.1', '--port', String(port)],
-            ...['-np', String(parallel), '-c', String(4096 * parallel), '-t', String(threads), '-tb', String(threads)],
-            ...['-fa', 'off', '--no-warmup'],
+            ...['-np', String(parallel), '-c', String(CTX_PER_SLOT * parallel), '--no-kv-unified'],
+            ...['-t', String(threads), '-tb', String(threads)],
+            ...['-b', String(SERVER_BATCH), '-ub', String(SERVER_UBATCH)],
+            ...['-fa', 'off', '--no-warmup', '--cache-ram', '0'],
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -169,31 +287,57 @@ async function startLlamaServer(): Promise<Side> {
         if (Date.now() - started > 300_000) throw new Error(`llama-server did not become ready:\n${err}`);
         await new Promise((r) => setTimeout(r, 500));
     }
+    const props = (await (await fetch(`${url}/props`)).json()) as {
+        total_slots: number;
+        media_marker: string;
+        default_generation_settings: { n_ctx: number };
+    };
+    if (props.total_slots !== parallel || props.default_generation_settings.n_ctx !== CTX_PER_SLOT)
+        throw new Error(
+            `llama-server has ${props.total_slots} slots of ${props.default_generation_settings.n_ctx} tokens, not ${parallel} of ${CTX_PER_SLOT}`,
+        );
+    // Its media marker is random per process unless LLAMA_MEDIA_MARKER pins it: ask.
+    const before = promptParts.imagePrefix.slice(0, -MTMD_MEDIA_MARKER.length);
+    const after = promptParts.userText + promptParts.assistantPrefix;
+    const tokenize = async (content: string, addSpecial: boolean) =>
+        (
+            (await (
+                await fetch(`${url}/tokenize`, {
+                    method: 'POST',
+                    body: JSON.stringify({ content, add_special: addSpecial, parse_special: true }),
+                })
+            ).json()) as { tokens: number[] }
+        ).tokens;
+    const theirs = { before: await tokenize(before, true), after: await tokenize(after, false) };
+    if (JSON.stringify(theirs) !== JSON.stringify(ourTextTokens))
+        throw new Error(
+            `llama-server tokenizes the prompt's text differently: ${theirs.before.length} + ${theirs.after.length} tokens, ours ${ourTextTokens.before.length} + ${ourTextTokens.after.length}`,
+        );
+    const promptString = before + props.media_marker + after;
     const grammar = buildVerdictGrammar(policy);
     return {
         name: 'llama-server',
         url,
+        path: '/completion',
         process: child,
-        body: () => ({
-            messages: [
-                {
-                    role: 'user',
-                    content: [
-                        { type: 'image_url', image_url: { url: imageUrl } },
-                        { type: 'text', text: `\n${policy.render()}` },
-                    ],
-                },
-            ],
-            temperature: 0,
-            max_tokens: maxTokens,
-            grammar,
-            cache_prompt: false,
-        }),
+        body: (image) =>
+            JSON.stringify({
+                prompt: { prompt_string: promptString, multimodal_data: [image.base64] },
+                n_predict: maxTokens,
+                temperature: 0,
+                samplers: ['temperature'],
+                grammar,
+                cache_prompt: false,
+            }),
+        answer: (json) => {
+            const j = json as { tokens_evaluated: number; tokens_predicted: number; content: string };
+            return { promptTokens: j.tokens_evaluated, completionTokens: j.tokens_predicted, content: j.content };
+        },
     };
 }
 
 /** One request, without fetch's 300 s header timeout (a request to the 0.5B model can take longer on a busy host). */
-function post(url: string, body: object): Promise<{ status: number; json: unknown }> {
+function post(url: string, body: string): Promise<{ status: number; json: unknown }> {
     return new Promise((resolve, reject) => {
         const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
             let text = '';
@@ -205,18 +349,14 @@ function post(url: string, body: object): Promise<{ status: number; json: unknow
             res.on('error', reject);
         });
         req.on('error', reject);
-        req.end(JSON.stringify(body));
+        req.end(body);
     });
 }
 
-async function once(side: Side, i: number) {
-    const r = await post(`${side.url}/v1/chat/completions`, side.body(i));
-    const json = r.json as {
-        usage?: { prompt_tokens: number; completion_tokens: number };
-        choices?: { message: { content: string } }[];
-    };
-    if (r.status !== 200) throw new Error(`${side.name}: HTTP ${r.status} ${JSON.stringify(json).slice(0, 300)}`);
-    return { usage: json.usage, content: json.choices?.[0]?.message.content ?? '' };
+async function once(side: Side, image: BenchImage): Promise<Answer> {
+    const r = await post(`${side.url}${side.path}`, side.body(image));
+    if (r.status !== 200) throw new Error(`${side.name}: HTTP ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+    return side.answer(r.json);
 }
 
 interface Row {
@@ -228,6 +368,8 @@ interface Row {
     imagesPerS: number;
     p50S: number;
     p95S: number;
+    /** Mean generated tokens per answer: the decode work, which the two grammars may end at different lengths. */
+    meanCompletionTokens: number;
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -235,9 +377,12 @@ const quantile = (xs: number[], q: number) => {
     return s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
 
-async function load(side: Side, concurrency: number): Promise<Row> {
-    let next = 1000;
+async function load(side: Side, concurrency: number, promptTokens: number): Promise<Row> {
+    const bodies = images.map((image) => side.body(image));
+    let issued = 0;
     const latencies: number[] = [];
+    const completion: number[] = [];
+    const wrong: string[] = [];
     const started = performance.now();
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
         const instance = autocannon(
@@ -249,9 +394,17 @@ async function load(side: Side, concurrency: number): Promise<Row> {
                 requests: [
                     {
                         method: 'POST',
-                        path: '/v1/chat/completions',
+                        path: side.path,
                         headers: { 'content-type': 'application/json' },
-                        setupRequest: (req) => ({ ...req, body: JSON.stringify(side.body(next++)) }),
+                        // Called once per request sent (amount is split exactly over the connections).
+                        setupRequest: (req) => ({ ...req, body: bodies[issued++ % requests] }),
+                        onResponse: (status, body) => {
+                            if (status !== 200) return void wrong.push(`HTTP ${status}: ${body.slice(0, 200)}`);
+                            const a = side.answer(JSON.parse(body));
+                            completion.push(a.completionTokens);
+                            if (a.promptTokens !== promptTokens)
+                                wrong.push(`prompt of ${a.promptTokens} tokens, not ${promptTokens}`);
+                        },
                     },
                 ],
             },
@@ -262,6 +415,8 @@ async function load(side: Side, concurrency: number): Promise<Row> {
         });
     });
     const wallS = (performance.now() - started) / 1000;
+    if (issued !== requests) throw new Error(`${side.name}: ${issued} request bodies built for ${requests} requests`);
+    if (wrong.length > 0) throw new Error(`${side.name} at ${concurrency} clients: ${wrong.join('; ')}`);
     return {
         server: side.name,
         concurrency,
@@ -271,24 +426,27 @@ async function load(side: Side, concurrency: number): Promise<Row> {
         imagesPerS: result['2xx'] / wallS,
         p50S: quantile(latencies, 0.5),
         p95S: quantile(latencies, 0.95),
+        meanCompletionTokens: completion.reduce((a, b) => a + b, 0) / completion.length,
     };
 }
 
 const rows: Row[] = [];
 const checks: Record<string, unknown> = {};
+let promptTokens: number | undefined;
 const sides: Array<() => Promise<Side>> = [startOurs];
 if (!o['ours-only']) sides.push(startLlamaServer);
 for (const start of sides) {
     log(`starting ${start === startOurs ? 'llavaguard serve' : 'llama-server'} (${path.basename(pair.model)}) ...`);
     const side = await start();
-    const first = await once(side, 1); // warm-up, and what it answers
-    checks[side.name] = { usage: first.usage, answer: first.content.slice(0, 80) };
-    log(
-        `  ${side.name}: prompt ${first.usage?.prompt_tokens} tokens, answer ${JSON.stringify(first.content.slice(0, 60))}`,
-    );
+    const first = await once(side, warmupImage); // warm-up, and what it answers
+    checks[side.name] = { promptTokens: first.promptTokens, answer: first.content.slice(0, 80) };
+    log(`  ${side.name}: prompt ${first.promptTokens} tokens, answer ${JSON.stringify(first.content.slice(0, 60))}`);
+    promptTokens ??= first.promptTokens;
+    if (first.promptTokens !== promptTokens)
+        throw new Error(`${side.name} prefilled ${first.promptTokens} prompt tokens, the first server ${promptTokens}`);
     for (const c of concurrencies) {
         log(`  ${side.name}: ${requests} requests at ${c} concurrent clients (load ${load1().toFixed(1)}) ...`);
-        rows.push(await load(side, c));
+        rows.push(await load(side, c, promptTokens));
     }
     side.process.kill('SIGTERM');
     await new Promise((r) => side.process.once('close', r));
@@ -296,28 +454,36 @@ for (const start of sides) {
 
 const report = {
     model: pair.model,
-    parallel,
-    threads,
-    maxTokens,
+    settings,
     requests,
+    promptTokens,
+    images: images.map((i) => ({ seed: i.seed, sha256: i.sha256.slice(0, 16) })),
     host: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism(), load1: load1() },
     checks,
     rows,
 };
 if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 else {
+    const s = settings;
+    const header = [
+        `${path.basename(path.dirname(pair.model))}/${path.basename(pair.model)}: ${s.images}; prompt ${promptTokens} tokens on both (image included)`,
+        `both: ${parallel} slots, ${threads} threads, ${CTX_PER_SLOT} context per slot, flash attention off, ${s.sampling}, max ${maxTokens} tokens`,
+        `ours: ${s.ours.endpoint}, ${s.ours.imagePipeline} image pipeline, batch ${s.ours.batch}, micro-batch ${s.ours.ubatch}`,
+        `llama-server: ${s.llamaServer.endpoint}, batch ${SERVER_BATCH}, micro-batch ${SERVER_UBATCH}, prompt cache ${s.llamaServer.promptCache}`,
+    ];
     const table = mdTable(
-        ['server', 'clients', 'ok', 'wall s', 'images/s', 'p50 s', 'p95 s'],
+        ['server', 'clients', 'ok', 'wall s', 'images/s', 'p50 s', 'p95 s', 'tokens out'],
         rows.map((r) => [
             r.server,
             String(r.concurrency),
             `${r.ok}/${r.requests}`,
             f2(r.wallS),
-            f2(r.imagesPerS),
+            f3(r.imagesPerS),
             f2(r.p50S),
             f2(r.p95S),
+            r.meanCompletionTokens.toFixed(1),
         ]),
     );
-    process.stdout.write(`${table}\n`);
+    process.stdout.write(`${header.join('\n')}\n\n${table}\n`);
 }
 process.exit(0);
