@@ -109,6 +109,33 @@ t.test('stream: true sends the same answer as server-sent events, then [DONE]', 
     t.equal(finish, plain.choices[0]!.finish_reason);
 });
 
+t.test(
+    'max_tokens too small for a rating gives the truncated text with finish_reason length, plain and streamed',
+    async (t) => {
+        const url = await imageUrl(4);
+        const request = { model: 'llavaguard', messages: referenceMessages(url), temperature: 0, max_tokens: 2 };
+        const plain = await client.chat.completions.create(request);
+        const choice = plain.choices[0]!;
+        t.equal(choice.finish_reason, 'length');
+        t.ok(
+            choice.message.content && !choice.message.content.includes('"rating": "'),
+            `text: ${choice.message.content}`,
+        );
+        t.equal(plain.usage!.completion_tokens, 2);
+        const lg = (plain as unknown as { llavaguard: Record<string, any> }).llavaguard;
+        t.equal(lg.rating, null);
+        t.match(lg.parse_error, /no rating/);
+        let text = '';
+        let finish: string | null = null;
+        for await (const chunk of await client.chat.completions.create({ ...request, stream: true })) {
+            text += chunk.choices[0]?.delta.content ?? '';
+            finish = chunk.choices[0]?.finish_reason ?? finish;
+        }
+        t.equal(text, choice.message.content, 'streamed text = plain answer');
+        t.equal(finish, 'length');
+    },
+);
+
 t.test('16 simultaneous requests on 4 slots are all answered, each as it is alone (greedy)', async (t) => {
     const urls = await Promise.all(Array.from({ length: 16 }, (_, i) => imageUrl(100 + i)));
     const ask = (url: string) =>

@@ -3,7 +3,7 @@ import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateResult, VisionContext } from '../runtime/VisionContext.js';
 import { VisionModel } from '../runtime/VisionModel.js';
 import { Policy } from '../policy/index.js';
-import { LLAVAGUARD_VERDICT } from '../verdict/index.js';
+import { LLAVAGUARD_VERDICT, VerdictParseError } from '../verdict/index.js';
 import { OptionScorer } from './option-scorer.js';
 import { scoreVerdict } from './score-verdict.js';
 import { Scheduler } from '../runtime/Scheduler.js';
@@ -305,7 +305,15 @@ export class LlavaGuard {
         started: number,
         prepared: PreparedImage,
     ): Assessment {
-        const { answer, verdict } = recipe.read(r, options);
+        const tokens = { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length };
+        let read: ReturnType<PolicyRecipe['read']>;
+        try {
+            read = recipe.read(r, options);
+        } catch (error) {
+            if (error instanceof VerdictParseError) Object.assign(error, { stopReason: r.stopReason, tokens });
+            throw error;
+        }
+        const { answer, verdict } = read;
         return {
             rating: verdict.rating,
             category: verdict.category,
@@ -321,7 +329,7 @@ export class LlavaGuard {
                 decodeMs: r.timings.decodeMs,
                 totalMs: performance.now() - started,
             },
-            tokens: { prompt: r.promptTokens, image: r.imageTokens, generated: r.tokens.length },
+            tokens,
             imagePipeline: prepared.pipeline,
             ...this.#placement,
             stopReason: r.stopReason,

@@ -8,6 +8,7 @@ import { chatRequestContent, type ChatMessage } from './chat-messages.js';
 import { checkModel, type ServerContext } from './context.js';
 import { badRequest } from './errors.js';
 import { requestImage } from './image-source.js';
+import { VerdictParseError } from '../verdict/index.js';
 
 export interface ChatBody {
     model?: string;
@@ -55,10 +56,24 @@ async function prepare(ctx: ServerContext, body: ChatBody, signal: AbortSignal):
 const finishReason = (stopReason: string) =>
     stopReason === 'maxTokens' || stopReason === 'contextFull' ? 'length' : 'stop';
 
-function usage(a: Assessment) {
+function usage(a: Pick<Assessment, 'tokens'>) {
     // tokens.prompt counts the image's tokens too (tokens.image says how many of them).
     const prompt = a.tokens.prompt;
     return { prompt_tokens: prompt, completion_tokens: a.tokens.generated, total_tokens: prompt + a.tokens.generated };
+}
+
+/**
+ * An answer with no readable verdict (e.g. max_tokens ended it before the rating) is still a chat answer: its text
+ * with its finish reason, as OpenAI's API gives a truncated completion; the llavaguard fields say why they are empty.
+ */
+function unreadAnswer(error: VerdictParseError) {
+    const tokens = error.tokens ?? { prompt: 0, image: 0, generated: 0 };
+    return {
+        content: error.raw,
+        finish: finishReason(error.stopReason ?? 'eog'),
+        usage: usage({ tokens }),
+        llavaguard: { rating: null, category: null, rationale: null, parse_error: error.message, tokens },
+    };
 }
 
 function llavaguardFields(a: Assessment) {
@@ -76,15 +91,28 @@ function llavaguardFields(a: Assessment) {
 
 export async function chatCompletion(ctx: ServerContext, body: ChatBody, signal: AbortSignal) {
     const p = await prepare(ctx, body, signal);
-    const a = await ctx.work.run(
-        p.key,
-        async (jobSignal) => {
-            const assessment = await ctx.guard.assess(p.image.pixels, { ...p.options, signal: jobSignal });
-            ctx.metrics.assessed(assessment.timings);
-            return assessment;
-        },
-        signal,
-    );
+    const answer = await ctx.work
+        .run(
+            p.key,
+            async (jobSignal) => {
+                const assessment = await ctx.guard.assess(p.image.pixels, { ...p.options, signal: jobSignal });
+                ctx.metrics.assessed(assessment.timings);
+                return assessment;
+            },
+            signal,
+        )
+        .then(
+            (a) => ({
+                content: a.raw,
+                finish: finishReason(a.stopReason),
+                usage: usage(a),
+                llavaguard: llavaguardFields(a),
+            }),
+            (error) => {
+                if (error instanceof VerdictParseError) return unreadAnswer(error);
+                throw error;
+            },
+        );
     return {
         id: `chatcmpl-${randomUUID()}`,
         object: 'chat.completion',
@@ -93,13 +121,13 @@ export async function chatCompletion(ctx: ServerContext, body: ChatBody, signal:
         choices: [
             {
                 index: 0,
-                message: { role: 'assistant', content: a.raw, refusal: null },
+                message: { role: 'assistant', content: answer.content, refusal: null },
                 logprobs: null,
-                finish_reason: finishReason(a.stopReason),
+                finish_reason: answer.finish,
             },
         ],
-        usage: usage(a),
-        llavaguard: llavaguardFields(a),
+        usage: answer.usage,
+        llavaguard: answer.llavaguard,
     };
 }
 
@@ -143,7 +171,17 @@ export async function chatCompletionStream(
             async (jobSignal) => {
                 start();
                 let sent = '';
-                for await (const event of ctx.guard.assessStream(p.image.pixels, { ...p.options, signal: jobSignal })) {
+                const events = ctx.guard.assessStream(p.image.pixels, { ...p.options, signal: jobSignal });
+                const unread = (error: unknown) => {
+                    if (!(error instanceof VerdictParseError)) throw error;
+                    const u = unreadAnswer(error);
+                    reply.raw.write(chunk({}, u.finish, { llavaguard: u.llavaguard }));
+                    if (body.stream_options?.include_usage)
+                        reply.raw.write(
+                            `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: p.model, choices: [], usage: u.usage })}\n\n`,
+                        );
+                };
+                for await (const event of withUnread(events, unread)) {
                     if (event.type === 'token') {
                         sent += event.text;
                         reply.raw.write(chunk({ content: event.text }, null));
@@ -173,5 +211,14 @@ export async function chatCompletionStream(
                 `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: null } })}\n\n`,
             );
         }
+    }
+}
+
+/** The stream's events; a VerdictParseError at its end goes to `unread` (which rethrows anything else). */
+async function* withUnread<T>(events: AsyncGenerator<T>, unread: (error: unknown) => void): AsyncGenerator<T> {
+    try {
+        yield* events;
+    } catch (error) {
+        unread(error);
     }
 }

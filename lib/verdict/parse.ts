@@ -11,6 +11,10 @@ import { categoryStringsOf, type CategorySource, type ParsedVerdict, type ParseM
 
 export class VerdictParseError extends Error {
     readonly raw: string;
+    /** Why the generation stopped, where a generation was read (e.g. 'maxTokens': cut before a rating). */
+    stopReason?: string;
+    /** Its token counts, likewise. */
+    tokens?: { prompt: number; image: number; generated: number };
     constructor(message: string, raw: string) {
         super(message);
         this.name = 'VerdictParseError';
