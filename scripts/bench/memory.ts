@@ -2,7 +2,7 @@
 // route in a fresh child process:
 //   js      the route before the embeddings stayed native: the tiles' rows copied into Float32Arrays, packed in JS,
 //           the packed array copied back by the prefill (the library keeps it for an encoder without handles: the
-//           child hides the scheduler's encodeImageHandles to take it);
+//           child hides the scheduler's encodeImageHandles from the pipeline to take it);
 //   native  the encoded tiles are native handles, packed natively, the prefill reads the packed handle in place.
 // Also prints what the removed copies weigh at the 7B width (3584: LlavaGuard v1.2-7B, Qwen2-7B).
 //
@@ -19,6 +19,7 @@ import sharp from 'sharp';
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import { ONEVISION_CONFIG, planOneVision, type OneVisionPlan } from '../../lib/preprocess/index.js';
 import { Scheduler } from '../../lib/runtime/Scheduler.js';
+import { copiedOut } from '../../lib/runtime/VisionContext.js';
 import { childResult, f0, f1, mdTable, mustRunChild, selfStatusMiB } from './common.js';
 import { photoLikePixels } from './image.js';
 
@@ -51,8 +52,17 @@ interface ChildOutcome {
 async function runChildRoute(spec: ChildSpec): Promise<ChildOutcome> {
     const baseMiB = selfStatusMiB('VmHWM');
     if (spec.route === 'js') {
-        // what an encoder without handles gets: the Float32Array route
-        (Scheduler.prototype as { encodeImageHandles?: unknown }).encodeImageHandles = undefined;
+        // what an encoder without handles gets: the Float32Array route. encodeImages itself goes through
+        // encodeImageHandles (and copies the rows out), so it keeps the original while the pipeline sees none.
+        const proto = Scheduler.prototype as {
+            encodeImageHandles?: Scheduler['encodeImageHandles'];
+            encodeImages: Scheduler['encodeImages'];
+        };
+        const handles = proto.encodeImageHandles!;
+        proto.encodeImages = async function (this: Scheduler, images, options = {}) {
+            return copiedOut(await handles.call(this, images, options));
+        };
+        proto.encodeImageHandles = undefined;
     }
     const guard = await LlavaGuard.load({
         model: spec.model,
