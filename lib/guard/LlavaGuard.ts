@@ -133,6 +133,11 @@ export class LlavaGuard {
         return this.#context.info.sequences;
     }
 
+    /** Tokens of context each slot holds (image, policy and answer must fit). */
+    get contextSize(): number {
+        return this.#context.info.sequenceContextSize;
+    }
+
     /** The policy used when an assessment names none: the wording this model was trained on. */
     get defaultPolicy(): Policy {
         return this.#defaultPolicy;

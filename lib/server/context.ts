@@ -10,7 +10,8 @@ import type { WorkQueue } from './work.js';
 export type ServedGuard = Pick<
     LlavaGuard,
     'assess' | 'assessStream' | 'score' | 'modelInfo' | 'sequences' | 'defaultPolicy'
->;
+> &
+    Partial<Pick<LlavaGuard, 'contextSize'>>;
 
 export interface ServerContext {
     guard: ServedGuard;

@@ -119,7 +119,7 @@ export async function createServer(guard: ServedGuard, options: ServerOptions = 
     app.get('/health', async () => ({
         status: 'ok',
         model: guard.modelInfo.name,
-        slots: { total: guard.sequences, busy: work.running },
+        slots: { total: guard.sequences, busy: work.running, context: guard.contextSize },
         queue: work.queued,
     }));
 

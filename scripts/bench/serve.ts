@@ -206,7 +206,7 @@ async function startOurs(): Promise<Side> {
             path.join(repoRoot, 'lib/cli/main.ts'),
             'serve',
             ...['--model', pair.model, '--mmproj', pair.mmproj, '--port', '0'],
-            ...['--parallel', String(parallel), '--threads', String(threads)],
+            ...['--parallel', String(parallel), '--threads', String(threads), '--context-size', String(CTX_PER_SLOT)],
             ...['--image-pipeline', 'llama.cpp', '--flash-attention', 'off', '--no-log', '--timeout-ms', '0'],
         ],
         { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },

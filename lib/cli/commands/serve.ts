@@ -8,6 +8,7 @@ interface ServeCliOptions extends flags.ModelCliOptions, flags.PolicyCliOptions 
     port: number;
     apiKey?: string;
     parallel: number;
+    contextSize?: number;
     queueLimit: number;
     timeoutMs: number;
     allowRemoteImages?: boolean;
@@ -29,6 +30,11 @@ export function registerServe(program: Command): void {
         .option('--api-key <key>', 'require "Authorization: Bearer <key>" (default: LLAVAGUARD_API_KEY, else none)')
         .option('--parallel <n>', 'sequence slots decoded together', parseInteger('--parallel', 1, 64), 4)
         .option(
+            '--context-size <n>',
+            "tokens of context per slot (default: the image pipeline's largest image + 2048)",
+            parseInteger('--context-size', 256, 1048576),
+        )
+        .option(
             '--queue-limit <n>',
             'assessments waiting beyond the slots before 429',
             parseInteger('--queue-limit', 0, 100000),
@@ -47,7 +53,11 @@ export function registerServe(program: Command): void {
         .action(async (options: ServeCliOptions) => {
             // Loaded here, not at the CLI's start: the other commands need no HTTP server.
             const { createServer } = await import('../../server/index.js');
-            const guard = await LlavaGuard.load({ ...flags.guardLoadOptions(options), sequences: options.parallel });
+            const guard = await LlavaGuard.load({
+                ...flags.guardLoadOptions(options),
+                sequences: options.parallel,
+                ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+            });
             const policy = await flags.policyFromOptions(options, guard.defaultPolicy);
             if (guard.modelInfo.randomWeights) console.error(flags.RANDOM_WEIGHTS_NOTE);
             const app = await createServer(guard, {
