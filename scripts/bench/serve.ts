@@ -73,7 +73,7 @@ const maxTokens = Number(o['max-tokens']);
 for (const c of concurrencies)
     if (!(c >= 1 && c <= requests)) throw new RangeError(`--concurrency ${c}: each must be 1..--requests`);
 
-/** VisionContext's default context per sequence (`serve` has no option for it); llama-server gets the same. */
+/** Context per slot on both servers (ours: --context-size; its default would size for the largest image). */
 const CTX_PER_SLOT = 4096;
 /** llama-server's own defaults, passed explicitly so that the header states what ran. */
 const SERVER_BATCH = 2048;
