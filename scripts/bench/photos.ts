@@ -24,20 +24,17 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { CPU_UBATCH } from '../../lib/runtime/VisionContext.js';
-import { type BenchSettings, f0, f1, f2, f3, load1, log, mdTable, median, mustRunChild } from './common.js';
+import { type BenchSettings, f0, f1, load1, log, median, mustRunChild } from './common.js';
 import { writePhotoLikePng } from './image.js';
 import type { Pair } from './lib/bench-pairs.js';
-import { rowTokS, runLlamaBench } from './llama-bench.js';
 import { guardSpec } from './modes.js';
-import { runMtmdCliComplete } from './mtmd-cli.js';
+import { measurePhotoFloor, runCliPhoto } from './photos-llama-cpp.js';
 import type { GuardResult } from './run-guard.js';
 import type { PhotoPlan, TileEncodeResult, TileEncodeSpec } from './run-tile-encode.js';
 
-export const DEFAULT_PHOTO_SIZES = '741x500,1024x768,4032x3024';
+export { photosJson, photosReport } from './photos-report.js';
 
-/** Per process: one 4032x3024 verdict through llama-mtmd-cli is ~10 min on a quiet 2-core host, more on a busy one. */
-const CLI_TIMEOUT_MS = 120 * 60_000;
-const LLAMA_BENCH_TIMEOUT_MS = 120 * 60_000;
+export const DEFAULT_PHOTO_SIZES = '741x500,1024x768,4032x3024';
 
 export interface PhotoSize {
     width: number;
@@ -163,120 +160,6 @@ function oursRun(r: GuardResult): OursPhotoRun {
     };
 }
 
-/** llama-mtmd-cli's arguments for a photo: our settings, its own tiling, a context for its largest tiling. */
-function photoCliArgs(input: PhotoBenchInput, image: string, ctx: number): string[] {
-    const { S, pair } = input;
-    return [
-        '-m',
-        pair.model,
-        '--mmproj',
-        pair.mmproj,
-        '--image',
-        image,
-        '-p',
-        input.prompt,
-        '--no-escape',
-        '--jinja',
-        // a no-op template: it tokenizes exactly our rendered prompt (as lib/side-by-side.ts does)
-        '--chat-template',
-        "{% for message in messages %}{{ message['content'] }}{% endfor %}",
-        '--grammar-file',
-        input.grammarFile,
-        '-n',
-        String(S.maxTokens),
-        '--temp',
-        String(S.temp),
-        '--top-k',
-        String(S.topK),
-        '--top-p',
-        String(S.topP),
-        '--min-p',
-        '0',
-        '--seed',
-        String(S.seed),
-        '-t',
-        String(S.threads),
-        '-tb',
-        String(S.threads),
-        '-fa',
-        'off',
-        '-c',
-        String(ctx),
-        '-b',
-        String(S.batch),
-        '-ub',
-        String(CPU_UBATCH),
-        '--no-warmup',
-        '--log-timestamps',
-        '--log-prefix',
-        '-lv',
-        '4',
-    ];
-}
-
-async function runCliPhoto(input: PhotoBenchInput, image: string, ctx: number): Promise<CliPhotoRun> {
-    const c = await runMtmdCliComplete(input.S.cli, photoCliArgs(input, image, ctx), 3, CLI_TIMEOUT_MS);
-    if (!c.ok) throw new Error(`llama-mtmd-cli failed on ${image} (exit ${c.exitCode}):\n${c.logTail}`);
-    return {
-        encodeMs: c.imageMs,
-        prefillMs: c.promptEvalMs,
-        decodeMs: c.wallMs - c.prefillMs,
-        totalMs: c.wallMs,
-        imageTokens: c.imageTokens,
-        promptTokens: c.promptTokens,
-        generated: c.evalRuns,
-        encodeBatches: c.imageChunks,
-        peakRssMiB: c.peakRssMiB,
-    };
-}
-
-async function measurePhotoFloor(
-    S: BenchSettings,
-    model: string,
-    plan: PhotoPlan,
-    tileEncodeMs: number,
-    promptTokens: number,
-    generated: number,
-): Promise<PhotoFloor> {
-    const common = ['-m', model, '-t', String(S.threads), '-b', String(S.batch), '-ub', String(CPU_UBATCH), '-fa', '0'];
-    const reps = ['-r', String(S.runs)];
-    const pp = await runLlamaBench(
-        S.llamaBench,
-        [...common, '-p', String(promptTokens), '-n', '0', ...reps, '--no-warmup'],
-        LLAMA_BENCH_TIMEOUT_MS,
-    );
-    const ppRow = pp.rows.find((x) => x.n_prompt === promptTokens && x.n_gen === 0);
-    const g = Math.max(1, generated);
-    const tg = await runLlamaBench(
-        S.llamaBench,
-        [...common, '-p', '0', '-n', String(g), '-d', String(promptTokens), ...reps],
-        LLAMA_BENCH_TIMEOUT_MS,
-    );
-    const tgRow = tg.rows.find((x) => x.n_gen === g && x.n_depth === promptTokens);
-    if (!ppRow || !tgRow)
-        throw new Error(`llama-bench gave no row for -p ${promptTokens} / -n ${g} -d ${promptTokens}`);
-    const prefillTokS = rowTokS(ppRow);
-    const decodeTokS = rowTokS(tgRow);
-    const encodeMs = plan.tiles * tileEncodeMs;
-    const prefillMs = (1000 * promptTokens) / prefillTokS;
-    const decodeMs = (1000 * generated) / decodeTokS;
-    return {
-        tiles: plan.tiles,
-        tileEncodeMs,
-        encodeMs,
-        promptTokens,
-        prefillTokS,
-        prefillSamplesTokS: ppRow.samples_ts,
-        prefillMs,
-        generated,
-        decodeTokS,
-        decodeSamplesTokS: tgRow.samples_ts,
-        decodeMs,
-        totalMs: encodeMs + prefillMs + decodeMs,
-        args: { prefill: pp.args, decode: tg.args },
-    };
-}
-
 export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResults> {
     const { S, pair, sizes } = input;
     const files = sizes.map((s) => photoFile(input.dir, s));
@@ -385,92 +268,4 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
         sizes: out,
         photoVsFloor: Math.max(...out.map((f) => f.oursVsFloor)),
     };
-}
-
-const s1 = (ms: number) => f1(ms / 1000);
-
-export function photosReport(r: PhotoResults): string {
-    const head = [
-        'photo',
-        'ours image tokens',
-        'ours encode (s)',
-        'ours prefill (s)',
-        'ours decode (s)',
-        'ours total (s)',
-        'floor encode (s)',
-        'floor prefill (s)',
-        'floor decode (s)',
-        'floor total (s)',
-        'ours / floor',
-        'llama-mtmd-cli image tokens',
-        'llama-mtmd-cli encode (s)',
-        'llama-mtmd-cli prefill (s)',
-        'llama-mtmd-cli decode (s)',
-        'llama-mtmd-cli total (s)',
-    ];
-    const rows = r.sizes.map((f) => [
-        `${f.width}x${f.height}`,
-        f0(f.ours.imageTokens),
-        s1(f.ours.encodeMs),
-        s1(f.ours.prefillMs),
-        s1(f.ours.decodeMs),
-        s1(f.ours.totalMs),
-        s1(f.floor.encodeMs),
-        s1(f.floor.prefillMs),
-        s1(f.floor.decodeMs),
-        s1(f.floor.totalMs),
-        `**${f3(f.oursVsFloor)}**`,
-        f.cli ? f0(f.cli.imageTokens) : '-',
-        f.cli ? s1(f.cli.encodeMs) : '-',
-        f.cli ? s1(f.cli.prefillMs) : '-',
-        f.cli ? s1(f.cli.decodeMs) : '-',
-        f.cli ? s1(f.cli.totalMs) : '-',
-    ]);
-    const details = mdTable(
-        [
-            'photo',
-            'faithful plan: grid / encoder inputs',
-            'ours prompt tokens / generated',
-            'ours other (s): PNG decode, resize, tiles, packing',
-            'floor: s/tile x tiles',
-            'floor: llama-bench prefill (tokens/s)',
-            'floor: decode at depth (tokens/s)',
-            'ours total runs (s)',
-            'llama-mtmd-cli prompt tokens / generated',
-            'llama-mtmd-cli total runs (s)',
-            'ours / llama-mtmd-cli',
-        ],
-        r.sizes.map((f) => [
-            `${f.width}x${f.height}`,
-            `${f.plan.grid.cols}x${f.plan.grid.rows} / ${f.plan.tiles}`,
-            `${f0(f.ours.promptTokens)} / ${f0(f.ours.generated)}`,
-            s1(f.ours.otherMs),
-            `${f2(f.floor.tileEncodeMs / 1000)} x ${f.floor.tiles}`,
-            `${f1(f.floor.prefillTokS)} (${f.floor.prefillSamplesTokS.map(f1).join(', ')})`,
-            `${f1(f.floor.decodeTokS)} (${f.floor.decodeSamplesTokS.map(f1).join(', ')})`,
-            f.oursRuns.map((x) => s1(x.totalMs)).join(', '),
-            f.cli ? `${f0(f.cli.promptTokens)} / ${f0(f.cli.generated)}` : '-',
-            f.cliRuns.map((x) => s1(x.totalMs)).join(', ') || '-',
-            f3(f.oursVsCli),
-        ]),
-    );
-    const loads = r.loads.filter(Number.isFinite);
-    return [
-        `### Photos: ours (faithful pipeline) vs its floor vs llama-mtmd-cli (its own tiling), one verdict each`,
-        '',
-        `${r.threads} threads, flash attention off (text and encoder) everywhere, micro-batch ${r.ubatch}; medians of ${r.runs} runs (ours) and ${r.cliRuns} (llama-mtmd-cli, -c ${r.cliContext}); floor = encoder inputs x one tile's encode (${s1(r.tile.medianMs)} s for ${r.tile.side}x${r.tile.side}, ${r.tile.tokens} tokens; runs ${r.tile.encodeMs.map((x) => s1(x)).join(', ')}) + llama-bench prefill of our prompt tokens + decode of our generated tokens at that depth; load average ${f1(Math.min(...loads))}-${f1(Math.max(...loads))}.`,
-        '',
-        mdTable(head, rows),
-        '',
-        details,
-        '',
-        "Ours: encode = the tiles' encodes (`timings.imageMs`), prefill = text + packed image embeddings, decode = after the prompt; other = the rest of the call. llama-mtmd-cli: encode = its `mtmd batch encoding` (its image preprocessing included), prefill = llama_perf prompt eval less the encode, decode = the rest of its assessment (PNG decoding and sampling included).",
-        '',
-        `**photoVsFloor = ${f3(r.photoVsFloor)}** (the worst size's ours / floor; target <= 1.10)`,
-        '',
-    ].join('\n');
-}
-
-export function photosJson(r: PhotoResults): string {
-    return `${JSON.stringify(r, null, 2)}\n`;
 }
