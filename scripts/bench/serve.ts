@@ -25,7 +25,6 @@
 //
 //   npm run bench:serve -- [--requests 8] [--concurrency 1,2,4] [--parallel 4] [--threads N] [--max-tokens 64]
 //                          [--quick (tiny test model)] [--pair MODEL,MMPROJ] [--llama-server PATH] [--ours-only] [--json]
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename } from 'node:fs/promises';
@@ -39,10 +38,20 @@ import { MTMD_MEDIA_MARKER, ONEVISION_QWEN } from '../../lib/chat/index.js';
 import { Policy } from '../../lib/policy/index.js';
 import { CPU_UBATCH } from '../../lib/runtime/VisionContext.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
-import { buildVerdictGrammar } from '../../lib/verdict/index.js';
 import { f2, f3, load1, log, mdTable, repoRoot } from './common.js';
 import { writePhotoLikePng } from './image.js';
 import { ensurePair, type Pair } from './lib/bench-pairs.js';
+import {
+    type Answer,
+    type BenchImage,
+    CTX_PER_SLOT,
+    SERVER_BATCH,
+    SERVER_UBATCH,
+    type ServeSetup,
+    type Side,
+    startLlamaServer,
+    startOurs,
+} from './serve-servers.js';
 
 const { values: o } = parseArgs({
     options: {
@@ -73,11 +82,6 @@ const maxTokens = Number(o['max-tokens']);
 for (const c of concurrencies)
     if (!(c >= 1 && c <= requests)) throw new RangeError(`--concurrency ${c}: each must be 1..--requests`);
 
-/** Context per slot on both servers (ours: --context-size; its default would size for the largest image). */
-const CTX_PER_SLOT = 4096;
-/** llama-server's own defaults, passed explicitly so that the header states what ran. */
-const SERVER_BATCH = 2048;
-const SERVER_UBATCH = 512;
 const IMAGE_SIZE = 384;
 /** The warm-up's picture: not one of the load's. */
 const WARMUP_SEED = 1000;
@@ -87,12 +91,6 @@ const pair: Pair = o.pair
     : o.quick
       ? await cachedTestModel('onevision')
       : await ensurePair(o.models!, 'llavaguard-v1.2-0.5b', 'q8_0');
-
-interface BenchImage {
-    seed: number;
-    base64: string;
-    sha256: string;
-}
 
 async function benchImage(seed: number): Promise<BenchImage> {
     await mkdir(o.models!, { recursive: true });
@@ -175,166 +173,6 @@ const settings = {
         warmupAtLoad: false,
     },
 };
-
-interface Answer {
-    promptTokens: number;
-    completionTokens: number;
-    content: string;
-}
-
-interface Side {
-    name: string;
-    url: string;
-    path: string;
-    /** The request body for a picture, JSON. */
-    body(image: BenchImage): string;
-    answer(json: unknown): Answer;
-    process: ChildProcess;
-}
-
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
-async function startOurs(): Promise<Side> {
-    const child = spawn(
-        process.execPath,
-        [
-            '--import',
-            '@tapjs/typescript/import',
-            path.join(repoRoot, 'lib/cli/main.ts'),
-            'serve',
-            ...['--model', pair.model, '--mmproj', pair.mmproj, '--port', '0'],
-            ...['--parallel', String(parallel), '--threads', String(threads), '--context-size', String(CTX_PER_SLOT)],
-            ...['--image-pipeline', 'llama.cpp', '--flash-attention', 'off', '--no-log', '--timeout-ms', '0'],
-        ],
-        { env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    children.push(child);
-    const url = await new Promise<string>((resolve, reject) => {
-        let err = '';
-        child.stderr!.on('data', (d) => {
-            err += d;
-            const m = /serving .* on (http:\/\/\S+)/.exec(err);
-            if (m) resolve(m[1]!);
-        });
-        child.on('close', (code) => reject(new Error(`llavaguard serve exited (${code}):\n${err}`)));
-    });
-    const health = (await (await fetch(`${url}/health`)).json()) as { slots: { total: number } };
-    if (health.slots.total !== parallel)
-        throw new Error(`llavaguard serve has ${health.slots.total} slots, not ${parallel}`);
-    return {
-        name: 'llavaguard serve',
-        url,
-        path: '/v1/chat/completions',
-        process: child,
-        body: (image) =>
-            JSON.stringify({
-                model: 'llavaguard',
-                messages: [
-                    {
-                        role: 'user',
-                        content: [
-                            { type: 'image_url', image_url: { url: `data:image/png;base64,${image.base64}` } },
-                            { type: 'text', text: policy.render() },
-                        ],
-                    },
-                ],
-                temperature: 0,
-                max_tokens: maxTokens,
-            }),
-        answer: (json) => {
-            const j = json as {
-                usage: { prompt_tokens: number; completion_tokens: number };
-                choices: { message: { content: string } }[];
-            };
-            return {
-                promptTokens: j.usage.prompt_tokens,
-                completionTokens: j.usage.completion_tokens,
-                content: j.choices[0]!.message.content,
-            };
-        },
-    };
-}
-
-async function startLlamaServer(): Promise<Side> {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn(
-        llamaServer!,
-        [
-            ...['-m', pair.model, '--mmproj', pair.mmproj, '--host', '127.0.0.1', '--port', String(port)],
-            ...['-np', String(parallel), '-c', String(CTX_PER_SLOT * parallel), '--no-kv-unified'],
-            ...['-t', String(threads), '-tb', String(threads)],
-            ...['-b', String(SERVER_BATCH), '-ub', String(SERVER_UBATCH)],
-            ...['-fa', 'off', '--no-warmup', '--cache-ram', '0'],
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    children.push(child);
-    let err = '';
-    child.stderr!.on('data', (d) => {
-        err = (err + d).slice(-4000);
-    });
-    const url = `http://127.0.0.1:${port}`;
-    for (const started = Date.now(); ; ) {
-        if (child.exitCode !== null) throw new Error(`llama-server exited (${child.exitCode}):\n${err}`);
-        const ok = await fetch(`${url}/health`).then(
-            (r) => r.ok,
-            () => false,
-        );
-        if (ok) break;
-        if (Date.now() - started > 300_000) throw new Error(`llama-server did not become ready:\n${err}`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
-    const props = (await (await fetch(`${url}/props`)).json()) as {
-        total_slots: number;
-        media_marker: string;
-        default_generation_settings: { n_ctx: number };
-    };
-    if (props.total_slots !== parallel || props.default_generation_settings.n_ctx !== CTX_PER_SLOT)
-        throw new Error(
-            `llama-server has ${props.total_slots} slots of ${props.default_generation_settings.n_ctx} tokens, not ${parallel} of ${CTX_PER_SLOT}`,
-        );
-    // Its media marker is random per process unless LLAMA_MEDIA_MARKER pins it: ask.
-    const before = promptParts.imagePrefix.slice(0, -MTMD_MEDIA_MARKER.length);
-    const after = promptParts.userText + promptParts.assistantPrefix;
-    const tokenize = async (content: string, addSpecial: boolean) =>
-        (
-            (await (
-                await fetch(`${url}/tokenize`, {
-                    method: 'POST',
-                    body: JSON.stringify({ content, add_special: addSpecial, parse_special: true }),
-                })
-            ).json()) as { tokens: number[] }
-        ).tokens;
-    const theirs = { before: await tokenize(before, true), after: await tokenize(after, false) };
-    if (JSON.stringify(theirs) !== JSON.stringify(ourTextTokens))
-        throw new Error(
-            `llama-server tokenizes the prompt's text differently: ${theirs.before.length} + ${theirs.after.length} tokens, ours ${ourTextTokens.before.length} + ${ourTextTokens.after.length}`,
-        );
-    const promptString = before + props.media_marker + after;
-    const grammar = buildVerdictGrammar(policy);
-    return {
-        name: 'llama-server',
-        url,
-        path: '/completion',
-        process: child,
-        body: (image) =>
-            JSON.stringify({
-                prompt: { prompt_string: promptString, multimodal_data: [image.base64] },
-                n_predict: maxTokens,
-                temperature: 0,
-                samplers: ['temperature'],
-                grammar,
-                cache_prompt: false,
-            }),
-        answer: (json) => {
-            const j = json as { tokens_evaluated: number; tokens_predicted: number; content: string };
-            return { promptTokens: j.tokens_evaluated, completionTokens: j.tokens_predicted, content: j.content };
-        },
-    };
-}
 
 /** One request, without fetch's 300 s header timeout (a request to the 0.5B model can take longer on a busy host). */
 function post(url: string, body: string): Promise<{ status: number; json: unknown }> {
@@ -430,14 +268,15 @@ async function load(side: Side, concurrency: number, promptTokens: number): Prom
     };
 }
 
+const setup: ServeSetup = { pair, parallel, threads, maxTokens, policy, promptParts, ourTextTokens, llamaServer };
 const rows: Row[] = [];
 const checks: Record<string, unknown> = {};
 let promptTokens: number | undefined;
-const sides: Array<() => Promise<Side>> = [startOurs];
+const sides: Array<(s: ServeSetup) => Promise<Side>> = [startOurs];
 if (!o['ours-only']) sides.push(startLlamaServer);
 for (const start of sides) {
     log(`starting ${start === startOurs ? 'llavaguard serve' : 'llama-server'} (${path.basename(pair.model)}) ...`);
-    const side = await start();
+    const side = await start(setup);
     const first = await once(side, warmupImage); // warm-up, and what it answers
     checks[side.name] = { promptTokens: first.promptTokens, answer: first.content.slice(0, 80) };
     log(`  ${side.name}: prompt ${first.promptTokens} tokens, answer ${JSON.stringify(first.content.slice(0, 60))}`);
