@@ -14,13 +14,8 @@ import { AbortError } from './errors.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
 import type { EncodedImage, EncodedImageHandle, ImagePixels } from './types.js';
 import type { DecodeLoop, LoopEntry } from './decode-loop.js';
-import {
-    copiedOut,
-    type DirectContext,
-    type GenerateOptions,
-    type GenerateResult,
-    type VisionContext,
-} from './VisionContext.js';
+import { copiedOut } from './native-requests.js';
+import type { DirectContext, GenerateOptions, GenerateResult, VisionContext } from './VisionContext.js';
 
 /** A generation the scheduler places in a sequence slot of its choosing. */
 export type ScheduledGeneration = Omit<GenerateOptions, 'sequence' | 'keepPrefix'>;

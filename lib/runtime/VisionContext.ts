@@ -1,16 +1,12 @@
 import { defaultThreads } from './threads.js';
-import type {
-    NativeAbortHandle,
-    NativeContext,
-    NativeGenerateRequest,
-    NativeGenerateResult,
-} from '../bindings/AddonTypes.js';
+import type { NativeAbortHandle, NativeContext, NativeGenerateRequest } from '../bindings/AddonTypes.js';
 import { DecodeLoop, type DecodeLoopHooks } from './decode-loop.js';
 import type { ContextInfo, EncodedImage, EncodedImageHandle, ImagePixels, PrefillResult } from './types.js';
 import { nativeAbortFor, warnLegacyAbort } from './abort.js';
 import { generationStream, type GenerationEvent } from './generation-stream.js';
 import { AbortError, ClosedError } from './errors.js';
 import { OperationQueue } from './OperationQueue.js';
+import { copiedOut, nativeGenerateRequest, toNativePrompt, toResult } from './native-requests.js';
 import { checkKvCacheFits, type KvShape, kvShapeFromMetadata } from './validate/kv-cache.js';
 import { TokenTextDecoder } from './TokenTextDecoder.js';
 import type { VisionModel } from './VisionModel.js';
@@ -43,7 +39,6 @@ import type {
     EvaluateOptions,
     GenerateOptions,
     GenerateResult,
-    Prompt,
     VisionContextOptions,
 } from './context-types.js';
 
@@ -304,23 +299,7 @@ export class VisionContext {
     }
 
     #nativeRequest(r: GenerateOptions, sequence: number, abort: NativeAbortHandle): NativeGenerateRequest {
-        return {
-            sequence,
-            nPast: r.keepPrefix ?? 0,
-            prompt: toNativePrompt(r.prompt, this.#model),
-            maxTokens: r.maxTokens ?? 256,
-            abort,
-            sampler: {
-                grammar: r.grammar,
-                temperature: r.temperature,
-                topK: r.topK,
-                topP: r.topP,
-                seed: r.seed ?? Math.floor(Math.random() * 0xffffffff),
-                jumpForward: r.jumpForward ?? true,
-                referenceSampler: r.referenceSampler ?? false,
-                ...(r.drafts !== undefined ? { drafts: draftsArray(r.drafts) } : {}),
-            },
-        };
+        return nativeGenerateRequest(r, sequence, abort, this.#model);
     }
 
     /**
@@ -348,62 +327,6 @@ export class VisionContext {
             return operation();
         });
     }
-}
-
-/** The embeddings copied into JS, the native rows freed at once. */
-export function copiedOut(encoded: EncodedImageHandle[]): EncodedImage[] {
-    return encoded.map(({ embeddings, nTokens, encodeMs }) => {
-        const data = embeddings.data;
-        embeddings.dispose();
-        return { embeddings: data, nTokens, encodeMs };
-    });
-}
-
-// The native side checks each entry; here a string is kept from being spread into characters.
-function draftsArray(drafts: readonly string[]): string[] {
-    if (!Array.isArray(drafts)) throw new TypeError("option 'drafts' must be an array of strings");
-    return [...drafts];
-}
-
-function toNativePrompt(p: Prompt, model: VisionModel) {
-    if (!p || typeof p !== 'object') throw new TypeError('prompt must be an object { text, images } or { tokens }');
-    const prompt = {
-        images: p.images,
-        embeddings: p.embeddings,
-        tokens: p.tokens,
-        addSpecial: p.addSpecial ?? false,
-        parseSpecial: true,
-    };
-    if (p.text === undefined || p.text === '') return { ...prompt, text: p.text };
-    // Tokenized here as Hugging Face's tokenizer would (lib/tokenize), not by llama.cpp's special-token parsing.
-    const marker = model.info.mediaMarker;
-    const textTokens = model.textTokenizer.tokenizeAround(p.text, marker, { addSpecial: prompt.addSpecial });
-    const media = (p.images?.length ?? 0) + (p.embeddings?.length ?? 0);
-    if (p.images?.length && p.embeddings?.length)
-        throw new TypeError("a prompt has either 'images' or 'embeddings', not both");
-    if (p.images?.length && !model.info.hasVision)
-        throw new Error('this model was loaded without an mmproj: it cannot take images');
-    if (textTokens.length - 1 !== media)
-        throw new RangeError(
-            `the prompt has a different number of media markers (${marker}) than ${p.embeddings ? 'embeddings' : 'images'} (${media})`,
-        );
-    return { ...prompt, textTokens };
-}
-
-function toResult(r: NativeGenerateResult, text: string, totalMs: number): GenerateResult {
-    if (r.stopReason === 'error') throw new Error(r.error ?? 'generation failed');
-    return {
-        text,
-        tokens: r.tokens,
-        stopReason: r.stopReason,
-        promptTokens: r.promptTokens,
-        imageTokens: r.imageTokens,
-        nPast: r.nPast,
-        forwardPasses: { prefill: r.prefillForwardPasses, decode: r.forwardPasses },
-        forcedTokens: r.forcedTokens,
-        draftTokens: { proposed: r.draftTokens, accepted: r.draftTokensAccepted },
-        timings: { imageMs: r.imageMs, promptMs: r.promptMs, decodeMs: r.decodeMs, totalMs },
-    };
 }
 
 /** The KV cache's shape, where the metadata says it in the keys llama.cpp's llama-like models use. */
