@@ -19,7 +19,7 @@ import sharp from 'sharp';
 import { LlavaGuard } from '../../lib/guard/LlavaGuard.js';
 import { ONEVISION_CONFIG, planOneVision, type OneVisionPlan } from '../../lib/preprocess/index.js';
 import { Scheduler } from '../../lib/runtime/Scheduler.js';
-import { copiedOut } from '../../lib/runtime/VisionContext.js';
+import { copiedOut } from '../../lib/runtime/native-requests.js';
 import { childResult, f0, f1, mdTable, mustRunChild, selfStatusMiB } from './common.js';
 import { photoLikePixels } from './image.js';
 
