@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the decode loop, its admission and each request's finish share this worker's state.
 #include "generate-worker.h"
 
 #include <algorithm>
