@@ -6,6 +6,14 @@ import { closeAllModels, imagePrompt, patternImage, tinyModel } from './helpers/
 
 t.teardown(closeAllModels);
 
+/** A generation that decodes exactly 40 tokens: long enough for others to join it. */
+const LONG_STORY = {
+    prompt: { text: 'USER: tell a long story ASSISTANT:' },
+    temperature: 0,
+    maxTokens: 40,
+    grammar: 'root ::= [a-z ]{400,500}',
+};
+
 t.test('16 concurrent generations on 4 slots all complete and equal their sequential greedy results', async (t) => {
     const model = await tinyModel('llava15');
     await using ctx = await model.createContext({ contextSize: 512, sequences: 4 });
@@ -48,10 +56,7 @@ t.test('a generation submitted while a long one decodes gets its first token bef
     const events: string[] = [];
     let short: Promise<unknown> | undefined;
     const long = scheduler.generate({
-        prompt: { text: 'USER: tell a long story ASSISTANT:' },
-        temperature: 0,
-        maxTokens: 40,
-        grammar: 'root ::= [a-z ]{400,500}',
+        ...LONG_STORY,
         onToken: () => {
             events.push('long');
             if (events.length === 3) {
@@ -121,10 +126,7 @@ t.test('an image submitted while a generation decodes is encoded between its ste
     let tokensAtEncode = -1;
     let encoding: Promise<unknown> | undefined;
     const long = scheduler.generate({
-        prompt: { text: 'USER: tell a long story ASSISTANT:' },
-        temperature: 0,
-        maxTokens: 40,
-        grammar: 'root ::= [a-z ]{400,500}',
+        ...LONG_STORY,
         onToken: () => {
             tokens++;
             if (tokens === 3) {

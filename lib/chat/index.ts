@@ -17,6 +17,8 @@ export {
     DEFAULT_CHAT_FORMAT,
     defaultPolicyVersionFor,
     selectChatFormat,
+    selectChatFormatFor,
     type ChatFormatSelection,
+    type LoadedModelFacts,
     type ModelInfo,
 } from './select.js';

@@ -26,6 +26,26 @@ export interface ChatFormatSelection {
 
 export const DEFAULT_CHAT_FORMAT = ONEVISION_QWEN;
 
+/** What a loaded GGUF tells: its metadata, chat template and file (a VisionModel's `info` has this shape). */
+export interface LoadedModelFacts {
+    readonly metadata: Readonly<Record<string, string>>;
+    readonly chatTemplate?: string | null;
+    readonly modelPath: string;
+}
+
+/** The selection for a loaded model, from its metadata keys, chat template and file name. */
+export function selectChatFormatFor(facts: LoadedModelFacts, override?: string): ChatFormatSelection {
+    const meta = facts.metadata;
+    return selectChatFormat({
+        architecture: meta['general.architecture'],
+        name: meta['general.name'],
+        chatTemplate: facts.chatTemplate ?? undefined,
+        fileName: facts.modelPath.split(/[\\/]/).pop(),
+        llavaguardVersion: meta['llavaguard.version'],
+        ...(override !== undefined ? { override } : {}),
+    });
+}
+
 export function selectChatFormat(info: ModelInfo): ChatFormatSelection {
     const { format, reason } = pickFormat(info);
     const policy = pickPolicyVersion(info);

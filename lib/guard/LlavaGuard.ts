@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { selectChatFormat, type ChatFormatSelection } from '../chat/index.js';
+import { selectChatFormatFor, type ChatFormatSelection } from '../chat/index.js';
 import type { GenerateResult, VisionContext } from '../runtime/VisionContext.js';
 import { VisionModel } from '../runtime/VisionModel.js';
 import { Policy } from '../policy/index.js';
@@ -90,15 +90,7 @@ export class LlavaGuard {
             onProgress: options.onProgress,
         });
         try {
-            const meta = model.info.metadata;
-            const selection = selectChatFormat({
-                architecture: meta['general.architecture'],
-                name: meta['general.name'],
-                chatTemplate: model.info.chatTemplate ?? undefined,
-                fileName: basename(options.model),
-                llavaguardVersion: meta['llavaguard.version'],
-                override: options.chatFormat,
-            });
+            const selection = selectChatFormatFor(model.info, options.chatFormat);
             const pipeline = await ImagePipeline.create(model, options.imagePipeline);
             const recipes = new GuardRecipes({
                 tokenizer: model,

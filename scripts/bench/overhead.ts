@@ -47,6 +47,13 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
         Object.assign(partial, figures);
         if (opt.json) writeFileSync(`${opt.json}.partial`, `${JSON.stringify(partial, null, 2)}\n`);
     };
+    /** The report on stdout, its figures in --json FILE. */
+    const printed = (report: string, json: () => string) => {
+        process.stdout.write(report);
+        if (!opt.json) return;
+        writeFileSync(opt.json, json());
+        log(`wrote ${opt.json}`);
+    };
     const work = mkdtempSync(path.join(os.tmpdir(), 'llavaguard-bench-'));
     try {
         const pair: Pair = quick
@@ -80,11 +87,7 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
                 grammarFile,
                 checkpoint,
             });
-            process.stdout.write(photosReport(photos));
-            if (opt.json) {
-                writeFileSync(opt.json, photosJson(photos));
-                log(`wrote ${opt.json}`);
-            }
+            printed(photosReport(photos), () => photosJson(photos));
             return;
         }
         const ourRun = (matched: boolean) => () =>
@@ -219,11 +222,7 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
             memory7b,
             defaultsTable,
         };
-        process.stdout.write(overheadReport(results));
-        if (opt.json) {
-            writeFileSync(opt.json, overheadJson(results));
-            log(`wrote ${opt.json}`);
-        }
+        printed(overheadReport(results), () => overheadJson(results));
     } finally {
         rmSync(work, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@
 
 import { CPU_UBATCH } from '../../lib/runtime/VisionContext.js';
 import type { BenchSettings } from './common.js';
+import { cliArgs } from './lib/side-by-side.js';
 import { rowTokS, runLlamaBench } from './llama-bench.js';
 import { runMtmdCliComplete } from './mtmd-cli.js';
 import type { CliPhotoRun, PhotoBenchInput, PhotoFloor } from './photos.js';
@@ -12,55 +13,10 @@ import type { PhotoPlan } from './run-tile-encode.js';
 const CLI_TIMEOUT_MS = 120 * 60_000;
 const LLAMA_BENCH_TIMEOUT_MS = 120 * 60_000;
 
-/** llama-mtmd-cli's arguments for a photo: our settings, its own tiling, a context for its largest tiling. */
+/** llama-mtmd-cli's arguments for a photo: our settings (side-by-side's matched set), a context for its largest tiling. */
 function photoCliArgs(input: PhotoBenchInput, image: string, ctx: number): string[] {
-    const { S, pair } = input;
-    return [
-        '-m',
-        pair.model,
-        '--mmproj',
-        pair.mmproj,
-        '--image',
-        image,
-        '-p',
-        input.prompt,
-        '--no-escape',
-        '--jinja',
-        // a no-op template: it tokenizes exactly our rendered prompt (as lib/side-by-side.ts does)
-        '--chat-template',
-        "{% for message in messages %}{{ message['content'] }}{% endfor %}",
-        '--grammar-file',
-        input.grammarFile,
-        '-n',
-        String(S.maxTokens),
-        '--temp',
-        String(S.temp),
-        '--top-k',
-        String(S.topK),
-        '--top-p',
-        String(S.topP),
-        '--min-p',
-        '0',
-        '--seed',
-        String(S.seed),
-        '-t',
-        String(S.threads),
-        '-tb',
-        String(S.threads),
-        '-fa',
-        'off',
-        '-c',
-        String(ctx),
-        '-b',
-        String(S.batch),
-        '-ub',
-        String(CPU_UBATCH),
-        '--no-warmup',
-        '--log-timestamps',
-        '--log-prefix',
-        '-lv',
-        '4',
-    ];
+    const S = { ...input.S, ctx, ubatch: CPU_UBATCH };
+    return cliArgs(S, input.pair, image, input.prompt, input.grammarFile, true);
 }
 
 export async function runCliPhoto(input: PhotoBenchInput, image: string, ctx: number): Promise<CliPhotoRun> {

@@ -20,7 +20,7 @@ import { convertHfModel, type OutType } from '../../gguf/convert/index.js';
 import { readGgufFile, readTensorData } from '../../gguf/reader.js';
 import { GgmlType, GgufType } from '../../gguf/types.js';
 import { GgufWriter } from '../../gguf/writer.js';
-import { selectChatFormat } from '../../lib/chat/index.js';
+import { selectChatFormatFor } from '../../lib/chat/index.js';
 import { OptionScorer } from '../../lib/guard/option-scorer.js';
 import { GuardRecipes } from '../../lib/guard/recipe.js';
 import { scoreVerdict } from '../../lib/guard/score-verdict.js';
@@ -158,14 +158,7 @@ async function measure(
         mmprojFlashAttention: 'off',
     });
     try {
-        const meta = model.info.metadata;
-        const selection = selectChatFormat({
-            architecture: meta['general.architecture'],
-            name: meta['general.name'],
-            chatTemplate: model.info.chatTemplate ?? undefined,
-            fileName: path.basename(files.text[c.text]),
-            llavaguardVersion: meta['llavaguard.version'],
-        });
+        const selection = selectChatFormatFor(model.info);
         const pipeline = await ImagePipeline.create(model);
         const policy = Policy.default(selection.policyVersion);
         const recipe = new GuardRecipes({
