@@ -1,5 +1,5 @@
 import { defaultThreads } from './threads.js';
-import type { NativeAbortHandle, NativeContext, NativeGenerateRequest } from '../bindings/AddonTypes.js';
+import type { NativeContext } from '../bindings/AddonTypes.js';
 import { DecodeLoop, type DecodeLoopHooks } from './decode-loop.js';
 import type { ContextInfo, EncodedImage, EncodedImageHandle, ImagePixels, PrefillResult } from './types.js';
 import { nativeAbortFor, warnLegacyAbort } from './abort.js';
@@ -277,7 +277,7 @@ export class VisionContext {
         let onDelivered: (() => void) | undefined;
         try {
             const results = await this.#native.generate(
-                requests.map((r, i) => this.#nativeRequest(r, r.sequence ?? i, aborts[i]!.handle)),
+                requests.map((r, i) => nativeGenerateRequest(r, r.sequence ?? i, aborts[i]!.handle, this.#model)),
                 (index, token, piece) => {
                     delivered[index]!++;
                     const text = decoders[index]!.push(piece);
@@ -298,10 +298,6 @@ export class VisionContext {
         }
     }
 
-    #nativeRequest(r: GenerateOptions, sequence: number, abort: NativeAbortHandle): NativeGenerateRequest {
-        return nativeGenerateRequest(r, sequence, abort, this.#model);
-    }
-
     /**
      * @internal the Scheduler's continuous decode loop (decode-loop.ts), queued as one operation: generations
      * join it between decode steps while it runs.
@@ -309,7 +305,10 @@ export class VisionContext {
     decodeLoop(hooks: DecodeLoopHooks): { loop: DecodeLoop; done: Promise<void> } {
         const loop = new DecodeLoop(
             this.#native,
-            { request: (r, sequence, abort) => this.#nativeRequest(r, sequence, abort), result: toResult },
+            {
+                request: (r, sequence, abort) => nativeGenerateRequest(r, sequence, abort, this.#model),
+                result: toResult,
+            },
             hooks,
         );
         return { loop, done: this.exclusive(() => loop.run()) };
