@@ -116,6 +116,8 @@ export interface NativeEncodedImage {
 export interface NativeEncodeImagesRequest {
     /** Each at most the encoder's input size: mtmd must not cut it into tiles. */
     images: NativeImage[];
+    /** The most consecutive same-size images encoded as one graph (1-64, default 1). */
+    batch?: number;
     abort?: NativeAbortHandle;
 }
 

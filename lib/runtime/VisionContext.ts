@@ -238,9 +238,13 @@ export class VisionContext {
         images: ImagePixels[],
         options: EncodeImagesOptions = {},
     ): Promise<EncodedImageHandle[]> {
+        const batch = options.batch ?? 1;
+        if (!Number.isInteger(batch) || batch < 1 || batch > 64) {
+            throw new RangeError(`option 'batch' must be an integer from 1 to 64, got ${String(options.batch)}`);
+        }
         const abort = nativeAbortFor(options.signal);
         try {
-            return await this.#native.encodeImages({ images, abort: abort.handle });
+            return await this.#native.encodeImages({ images, batch, abort: abort.handle });
         } catch (error) {
             if ((error as { code?: string }).code === 'ABORT_ERR') throw new AbortError();
             throw error;

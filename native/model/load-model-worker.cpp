@@ -1,6 +1,7 @@
 #include "load-model-worker.h"
 
 #include <cstdio>
+#include <limits>
 #include <thread>
 
 #include "ggml-backend.h"
@@ -121,6 +122,8 @@ void LoadModelWorker::Compute() {
         cp.warmup = options_.warmup;
         cp.image_min_tokens = options_.image_min_tokens;
         cp.image_max_tokens = options_.image_max_tokens;
+        // encodeImages' `batch` bounds a batched encode, per request
+        cp.batch_max_tokens = std::numeric_limits<int32_t>::max();
         res->mtmd.reset(mtmd_init_from_file(options_.mmproj_path.c_str(), res->model.get(), cp));
         if (!res->mtmd) {
             SetError(WithLogDetail("failed to load mmproj '" + options_.mmproj_path + "' for model '" +

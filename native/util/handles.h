@@ -13,6 +13,7 @@ using ContextPtr = std::unique_ptr<llama_context, FreeWith<llama_free>>;
 using MtmdPtr = std::unique_ptr<mtmd_context, FreeWith<mtmd_free>>;
 using BitmapPtr = std::unique_ptr<mtmd_bitmap, FreeWith<mtmd_bitmap_free>>;
 using ChunksPtr = std::unique_ptr<mtmd_input_chunks, FreeWith<mtmd_input_chunks_free>>;
+using MtmdBatchPtr = std::unique_ptr<mtmd_batch, FreeWith<mtmd_batch_free>>;
 using SamplerPtr = std::unique_ptr<llama_sampler, FreeWith<llama_sampler_free>>;
 
 // llama_batch is a struct of malloc'ed arrays, not a pointer.

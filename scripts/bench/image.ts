@@ -120,7 +120,7 @@ export function photoLikePixels(width: number, height: number, seed = 1): Uint8A
                 b = 35;
             }
             // vignette
-            const vig = 1 - 0.35 * Math.pow(Math.hypot(u - 0.5, v - 0.5) / 0.7071, 2);
+            const vig = 1 - 0.35 * (Math.hypot(u - 0.5, v - 0.5) / 0.7071) ** 2;
             const i = (y * W + x) * 3;
             img[i] = r * vig;
             img[i + 1] = g * vig;

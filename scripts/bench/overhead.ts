@@ -86,6 +86,7 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
                 prompt,
                 grammarFile,
                 checkpoint,
+                encodeOnly: Boolean(opt['encode-only']),
             });
             printed(photosReport(photos), () => photosJson(photos));
             return;

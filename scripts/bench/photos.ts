@@ -17,6 +17,10 @@
 //             unpadding: up to 36 + 1 tiles of 729 tokens on the 0.5B), same threads / micro-batch / flash
 //             attention, no warm-up, a context sized for its largest tiling; its image tokens read from its log.
 //
+//   batched encode  the first size's encoder inputs through the encoder tile by tile and as one graph (mtmd's
+//             batch API), alternating, --runs times each: batchedEncodeVsTiles = median batched / median tile by
+//             tile. `--encode-only` measures this and the one-tile rate alone (minutes, not an hour).
+//
 // Ours vs the floor per size (wall / floor); photoVsFloor is the worst size's ratio. Generated tokens differ
 // between ours and llama-mtmd-cli wherever the image tokens differ (another prompt), so its decode is its own.
 
@@ -30,7 +34,7 @@ import type { Pair } from './lib/bench-pairs.js';
 import { guardSpec } from './modes.js';
 import { measurePhotoFloor, runCliPhoto } from './photos-llama-cpp.js';
 import type { GuardResult } from './run-guard.js';
-import type { PhotoPlan, TileEncodeResult, TileEncodeSpec } from './run-tile-encode.js';
+import type { BatchedEncodeResult, PhotoPlan, TileEncodeResult, TileEncodeSpec } from './run-tile-encode.js';
 
 export { photosJson, photosReport } from './photos-report.js';
 
@@ -117,6 +121,9 @@ export interface PhotoResults {
     loads: number[];
     sizes: PhotoFigures[];
     photoVsFloor: number;
+    batchedEncode: BatchedEncodeResult;
+    /** median batched / median tile by tile, same tiles, same process */
+    batchedEncodeVsTiles: number;
 }
 
 export interface PhotoBenchInput {
@@ -132,6 +139,8 @@ export interface PhotoBenchInput {
     grammarFile: string;
     /** called with the figures so far after each step (the --json FILE.partial) */
     checkpoint?: (partial: Record<string, unknown>) => void;
+    /** only the one-tile rate and the batched encode, no verdicts */
+    encodeOnly?: boolean;
 }
 
 const medianOf = <T extends object>(runs: T[]): T => {
@@ -178,7 +187,13 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
         sizes,
         warmup: 1,
         repeat: S.runs,
+        batch: { runs: S.runs },
     } satisfies TileEncodeSpec);
+    const batchedEncode = enc.batched!;
+    const batchedEncodeVsTiles = median(batchedEncode.batchedMs) / median(batchedEncode.tileByTileMs);
+    log(
+        `  ${batchedEncode.tiles} tiles tile by tile ${batchedEncode.tileByTileMs.map(f0).join(', ')} ms, as one graph ${batchedEncode.batchedMs.map(f0).join(', ')} ms: batchedEncodeVsTiles ${batchedEncodeVsTiles.toFixed(3)}; peak RSS ${f0(batchedEncode.peakRssTileByTileMiB)} -> ${f0(batchedEncode.peakRssBatchedMiB)} MiB`,
+    );
     const tileMs = median(enc.encodeMs);
     log(
         `  one ${enc.tileSide}x${enc.tileSide} tile (${enc.tileTokens} tokens): ${enc.encodeMs.map(f0).join(', ')} ms; plans: ${enc.plans.map((p) => `${p.width}x${p.height} ${p.tiles} tiles / ${p.imageTokens} tokens`).join('; ')}`,
@@ -189,9 +204,10 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
     const tile = { side: enc.tileSide, tokens: enc.tileTokens, encodeMs: enc.encodeMs, medianMs: tileMs };
 
     const ours: OursPhotoRun[][] = sizes.map(() => []);
+    const runs = input.encodeOnly ? 0 : S.runs;
     const cli: CliPhotoRun[][] = sizes.map(() => []);
     const snapshot = () => ({ tile, cliContext, oursRuns: ours, cliRuns: cli, loads });
-    for (let i = 0; i < S.runs; i++) {
+    for (let i = 0; i < runs; i++) {
         for (const [k, s] of sizes.entries()) {
             const label = `${s.width}x${s.height} ${i + 1}/${S.runs}`;
             loads.push(load1());
@@ -226,6 +242,7 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
 
     const out: PhotoFigures[] = [];
     for (const [k, s] of sizes.entries()) {
+        if (!ours[k]!.length) continue;
         const o = medianOf(ours[k]!);
         const c = cli[k]!.length ? medianOf(cli[k]!) : undefined;
         const promptTokens = Math.round(o.promptTokens);
@@ -266,6 +283,8 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
         tile,
         loads,
         sizes: out,
-        photoVsFloor: Math.max(...out.map((f) => f.oursVsFloor)),
+        photoVsFloor: out.length ? Math.max(...out.map((f) => f.oursVsFloor)) : Number.NaN,
+        batchedEncode,
+        batchedEncodeVsTiles,
     };
 }

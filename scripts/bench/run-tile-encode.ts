@@ -8,6 +8,11 @@
 // `repeat` timed ones (encodeMs, the native encode of that input: mtmd's preprocessing of the tile, the tower and
 // the projector).
 //
+// With `batch`, the same `batch.tiles` distinct tiles (one photo's encoder inputs) are also encoded tile by tile
+// (encodeImages with batch 1) and as one graph (batch = tiles), alternating which goes first, `batch.runs` times
+// each: the batched path's time over tile by tile. The first pair runs tile by tile first, so the peak RSS it adds
+// is the batched graph's extra memory.
+//
 //   node --import @tapjs/typescript/import scripts/bench/run-tile-encode.ts '<json spec>'
 
 import { ImagePipeline } from '../../lib/pipeline/index.js';
@@ -24,6 +29,19 @@ export interface TileEncodeSpec {
     sizes: Array<{ width: number; height: number }>;
     warmup: number;
     repeat: number;
+    /** tiles: how many (default: the first size's encoder inputs) */
+    batch?: { tiles?: number; runs: number };
+}
+
+export interface BatchedEncodeResult {
+    tiles: number;
+    /** wall time of encodeImages over the tiles, batch 1 */
+    tileByTileMs: number[];
+    /** the same tiles, batch = tiles */
+    batchedMs: number[];
+    /** peak RSS after the first tile-by-tile pass, and after the first batched one */
+    peakRssTileByTileMiB: number;
+    peakRssBatchedMiB: number;
 }
 
 export interface PhotoPlan {
@@ -46,6 +64,7 @@ export interface TileEncodeResult {
     plans: PhotoPlan[];
     /** ImagePipeline.maxImageTokens of llama.cpp's own tiling: the most image tokens mtmd can make of one picture */
     llamaCppMaxImageTokens: number;
+    batched?: BatchedEncodeResult;
 }
 
 const spec = childSpec<TileEncodeSpec>();
@@ -80,6 +99,33 @@ for (let i = 0; i < spec.warmup + spec.repeat; i++) {
         throw new Error(`one ${side}x${side} tile made ${e!.nTokens} embeddings; ${faithful.tileTokens} expected`);
     if (i >= spec.warmup) encodeMs.push(e!.encodeMs);
 }
+let batched: BatchedEncodeResult | undefined;
+if (spec.batch) {
+    const n = spec.batch.tiles ?? plans[0]!.tiles;
+    const tiles = Array.from({ length: n }, (_, i) => ({
+        data: photoLikePixels(side, side, i + 2),
+        width: side,
+        height: side,
+    }));
+    const timed = async (batch: number) => {
+        const t0 = performance.now();
+        const out = await ctx.encodeImages(tiles, { batch });
+        if (out.some((e) => e.nTokens !== faithful.tileTokens)) throw new Error('a tile made the wrong token count');
+        return performance.now() - t0;
+    };
+    batched = { tiles: n, tileByTileMs: [], batchedMs: [], peakRssTileByTileMiB: 0, peakRssBatchedMiB: 0 };
+    for (let r = 0; r < spec.batch.runs; r++) {
+        const order = r % 2 === 0 ? [1, n] : [n, 1];
+        for (const b of order) {
+            const ms = await timed(b);
+            (b === 1 ? batched.tileByTileMs : batched.batchedMs).push(ms);
+            if (r === 0) {
+                if (b === 1) batched.peakRssTileByTileMiB = selfStatusMiB('VmHWM');
+                else batched.peakRssBatchedMiB = selfStatusMiB('VmHWM');
+            }
+        }
+    }
+}
 await ctx.close();
 await model.close();
 const result: TileEncodeResult = {
@@ -90,5 +136,6 @@ const result: TileEncodeResult = {
     encodeMs,
     plans,
     llamaCppMaxImageTokens: llamaCpp.maxImageTokens,
+    ...(batched ? { batched } : {}),
 };
 childResult(result);

@@ -41,6 +41,8 @@ Options:
                         llama-bench prefill of our prompt tokens + decode at that depth) and llama-mtmd-cli with
                         its own tiling; encode, prefill and decode apart; --json FILE gives photoVsFloor
   --sizes WxH,...       the photo sizes (default ${DEFAULT_PHOTO_SIZES})
+  --encode-only         with --photos: only the encoder's one-tile rate and the batched vs tile-by-tile
+                        encode of one photo's tiles (batchedEncodeVsTiles), no verdicts (minutes)
   --cli-runs N          llama-mtmd-cli runs per photo size (default: --runs; 0: none). Its own tiling of a
                         4032x3024 photo is 31 tiles and ~23.7k prompt tokens on the 0.5B (~10 min a run on 2 cores)
   --pair DIR            use DIR/model.gguf + DIR/mmproj.gguf instead of the shaped 0.5B pair
@@ -75,6 +77,7 @@ function parse(args: string[]) {
             photos: { type: 'boolean', default: false },
             sizes: { type: 'string', default: DEFAULT_PHOTO_SIZES },
             'cli-runs': { type: 'string' },
+            'encode-only': { type: 'boolean', default: false },
             pair: { type: 'string' },
             quick: { type: 'boolean', default: false },
             help: { type: 'boolean', default: false },

@@ -1,0 +1,75 @@
+// Tiles of one picture through the vision encoder as one graph (mtmd's batch API, patches/llama.cpp/0002): each
+// image gets the rows it gets when encoded alone, for both projector families, and sizes that cannot share a graph
+// split the batch instead of failing.
+import t from 'tap';
+
+import { closeAllModels, FAMILIES, patternImage, tinyModel } from './helpers/models.js';
+
+t.teardown(closeAllModels);
+
+const worstRelative = (a: Float32Array, b: Float32Array) => {
+    let scale = 0;
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) {
+        scale = Math.max(scale, Math.abs(b[i]!));
+        worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    }
+    return worst / scale;
+};
+
+for (const family of FAMILIES) {
+    t.test(`${family}: a batched encode gives every image the rows it gets alone`, async (t) => {
+        const model = await tinyModel(family);
+        await using ctx = await model.createContext({ contextSize: 1024 });
+        const side = model.vision!.imageSize;
+        const images = [1, 2, 3, 4, 5].map((seed) => patternImage(side, side, seed));
+        const alone = await ctx.encodeImages(images, { batch: 1 });
+        const batched = await ctx.encodeImages(images, { batch: 5 });
+        t.equal(batched.length, images.length);
+        t.equal(new Set(batched.map((e) => e.encodeMs)).size, 1, 'one graph: its time shared evenly by the five');
+        for (let i = 0; i < images.length; i++) {
+            t.equal(batched[i]!.nTokens, alone[i]!.nTokens, `image ${i}: same token count`);
+            const err = worstRelative(batched[i]!.embeddings, alone[i]!.embeddings);
+            t.ok(err < 1e-5, `image ${i}: worst difference ${err.toExponential(2)} of the largest value`);
+        }
+        t.not(
+            worstRelative(batched[0]!.embeddings, batched[1]!.embeddings),
+            0,
+            'different images keep different rows (no image is repeated for the batch)',
+        );
+    });
+}
+
+t.test('batch N encodes N images a graph, and a smaller image joins (mtmd resizes it to the input size)', async (t) => {
+    const model = await tinyModel('onevision');
+    await using ctx = await model.createContext({ contextSize: 1024 });
+    const side = model.vision!.imageSize;
+    const small = Math.floor(side / 2);
+    const images = [
+        patternImage(side, side, 1),
+        patternImage(side, side, 2),
+        patternImage(small, small, 3),
+        patternImage(side, side, 4),
+        patternImage(side, side, 5),
+    ];
+    const alone = await ctx.encodeImages(images, { batch: 1 });
+    const batched = await ctx.encodeImages(images, { batch: 2 });
+    for (let i = 0; i < images.length; i++) {
+        t.equal(batched[i]!.nTokens, alone[i]!.nTokens);
+        t.ok(worstRelative(batched[i]!.embeddings, alone[i]!.embeddings) < 1e-5, `image ${i}: the same rows`);
+    }
+    const ms = batched.map((e) => e.encodeMs);
+    t.equal(ms[0], ms[1], 'images 0 and 1 share a graph');
+    t.equal(ms[2], ms[3], 'images 2 (the smaller one) and 3 share the next');
+    t.not(ms[4], ms[3], 'image 4 has a graph of its own');
+});
+
+t.test('a batch size outside 1-64 is a RangeError before anything is encoded', async (t) => {
+    const model = await tinyModel('onevision');
+    await using ctx = await model.createContext({ contextSize: 1024 });
+    const side = model.vision!.imageSize;
+    const tile = patternImage(side, side, 1);
+    for (const batch of [0, -1, 1.5, 65, Number.NaN]) {
+        await t.rejects(ctx.encodeImages([tile], { batch }), RangeError, `batch ${batch}`);
+    }
+});
