@@ -91,6 +91,19 @@ if (skip) {
                     `relative difference ${(diff / scale).toExponential(3)}`,
                 );
 
+                // a batch asked of a tower on the device is encoded one graph a tile (a batched graph after other
+                // encodes crashed llvmpipe), with the same rows
+                {
+                    await using ctx = await vk.createContext({ contextSize: 1024 });
+                    const side = vk.vision!.imageSize;
+                    const tiles = [1, 2, 3].map((seed) => patternImage(side, side, seed));
+                    const alone = await ctx.encodeImages(tiles, { batch: 1 });
+                    const asked = await ctx.encodeImages(tiles, { batch: 3 });
+                    t.equal(new Set(asked.map((e) => e.encodeMs)).size, 3, 'one graph a tile on the device');
+                    for (let i = 0; i < tiles.length; i++)
+                        t.same(asked[i]!.embeddings, alone[i]!.embeddings, `tile ${i}: the same rows`);
+                }
+
                 const png = await sharp(Buffer.from(image.data), { raw: { width: 48, height: 48, channels: 3 } })
                     .png()
                     .toBuffer();

@@ -1,8 +1,11 @@
 // Tiles of one picture through the vision encoder as one graph (mtmd's batch API, patches/llama.cpp/0002): each
 // image gets the rows it gets when encoded alone, for both projector families, and sizes that cannot share a graph
 // split the batch instead of failing.
+import sharp from 'sharp';
 import t from 'tap';
 
+import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
+import { LlavaGuard } from '../lib/index.js';
 import { closeAllModels, FAMILIES, patternImage, tinyModel } from './helpers/models.js';
 
 t.teardown(closeAllModels);
@@ -72,4 +75,26 @@ t.test('a batch size outside 1-64 is a RangeError before anything is encoded', a
     for (const batch of [0, -1, 1.5, 65, Number.NaN]) {
         await t.rejects(ctx.encodeImages([tile], { batch }), RangeError, `batch ${batch}`);
     }
+});
+
+t.test("LlavaGuard's encodeBatch gives the scores tile by tile gives, and rejects a bad value at load", async (t) => {
+    const files = await cachedTestModel('onevision');
+    const img = patternImage(90, 60, 7);
+    const png = await sharp(Buffer.from(img.data), { raw: { width: 90, height: 60, channels: 3 } })
+        .png()
+        .toBuffer();
+    const scores = async (encodeBatch?: number) => {
+        await using g = await LlavaGuard.load({ ...files, threads: 1, encodeBatch });
+        t.equal(g.imagePipeline.name, 'onevision-anyres');
+        t.equal(g.imagePipeline.encodeBatch, encodeBatch ?? 1);
+        return await g.score(png);
+    };
+    const alone = await scores();
+    const batched = await scores(8);
+    const v = (await tinyModel('onevision')).vision!;
+    const g0Tokens = (v.imageSize / v.patchSize) ** 2;
+    t.ok(alone.tokens.image > 2 * g0Tokens, `${alone.tokens.image} image tokens: several encoder inputs`);
+    t.same(batched.ratingProbabilities, alone.ratingProbabilities, 'identical rating probabilities');
+    t.same(batched.categoryProbabilities, alone.categoryProbabilities, 'identical category probabilities');
+    await t.rejects(LlavaGuard.load({ ...files, encodeBatch: 0 }), RangeError);
 });

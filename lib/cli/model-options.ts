@@ -27,6 +27,7 @@ export interface ModelCliOptions {
     gpu?: GpuRequest;
     gpuLayers?: number;
     imagePipeline?: ImagePipelineMode;
+    encodeBatch?: number;
     flashAttention?: FlashAttention;
 }
 
@@ -38,13 +39,18 @@ export function addModelOptions(command: Command, { required = true } = {}): Com
     return add('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model');
 }
 
-/** How the model runs: -t/--threads, --gpu, --gpu-layers, --image-pipeline, --flash-attention. */
+/** How the model runs: -t/--threads, --gpu, --gpu-layers, --image-pipeline, --encode-batch, --flash-attention. */
 export function addRuntimeOptions(command: Command): Command {
     return command
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu <backend>', GPU_HELP, parseGpu)
         .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
+        .option(
+            '--encode-batch <n>',
+            'encoder inputs of one picture encoded as one graph (default 1; CPU only: a tower on a GPU encodes one by one)',
+            parseInteger('--encode-batch', 1, 64),
+        )
         .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention);
 }
 
@@ -123,6 +129,7 @@ export function guardLoadOptions(o: ModelCliOptions): LlavaGuardLoadOptions {
         gpu: o.gpu,
         gpuLayers: o.gpuLayers,
         imagePipeline: o.imagePipeline,
+        encodeBatch: o.encodeBatch,
         flashAttention: o.flashAttention,
         mmprojFlashAttention: o.flashAttention,
     };

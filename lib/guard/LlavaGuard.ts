@@ -91,7 +91,9 @@ export class LlavaGuard {
         });
         try {
             const selection = selectChatFormatFor(model.info, options.chatFormat);
-            const pipeline = await ImagePipeline.create(model, options.imagePipeline);
+            const pipeline = await ImagePipeline.create(model, options.imagePipeline, {
+                encodeBatch: options.encodeBatch,
+            });
             const recipes = new GuardRecipes({
                 tokenizer: model,
                 format: selection.format,

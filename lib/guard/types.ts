@@ -37,6 +37,13 @@ export interface LlavaGuardLoadOptions {
      * padding); 'fast': OneVision's overview alone (729 tokens); 'llama.cpp': mtmd's own preprocessing.
      */
     imagePipeline?: ImagePipelineMode;
+    /**
+     * How many of one picture's encoder inputs (OneVision's overview and tiles) go through the vision encoder as
+     * one graph, 1-64. Default 1 (one by one): on the CPU a batch measured no faster and its graph holds every
+     * tile's activations at once (BENCHMARKS.md, "Batched tile encode"). With the vision tower on a GPU the tiles
+     * are encoded one by one whatever it says (a batched graph crashed ggml-vulkan).
+     */
+    encodeBatch?: number;
     /** Chat format override; default chosen from the GGUF metadata and file name. */
     chatFormat?: ChatFormatId;
     onProgress?: (progress: number) => void;

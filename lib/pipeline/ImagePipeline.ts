@@ -15,9 +15,20 @@ import type { ImagePipelineMode, ImagePipelineName, PreparedImage } from './type
 
 /** Where the tiles are encoded: a context (or its direct form inside an exclusive operation). */
 export interface ImageEncoder {
-    encodeImages(images: ImagePixels[], options?: { signal?: AbortSignal }): Promise<EncodedImage[]>;
+    encodeImages(images: ImagePixels[], options?: EncoderCallOptions): Promise<EncodedImage[]>;
     /** When offered (a context, its scheduler): the embeddings stay native and are packed there. */
-    encodeImageHandles?(images: ImagePixels[], options?: { signal?: AbortSignal }): Promise<EncodedImageHandle[]>;
+    encodeImageHandles?(images: ImagePixels[], options?: EncoderCallOptions): Promise<EncodedImageHandle[]>;
+}
+
+export interface EncoderCallOptions {
+    signal?: AbortSignal;
+    /** Encoder inputs of one size per graph (see {@link ImagePipelineOptions.encodeBatch}). */
+    batch?: number;
+}
+
+export interface ImagePipelineOptions {
+    /** How many encoder inputs of one picture go through the encoder as one graph (1-64, default 1). */
+    encodeBatch?: number;
 }
 
 const asNative = (img: { data: Uint8Array; width: number; height: number }): ImagePixels => ({
@@ -34,25 +45,41 @@ export function releasePreparedImage(prepared: PreparedImage): void {
 /** The image pipeline of one model, chosen from its metadata: pixels as in training, then tokens for a prompt. */
 export class ImagePipeline {
     readonly choice: PipelineChoice;
+    /** Encoder inputs per graph (1: one by one). */
+    readonly encodeBatch: number;
     readonly #model: VisionModel;
     readonly #newline: Float32Array | undefined;
 
-    private constructor(model: VisionModel, choice: PipelineChoice, newline: Float32Array | undefined) {
+    private constructor(
+        model: VisionModel,
+        choice: PipelineChoice,
+        newline: Float32Array | undefined,
+        encodeBatch: number,
+    ) {
         this.#model = model;
         this.choice = choice;
         this.#newline = newline;
+        this.encodeBatch = encodeBatch;
     }
 
-    static async create(model: VisionModel, mode: ImagePipelineMode = 'faithful'): Promise<ImagePipeline> {
+    static async create(
+        model: VisionModel,
+        mode: ImagePipelineMode = 'faithful',
+        options: ImagePipelineOptions = {},
+    ): Promise<ImagePipeline> {
         if (!['faithful', 'fast', 'llama.cpp'].includes(mode)) {
             throw new TypeError(`imagePipeline must be 'faithful', 'fast' or 'llama.cpp', got ${JSON.stringify(mode)}`);
+        }
+        const encodeBatch = options.encodeBatch ?? 1;
+        if (!Number.isInteger(encodeBatch) || encodeBatch < 1 || encodeBatch > 64) {
+            throw new RangeError(`encodeBatch must be an integer from 1 to 64, got ${String(options.encodeBatch)}`);
         }
         const choice = selectImagePipeline(model.vision, mode);
         const newline =
             choice.name === 'onevision-anyres'
                 ? await readImageNewline(model.info.mmprojPath, model.info.nEmbd)
                 : undefined;
-        return new ImagePipeline(model, choice, newline);
+        return new ImagePipeline(model, choice, newline, encodeBatch);
     }
 
     get name(): ImagePipelineName {
@@ -132,7 +159,10 @@ export class ImagePipeline {
             windowToRgb(resized, t.x - plan.padOffset.x, t.y - plan.padOffset.y, t.size),
         );
         if (encoder.encodeImageHandles) {
-            const handles = await encoder.encodeImageHandles([overview, ...tiles].map(asNative), { signal });
+            const handles = await encoder.encodeImageHandles([overview, ...tiles].map(asNative), {
+                signal,
+                batch: this.encodeBatch,
+            });
             try {
                 for (const e of handles) {
                     if (e.nTokens !== perTile)
@@ -160,7 +190,10 @@ export class ImagePipeline {
                 for (const e of handles) e.embeddings.dispose();
             }
         }
-        const encoded = await encoder.encodeImages([overview, ...tiles].map(asNative), { signal });
+        const encoded = await encoder.encodeImages([overview, ...tiles].map(asNative), {
+            signal,
+            batch: this.encodeBatch,
+        });
         for (const e of encoded) {
             if (e.nTokens !== perTile)
                 throw new Error(`the vision encoder made ${e.nTokens} embeddings of a tile; ${perTile} expected`);

@@ -15,7 +15,13 @@ import { generationStream, type GenerationEvent } from './generation-stream.js';
 import type { EncodedImage, EncodedImageHandle, ImagePixels } from './types.js';
 import type { DecodeLoop, LoopEntry } from './decode-loop.js';
 import { copiedOut } from './native-requests.js';
-import type { DirectContext, GenerateOptions, GenerateResult, VisionContext } from './VisionContext.js';
+import type {
+    DirectContext,
+    EncodeImagesOptions,
+    GenerateOptions,
+    GenerateResult,
+    VisionContext,
+} from './VisionContext.js';
 
 /** A generation the scheduler places in a sequence slot of its choosing. */
 export type ScheduledGeneration = Omit<GenerateOptions, 'sequence' | 'keepPrefix'>;
@@ -99,15 +105,12 @@ export class Scheduler {
      * Runs images through the vision encoder (an image pipeline's ImageEncoder). Not an exclusive task: it runs
      * between the running loop's decode steps, so a new request's image is encoded while the others decode.
      */
-    async encodeImages(images: ImagePixels[], options: { signal?: AbortSignal } = {}): Promise<EncodedImage[]> {
+    async encodeImages(images: ImagePixels[], options: EncodeImagesOptions = {}): Promise<EncodedImage[]> {
         return copiedOut(await this.encodeImageHandles(images, options));
     }
 
     /** As encodeImages, the embeddings left in native memory for a prompt to take (the caller disposes them). */
-    async encodeImageHandles(
-        images: ImagePixels[],
-        options: { signal?: AbortSignal } = {},
-    ): Promise<EncodedImageHandle[]> {
+    async encodeImageHandles(images: ImagePixels[], options: EncodeImagesOptions = {}): Promise<EncodedImageHandle[]> {
         checkNotAborted(options.signal);
         return this.#context.encodeBesideQueue(images, options);
     }

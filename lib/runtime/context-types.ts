@@ -144,7 +144,8 @@ export interface EncodeImagesOptions {
     signal?: AbortSignal;
     /**
      * The most consecutive images of one size that go through the encoder as one graph (mtmd's batch API), an
-     * integer 1-64; 1 encodes them one by one. Projectors that cannot batch encode one by one whatever it says.
+     * integer 1-64; 1 encodes them one by one. Projectors that cannot batch, and a vision tower on a GPU, encode
+     * one by one whatever it says.
      */
     batch?: number;
 }

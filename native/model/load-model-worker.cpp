@@ -137,6 +137,10 @@ void LoadModelWorker::Compute() {
     }
     res->devices = options_.devices;
     res->placement_log = placement.Take();
+    for (const std::string& line : res->placement_log) {
+        if (line.find("CLIP using") != std::string::npos && line.find("CLIP using CPU") == std::string::npos)
+            res->batched_encode = false;
+    }
     resources_ = std::move(res);
 }
 

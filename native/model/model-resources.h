@@ -19,6 +19,9 @@ struct ModelResources {
     std::string mmproj_path;
     std::vector<std::string> devices;        // the ggml devices asked for (empty: llama.cpp's choice or CPU)
     std::vector<std::string> placement_log;  // llama.cpp's log lines saying where layers and the tower went
+    // Whether encodeImages may put several images in one encoder graph: with the tower on the CPU only. On
+    // ggml-vulkan (llvmpipe) a batched graph run after other encodes on the device crashed the process.
+    bool batched_encode = true;
 };
 
 }  // namespace lg
