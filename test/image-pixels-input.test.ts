@@ -1,13 +1,15 @@
 // Decoded pixels are an image input of their own: taken as they are (the same memory), never decoded again; and a
-// scan, which decodes ahead, hands its pixels to the guard, so each image of a scan is decoded once.
+// scan, which decodes ahead, hands its pixels to the guard, so each image of a scan is decoded once, and the next
+// pictures are decoded while the current one is assessed.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { cachedTestModel } from '../gguf/tiny-models.js';
-import { decodeCount } from '../lib/image/decode-count.js';
+import { decodeCount, decodedCount } from '../lib/image/decode-count.js';
 import { ImageDecodeError, LlavaGuard, Policy, loadImage, scanImages } from '../lib/index.js';
+import type { ScanGuard } from '../lib/scan/scan.js';
 import { patternImage } from './helpers/models.js';
 
 const pngOf = (img: { data: Uint8Array; width: number; height: number }) =>
@@ -68,4 +70,42 @@ t.test('a scan of 100 images decodes each image once', async (t) => {
     t.equal(records, 100);
     t.equal(next.value.assessed, 100, 'every image was assessed');
     t.equal(decodeCount() - before, 100, 'one decode an image');
+});
+
+t.test("a scan decodes the next pictures while the current one's verdict is computed", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'llavaguard-decode-ahead-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const N = 12;
+    for (let i = 0; i < N; i++) {
+        await writeFile(join(dir, `${String(i).padStart(2, '0')}.png`), await pngOf(patternImage(400, 300, i)));
+    }
+    const guard = await LlavaGuard.load({ ...(await cachedTestModel('onevision')), threads: 1 });
+    t.teardown(() => guard.close());
+    // The real guard, with each assessment's window noted: decodes that end inside it ran beside its compute.
+    const during: number[] = [];
+    const watched: ScanGuard = {
+        modelInfo: guard.modelInfo,
+        defaultPolicy: guard.defaultPolicy,
+        imagePipeline: guard.imagePipeline,
+        sequences: 1,
+        assess: async (image, options) => {
+            const before = decodedCount();
+            try {
+                return await guard.assess(image, options);
+            } finally {
+                during.push(decodedCount() - before);
+            }
+        },
+    };
+    const policy = Policy.default('v1.2').remove('O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9');
+    const scan = scanImages(watched, dir, { policy, seed: 1, maxRationaleChars: 4, maxTokens: 40, parallel: 1 });
+    for (let next = await scan.next(); !next.done; next = await scan.next());
+    t.equal(during.length, N, 'every picture assessed, one at a time');
+    t.comment(`decodes that ended during each assessment: ${during.join(' ')}`);
+    // the read-ahead (4 deep by default) refills as each picture is taken: until it runs dry, a later picture's
+    // decode ends during every assessment
+    t.ok(
+        during.slice(0, N - 4).every((n) => n >= 1),
+        'a later picture decoded during each of the first assessments',
+    );
 });

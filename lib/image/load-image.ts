@@ -18,7 +18,7 @@
  */
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 
-import { countDecode } from './decode-count.js';
+import { countDecode, countDecoded } from './decode-count.js';
 import { ImageDecodeError } from './errors.js';
 import {
     checkHeader,
@@ -74,6 +74,7 @@ export async function loadImage(input: ImageInput, opts: LoadImageOptions = {}):
     try {
         countDecode();
         const out = await convert(decoder, oriented, source.hasAlpha, o);
+        countDecoded();
         return { ...out, source };
     } catch (err) {
         throw fromSharpError(err, label);
