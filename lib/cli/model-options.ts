@@ -39,12 +39,21 @@ export function addModelOptions(command: Command, { required = true } = {}): Com
     return add('--mmproj <file>', 'mmproj GGUF (vision tower + projector) of the same model');
 }
 
-/** How the model runs: -t/--threads, --gpu, --gpu-layers, --image-pipeline, --encode-batch, --flash-attention. */
-export function addRuntimeOptions(command: Command): Command {
+/** Where the model runs: -t/--threads, --gpu, --gpu-layers (also the queue worker's, whose pipeline is pinned). */
+export function addDeviceOptions(command: Command): Command {
     return command
         .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
         .option('--gpu <backend>', GPU_HELP, parseGpu)
-        .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
+        .option(
+            '--gpu-layers <n>',
+            'text-model layers on the GPU (-1 = all)',
+            parseInteger('--gpu-layers', -1, 100000),
+        );
+}
+
+/** How the model runs: the device options, --image-pipeline, --encode-batch, --flash-attention. */
+export function addRuntimeOptions(command: Command): Command {
+    return addDeviceOptions(command)
         .option('--image-pipeline <mode>', IMAGE_PIPELINE_HELP, parseImagePipeline)
         .option(
             '--encode-batch <n>',

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runWorker } from '../../queue/index.js';
 import * as flags from '../model-options.js';
-import { FLASH_ATTENTION_HELP, GPU_HELP, parseFlashAttention, parseGpu, parseInteger } from '../options.js';
+import { FLASH_ATTENTION_HELP, parseFlashAttention, parseInteger } from '../options.js';
 import { addQueueTargetOptions, queueTarget } from './queue.js';
 
 interface WorkerCliOptions extends Omit<flags.ModelCliOptions, 'imagePipeline'> {
@@ -31,10 +31,8 @@ export function registerWorker(program: Command): void {
         )
         .option('--name <name>', 'how records and `queue status` name this worker (default host:pid)')
         .option('--until-empty', 'exit once the queue holds no waiting, delayed or active chunk');
-    command
-        .option('-t, --threads <n>', 'CPU threads', parseInteger('--threads', 1, 1024))
-        .option('--gpu <backend>', GPU_HELP, parseGpu)
-        .option('--gpu-layers <n>', 'text-model layers on the GPU (-1 = all)', parseInteger('--gpu-layers', -1, 100000))
+    flags
+        .addDeviceOptions(command)
         .option('--flash-attention <mode>', FLASH_ATTENTION_HELP, parseFlashAttention)
         .option(
             '--lock-duration <ms>',
