@@ -47,6 +47,35 @@ interface ChildOutcome {
     generated: number;
     rating: string;
     assessMs: number;
+    /** The sample of highest RSS during the assessment, and what JS's ArrayBuffers (live or not yet collected) held then. */
+    atPeak: { rssMiB: number; arrayBuffersMiB: number; atMs: number };
+    /** The most JS's ArrayBuffers held at any sample during the assessment. */
+    maxArrayBuffersMiB: number;
+}
+
+/**
+ * Samples RSS and JS's ArrayBuffer bytes every few ms while native code computes (the event loop is free then),
+ * to say which rows were alive when the process peaked. A synchronous JS step (the JS route's packing) is seen
+ * only at its edges; VmHWM still catches its peak.
+ */
+function sampleMemory(everyMs = 10) {
+    const t0 = performance.now();
+    const atPeak = { rssMiB: 0, arrayBuffersMiB: 0, atMs: 0 };
+    let maxArrayBuffersMiB = 0;
+    const sample = () => {
+        const rssMiB = selfStatusMiB('VmRSS');
+        const arrayBuffersMiB = process.memoryUsage().arrayBuffers / 2 ** 20;
+        maxArrayBuffersMiB = Math.max(maxArrayBuffersMiB, arrayBuffersMiB);
+        if (rssMiB > atPeak.rssMiB) Object.assign(atPeak, { rssMiB, arrayBuffersMiB, atMs: performance.now() - t0 });
+    };
+    const timer = setInterval(sample, everyMs);
+    return {
+        stop() {
+            clearInterval(timer);
+            sample();
+            return { atPeak, maxArrayBuffersMiB };
+        },
+    };
 }
 
 async function runChildRoute(spec: ChildSpec): Promise<ChildOutcome> {
@@ -77,6 +106,7 @@ async function runChildRoute(spec: ChildSpec): Promise<ChildOutcome> {
         .png()
         .toBuffer();
     const loadedPeakMiB = selfStatusMiB('VmHWM');
+    const sampler = sampleMemory();
     const t0 = performance.now();
     // A few tokens suffice (the peak is the prefill's); the verdict they leave unfinished does not matter here.
     const a = await guard.assess(png, { maxTokens: spec.maxTokens, temperature: 0 }).catch((error: Error) => {
@@ -84,6 +114,7 @@ async function runChildRoute(spec: ChildSpec): Promise<ChildOutcome> {
         return { rating: 'unfinished', tokens: { image: NaN, generated: spec.maxTokens } };
     });
     const assessMs = performance.now() - t0;
+    const sampled = sampler.stop();
     const plan: OneVisionPlan = planOneVision(
         { width: spec.width, height: spec.height },
         guard.imagePipeline.choice.onevision!,
@@ -99,6 +130,7 @@ async function runChildRoute(spec: ChildSpec): Promise<ChildOutcome> {
         generated: a.tokens.generated,
         rating: a.rating,
         assessMs,
+        ...sampled,
     };
     await guard.close();
     return out;
@@ -174,6 +206,18 @@ async function main(): Promise<void> {
             `${before.imageTokens} / ${before.tiles}`,
             `${after.imageTokens} / ${after.tiles}`,
             '',
+        ],
+        [
+            'at the highest sampled RSS: RSS / JS ArrayBuffers (MiB)',
+            `${f0(before.atPeak.rssMiB)} / ${f1(before.atPeak.arrayBuffersMiB)}`,
+            `${f0(after.atPeak.rssMiB)} / ${f1(after.atPeak.arrayBuffersMiB)}`,
+            f1(before.atPeak.arrayBuffersMiB - after.atPeak.arrayBuffersMiB),
+        ],
+        [
+            'JS ArrayBuffers, most at any sample (MiB)',
+            f1(before.maxArrayBuffersMiB),
+            f1(after.maxArrayBuffersMiB),
+            f1(before.maxArrayBuffersMiB - after.maxArrayBuffersMiB),
         ],
         ['assessment wall (ms, not a claim: one run each)', f0(before.assessMs), f0(after.assessMs), ''],
     ];
