@@ -1,6 +1,7 @@
 #include "load-model-worker.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <thread>
 
@@ -137,8 +138,13 @@ void LoadModelWorker::Compute() {
     }
     res->devices = options_.devices;
     res->placement_log = placement.Take();
+    // LLAVAGUARD_GPU_BATCHED_ENCODE=1 lifts the guard below, to try a GPU or to reproduce the crash
+    // (scripts/debug/vulkan-batched-encode.ts); never on by default
+    const char* gpu_batch = std::getenv("LLAVAGUARD_GPU_BATCHED_ENCODE");
+    const bool gpu_batch_asked = gpu_batch != nullptr && std::string(gpu_batch) == "1";
     for (const std::string& line : res->placement_log) {
-        if (line.find("CLIP using") != std::string::npos && line.find("CLIP using CPU") == std::string::npos)
+        if (!gpu_batch_asked && line.find("CLIP using") != std::string::npos &&
+            line.find("CLIP using CPU") == std::string::npos)
             res->batched_encode = false;
     }
     resources_ = std::move(res);

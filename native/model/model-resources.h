@@ -20,7 +20,8 @@ struct ModelResources {
     std::vector<std::string> devices;        // the ggml devices asked for (empty: llama.cpp's choice or CPU)
     std::vector<std::string> placement_log;  // llama.cpp's log lines saying where layers and the tower went
     // Whether encodeImages may put several images in one encoder graph: with the tower on the CPU only. On
-    // ggml-vulkan (llvmpipe) a batched graph run after other encodes on the device crashed the process.
+    // ggml-vulkan (llvmpipe) a batched graph run after a single-image graph on the device crashes the process
+    // within a few runs (BENCHMARKS.md, "Batched tile encode").
     bool batched_encode = true;
 };
 

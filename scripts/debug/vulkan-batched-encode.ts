@@ -1,0 +1,42 @@
+// Reproduces the crash that keeps batched tile encoding off for a vision tower on a GPU: on ggml-vulkan over Mesa's
+// llvmpipe, a batched encoder graph that follows a single-image graph on the device segfaults inside llvmpipe's
+// worker threads within a few runs (cause not found; a batched graph first, or after another batched graph, has
+// not crashed). Steps run in order on one context; each prints its result, so a crash shows where it struck.
+//
+//   LLAVAGUARD_GPU_BATCHED_ENCODE=1 STEPS=1,3,1,3 FAMILY=llava15|onevision FA=off|on|auto TILES=3 \
+//     TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/debug/vulkan-batched-encode.ts
+//
+// A step is `eval` (a prompt with an image, as an assessment's prefill) or N (encodeImages of TILES tiles,
+// N per graph). The same script checks a real GPU: GPU=cuda, with the guard lifted by the variable above.
+
+process.env.GGML_VK_VISIBLE_DEVICES ??= '0';
+import { cachedTestModel } from '../../gguf/tiny-models.js';
+import type { FlashAttention } from '../../lib/runtime/types.js';
+import { VisionModel } from '../../lib/runtime/VisionModel.js';
+import { imagePrompt, patternImage } from '../../test/helpers/models.js';
+
+const family = (process.env.FAMILY ?? 'llava15') as 'llava15' | 'onevision';
+const steps = (process.env.STEPS ?? '1,3,1,3').split(',');
+const files = await cachedTestModel(family);
+const model = await VisionModel.load({
+    model: files.model,
+    mmproj: files.mmproj,
+    gpu: (process.env.GPU ?? 'vulkan') as 'vulkan',
+    mmprojThreads: 1,
+    mmprojFlashAttention: (process.env.FA ?? 'auto') as FlashAttention,
+});
+const side = model.vision!.imageSize;
+const tiles = Array.from({ length: Number(process.env.TILES ?? 3) }, (_, i) => patternImage(side, side, i + 1));
+await using ctx = await model.createContext({ contextSize: 1024 });
+for (const step of steps) {
+    process.stdout.write(`step ${step}: `);
+    if (step === 'eval') {
+        await ctx.evaluate({ prompt: { text: imagePrompt(model), images: [patternImage(48, 48, 3)] }, logits: true });
+        process.stdout.write('ok\n');
+    } else {
+        const out = await ctx.encodeImages(tiles, { batch: Number(step) });
+        process.stdout.write(`ok, encodeMs ${out.map((e) => e.encodeMs.toFixed(1)).join(' ')}\n`);
+    }
+}
+await model.close();
+process.stdout.write('done\n');
