@@ -1,7 +1,8 @@
 // Reproduces the crash that keeps batched tile encoding off for a vision tower on a GPU: on ggml-vulkan over Mesa's
 // llvmpipe, a batched encoder graph that follows a single-image graph on the device segfaults inside llvmpipe's
-// worker threads within a few runs (cause not found; a batched graph first, or after another batched graph, has
-// not crashed). Steps run in order on one context; each prints its result, so a crash shows where it struck.
+// worker threads. The trigger: the tower's compute buffer, sized by the warmup for the first graph, is reallocated
+// for the larger batched graph after use (a batched graph first never crashed). LLAVAGUARD_LOG=debug
+// GGML_SCHED_DEBUG=1 shows the reserves. Steps run in order on one context; each prints its result.
 //
 //   LLAVAGUARD_GPU_BATCHED_ENCODE=1 STEPS=1,3,1,3 FAMILY=llava15|onevision FA=off|on|auto TILES=3 \
 //     TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/debug/vulkan-batched-encode.ts
