@@ -1,7 +1,7 @@
 // Reproduces the crash that keeps batched tile encoding off for a vision tower on a GPU: on ggml-vulkan over Mesa's
 // llvmpipe, a batched encoder graph that follows a single-image graph on the device segfaults inside llvmpipe's
-// worker threads. The trigger: the tower's compute buffer, sized by the warmup for the first graph, is reallocated
-// for the larger batched graph after use (a batched graph first never crashed). LLAVAGUARD_LOG=debug
+// worker threads. It follows a first encode of one image (the warmup sizes the tower's buffers for it); a batched
+// first encode never crashed, nor did growth from one batch to a larger one. LLAVAGUARD_LOG=debug
 // GGML_SCHED_DEBUG=1 shows the reserves. Steps run in order on one context; each prints its result.
 //
 //   LLAVAGUARD_GPU_BATCHED_ENCODE=1 STEPS=1,3,1,3 FAMILY=llava15|onevision FA=off|on|auto TILES=3 \
