@@ -1,3 +1,6 @@
+// scripts/debug: reproductions of open backend problems, one script each; they may import lib/, gguf/ and
+// test/helpers/.
+//
 // Reproduces the crash that keeps batched tile encoding off for a vision tower on a GPU: on ggml-vulkan over Mesa's
 // llvmpipe, a batched encoder graph that follows a single-image graph on the device segfaults inside llvmpipe's
 // worker threads. It follows a first encode of one image (the warmup sizes the tower's buffers for it); a batched
