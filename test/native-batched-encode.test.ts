@@ -1,12 +1,14 @@
 // Tiles of one picture through the vision encoder as one graph (mtmd's batch API, patches/llama.cpp/0002): each
 // image gets the rows it gets when encoded alone, for both projector families, and sizes that cannot share a graph
-// split the batch instead of failing.
+// split the batch instead of failing, and a batch past what one graph can hold is split too.
 import sharp from 'sharp';
 import t from 'tap';
 
-import { cachedTestModel } from '../gguf/synthetic/tiny-models.js';
+import { cachedTestModel, makeTestModel } from '../gguf/synthetic/tiny-models.js';
 import { LlavaGuard } from '../lib/index.js';
+import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { closeAllModels, FAMILIES, patternImage, tinyModel } from './helpers/models.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 t.teardown(closeAllModels);
 
@@ -65,6 +67,26 @@ t.test('batch N encodes N images a graph, and a smaller image joins (mtmd resize
     t.equal(ms[0], ms[1], 'images 0 and 1 share a graph');
     t.equal(ms[2], ms[3], 'images 2 (the smaller one) and 3 share the next');
     t.not(ms[4], ms[3], 'image 4 has a graph of its own');
+});
+
+t.test("a batch larger than a deep tower's graph can hold is encoded in smaller graphs, not aborted", async (t) => {
+    // 28 blocks at the tiny width: one graph of 64 images would need ~25k tensors, past clip's pool of 8192, which
+    // aborts the process inside ggml; the addon bounds each graph by the tower's depth (12 images here)
+    const dir = tempDir('llavaguard-deep-tower-');
+    const files = await makeTestModel({ family: 'onevision', outDir: dir, visionLayers: 28 });
+    const model = await VisionModel.load({ ...files, gpu: 'cpu', mmprojThreads: 1 });
+    t.teardown(() => model.close());
+    await using ctx = await model.createContext({ contextSize: 512 });
+    const side = model.vision!.imageSize;
+    const images = Array.from({ length: 64 }, (_, i) => patternImage(side, side, i + 1));
+    const batched = await ctx.encodeImages(images, { batch: 64 });
+    const alone = await ctx.encodeImages(images.slice(0, 13), { batch: 1 });
+    for (let i = 0; i < alone.length; i++)
+        t.ok(worstRelative(batched[i]!.embeddings, alone[i]!.embeddings) < 1e-5, `image ${i}: the same rows`);
+    const graphs = new Set(batched.map((e) => e.encodeMs)).size;
+    t.ok(graphs >= Math.ceil(64 / 12), `${graphs} graphs of at most 12 images`);
+    t.equal(batched[0]!.encodeMs, batched[11]!.encodeMs, 'the first 12 images share a graph');
+    t.not(batched[12]!.encodeMs, batched[11]!.encodeMs, 'the 13th starts the next');
 });
 
 t.test('a batch size outside 1-64 is a RangeError before anything is encoded', async (t) => {

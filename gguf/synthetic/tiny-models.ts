@@ -92,6 +92,8 @@ export interface MakeTestModelOptions {
     outDir: string;
     seed?: number;
     weightType?: TinyWeightType;
+    /** blocks of the vision tower instead of the family's (a deep tower at a tiny width, for graph-size limits) */
+    visionLayers?: number;
 }
 
 export interface TestModelPaths {
@@ -104,9 +106,12 @@ export interface TestModelPaths {
  * same bytes. Each file goes through `<name>.tmp` + rename.
  */
 export async function makeTestModel(opts: MakeTestModelOptions): Promise<TestModelPaths & { bytes: number }> {
-    const { family, outDir, seed = 0, weightType = 'f16' } = opts;
-    const spec = TINY_FAMILIES[family];
-    if (!spec) throw new TypeError(`unknown tiny model family '${String(family)}'`);
+    const { family, outDir, seed = 0, weightType = 'f16', visionLayers } = opts;
+    const base = TINY_FAMILIES[family];
+    if (!base) throw new TypeError(`unknown tiny model family '${String(family)}'`);
+    if (visionLayers !== undefined && (!Number.isInteger(visionLayers) || visionLayers < 2 || visionLayers > 64))
+        throw new RangeError(`visionLayers must be a whole number in 2-64, got ${visionLayers}`);
+    const spec = visionLayers ? { ...base, vision: { ...base.vision, nLayer: visionLayers } } : base;
     if (!['f32', 'f16', 'q8_0'].includes(weightType)) throw new TypeError(`unknown weight type '${weightType}'`);
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
         throw new RangeError(`seed must be a u32, got ${seed}`);

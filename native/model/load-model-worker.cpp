@@ -12,6 +12,7 @@
 #include "../util/js-args.h"
 #include "../util/log-capture.h"
 #include "addon-model.h"
+#include "max-encode-batch.h"
 
 namespace lg {
 
@@ -136,6 +137,7 @@ void LoadModelWorker::Compute() {
             return;
         }
     }
+    if (res->mtmd) res->max_encode_batch = MaxEncodeBatch(options_.mmproj_path);
     res->devices = options_.devices;
     res->placement_log = placement.Take();
     // LLAVAGUARD_GPU_BATCHED_ENCODE=1 lifts the guard below, to try a GPU or to reproduce the crash

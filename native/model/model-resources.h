@@ -23,6 +23,9 @@ struct ModelResources {
     // ggml-vulkan (llvmpipe) a batched graph run after a single-image graph on the device crashes the process
     // within a few runs (BENCHMARKS.md, "Batched tile encode").
     bool batched_encode = true;
+    // The most images one encoder graph may hold: clip builds each graph in a fixed pool of tensors, and a batch
+    // past it aborts inside ggml (max-encode-batch.h).
+    int32_t max_encode_batch = 1;
 };
 
 }  // namespace lg
