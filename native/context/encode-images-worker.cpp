@@ -25,7 +25,6 @@ Napi::Value EncodeImagesWorker::Start(const Napi::CallbackInfo& info, std::share
         }
         w.abort_ = AbortHandle::FromValue(req.Get("abort"));
         w.batch_size_ = static_cast<size_t>(OptionalInt(req, "batch", 1, 1, kMaxBatch));
-        if (!w.res_->model->batched_encode) w.batch_size_ = 1;
         w.batch_size_ = std::min(w.batch_size_, static_cast<size_t>(w.res_->model->max_encode_batch));
     });
 }

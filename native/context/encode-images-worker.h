@@ -2,10 +2,10 @@
 // each image through mtmd's vision encoder and projector alone, for pipelines that arrange the features
 // themselves (OneVision's anyres layout). Each image must be one encoder input (mtmd must not tile it). Up to
 // `batch` consecutive images of one size go through one encoder graph (mtmd's batch API; a batch's encodeMs is
-// shared evenly among its images), where the model allows it (ModelResources::batched_encode). The rows stay native:
-// each image's is an ImageEmbeddings handle (image-embeddings.h) a prompt takes as it is. It uses only the model's mtmd
-// context, never the llama_context, so it takes no BusyLease: it runs between the steps of a running continuous decode
-// loop (a new request's image is encoded while others decode).
+// shared evenly among its images), as many as the model allows (ModelResources::max_encode_batch). The rows stay
+// native: each image's is an ImageEmbeddings handle (image-embeddings.h) a prompt takes as it is. It uses only the
+// model's mtmd context, never the llama_context, so it takes no BusyLease: it runs between the steps of a running
+// continuous decode loop (a new request's image is encoded while others decode).
 #pragma once
 #include <napi.h>
 

@@ -147,7 +147,7 @@ void LoadModelWorker::Compute() {
     for (const std::string& line : res->placement_log) {
         if (!gpu_batch_asked && line.find("CLIP using") != std::string::npos &&
             line.find("CLIP using CPU") == std::string::npos)
-            res->batched_encode = false;
+            res->max_encode_batch = 1;
     }
     resources_ = std::move(res);
 }

@@ -11,7 +11,6 @@ constexpr int64_t kClipGraphTensors = 8192;  // clip.cpp's max_nodes: its graph 
 constexpr int64_t kFixedTensors = 1024;      // patch embedding, positions, projector, outputs
 constexpr int64_t kTensorsPerLayer = 64;     // norms, projections, ffn and residuals over the whole batch
 constexpr int64_t kTensorsPerImageLayer = 16;
-constexpr int64_t kMaxBatch = 64;
 }  // namespace
 
 int32_t MaxEncodeBatch(const std::string& mmproj_path) {
@@ -25,7 +24,7 @@ int32_t MaxEncodeBatch(const std::string& mmproj_path) {
     if (layers <= 0) return 1;
     const int64_t fits =
         (kClipGraphTensors - kFixedTensors - layers * kTensorsPerLayer) / (layers * kTensorsPerImageLayer);
-    return static_cast<int32_t>(std::clamp<int64_t>(fits, 1, kMaxBatch));
+    return static_cast<int32_t>(std::clamp<int64_t>(fits, 1, INT32_MAX));
 }
 
 }  // namespace lg

@@ -19,12 +19,9 @@ struct ModelResources {
     std::string mmproj_path;
     std::vector<std::string> devices;        // the ggml devices asked for (empty: llama.cpp's choice or CPU)
     std::vector<std::string> placement_log;  // llama.cpp's log lines saying where layers and the tower went
-    // Whether encodeImages may put several images in one encoder graph: with the tower on the CPU only. On
-    // ggml-vulkan (llvmpipe) a batched graph run after a single-image graph on the device crashes the process
-    // within a few runs (BENCHMARKS.md, "Batched tile encode").
-    bool batched_encode = true;
     // The most images one encoder graph may hold: clip builds each graph in a fixed pool of tensors, and a batch
-    // past it aborts inside ggml (max-encode-batch.h).
+    // past it aborts inside ggml (max-encode-batch.h). 1 with the tower on a GPU: on ggml-vulkan (llvmpipe) a
+    // batched graph run after a single-image graph crashes the process (BENCHMARKS.md, "Batched tile encode").
     int32_t max_encode_batch = 1;
 };
 
