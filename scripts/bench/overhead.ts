@@ -23,7 +23,7 @@ import { runDefaultsTable } from './defaults-table.js';
 import { cliFigures, medianFigures, oursFigures } from './figures.js';
 import { type Floor, measureFloor } from './floor.js';
 import { writePhotoLikePng } from './image.js';
-import { type Pair, ensurePair, weightModels } from './lib/bench-pairs.js';
+import { type Pair, ensurePair, ensureQ8Pair, weightModels } from './lib/bench-pairs.js';
 import { overheadOptions } from './lib/overhead-options.js';
 import { type OverheadResults, overheadJson, overheadReport, sameTokenChecks } from './lib/overhead-report.js';
 import { benchRecipe, cliArgs, oursSpec, runCli, runOurs, sideBySide } from './lib/side-by-side.js';
@@ -73,13 +73,20 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
         writeFileSync(promptFile, prompt);
         writeFileSync(grammarFile, grammar);
         if (opt.photos) {
-            const cliRuns = Number(opt['cli-runs'] ?? S.runs);
+            // llama-mtmd-cli once per size by default: medians of 3 of it alone take ~50 min on 2 cores
+            const cliRuns = Number(opt['cli-runs'] ?? 1);
             if (!Number.isInteger(cliRuns) || cliRuns < 0)
                 throw new Error(`--cli-runs must be a whole number >= 0, got ${opt['cli-runs']}`);
-            log(`model ${pair.model}, mmproj ${pair.mmproj}; photos ${opt.sizes}; threads ${S.threads}`);
+            const fa = opt['flash-attention'];
+            if (fa !== undefined && fa !== 'on' && fa !== 'off' && fa !== 'measured')
+                throw new Error(`--flash-attention takes on, off or measured, got '${fa}'`);
+            // the README's choice for a CPU (`convert --type q8_0`): Q8_0 text model and mmproj
+            const photoPair = quick || opt.pair ? pair : await ensureQ8Pair(models, 'llavaguard-v1.2-0.5b');
+            log(`model ${photoPair.model}, mmproj ${photoPair.mmproj}; photos ${opt.sizes}; threads ${S.threads}`);
             const photos = await runPhotoBench({
                 S,
-                pair,
+                pair: photoPair,
+                ...(fa === 'on' || fa === 'off' ? { flashAttention: fa } : {}),
                 sizes: parseSizes(opt.sizes!),
                 cliRuns,
                 dir: models,

@@ -42,8 +42,11 @@ export async function measurePhotoFloor(
     tileEncodeMs: number,
     promptTokens: number,
     generated: number,
+    /** the text model's flash attention, as ours ran it */
+    text: { flashAttention: boolean },
 ): Promise<PhotoFloor> {
-    const common = ['-m', model, '-t', String(S.threads), '-b', String(S.batch), '-ub', String(CPU_UBATCH), '-fa', '0'];
+    const fa = text.flashAttention ? '1' : '0';
+    const common = ['-m', model, '-t', String(S.threads), '-b', String(S.batch), '-ub', String(CPU_UBATCH), '-fa', fa];
     const reps = ['-r', String(S.runs)];
     const pp = await runLlamaBench(
         S.llamaBench,

@@ -1,6 +1,8 @@
 // What `npm run bench -- --photos` (photos.ts) reports: the markdown tables and the JSON of its results, kept
 // apart from the runs, which they only format.
 
+import path from 'node:path';
+
 import { f0, f1, f2, f3, mdTable, median } from './common.js';
 import type { PhotoResults } from './photos.js';
 
@@ -73,31 +75,38 @@ export function photosReport(r: PhotoResults): string {
     );
     const loads = r.loads.filter(Number.isFinite);
     const b = r.batchedEncode;
-    const batched = [
-        `### Batched tile encode: one photo's ${b.tiles} encoder inputs tile by tile vs as one graph`,
-        '',
-        mdTable(
-            ['path', 'runs (s)', 'median (s)', 'peak RSS after the first (MiB)'],
-            [
-                [
-                    'tile by tile',
-                    b.tileByTileMs.map(s1).join(', '),
-                    s1(median(b.tileByTileMs)),
-                    f0(b.peakRssTileByTileMiB),
-                ],
-                ['one graph (batch)', b.batchedMs.map(s1).join(', '), s1(median(b.batchedMs)), f0(b.peakRssBatchedMiB)],
-            ],
-        ),
-        '',
-        `**batchedEncodeVsTiles = ${f3(r.batchedEncodeVsTiles)}** (target <= 1.0 on the CPU)`,
-        '',
-    ].join('\n');
+    const batched = !b
+        ? ''
+        : [
+              `### Batched tile encode: one photo's ${b.tiles} encoder inputs tile by tile vs as one graph`,
+              '',
+              mdTable(
+                  ['path', 'runs (s)', 'median (s)', 'peak RSS after the first (MiB)'],
+                  [
+                      [
+                          'tile by tile',
+                          b.tileByTileMs.map(s1).join(', '),
+                          s1(median(b.tileByTileMs)),
+                          f0(b.peakRssTileByTileMiB),
+                      ],
+                      [
+                          'one graph (batch)',
+                          b.batchedMs.map(s1).join(', '),
+                          s1(median(b.batchedMs)),
+                          f0(b.peakRssBatchedMiB),
+                      ],
+                  ],
+              ),
+              '',
+              `**batchedEncodeVsTiles = ${f3(r.batchedEncodeVsTiles!)}** (target <= 1.0 on the CPU)`,
+              '',
+          ].join('\n');
     if (!r.sizes.length) return batched;
     return [
         batched,
         `### Photos: ours (faithful pipeline) vs its floor vs llama-mtmd-cli (its own tiling), one verdict each`,
         '',
-        `${r.threads} threads, flash attention off (text and encoder) everywhere, micro-batch ${r.ubatch}; medians of ${r.runs} runs (ours) and ${r.cliRuns} (llama-mtmd-cli, -c ${r.cliContext}); floor = encoder inputs x one tile's encode (${s1(r.tile.medianMs)} s for ${r.tile.side}x${r.tile.side}, ${r.tile.tokens} tokens; runs ${r.tile.encodeMs.map((x) => s1(x)).join(', ')}) + llama-bench prefill of our prompt tokens + decode of our generated tokens at that depth; load average ${f1(Math.min(...loads))}-${f1(Math.max(...loads))}.`,
+        `${r.threads} threads, micro-batch ${r.ubatch}; flash attention: ours and the floor text model ${r.flashAttention.text}, encoder ${r.flashAttention.vision}, llama-mtmd-cli off; ${path.basename(r.model)} + ${path.basename(r.mmproj)}; medians of ${r.runs} runs (ours) and ${r.cliRuns} (llama-mtmd-cli, -c ${r.cliContext}); floor = encoder inputs x one tile's encode (${s1(r.tile.medianMs)} s for ${r.tile.side}x${r.tile.side}, ${r.tile.tokens} tokens; runs ${r.tile.encodeMs.map((x) => s1(x)).join(', ')}) + llama-bench prefill of our prompt tokens + decode of our generated tokens at that depth; load average ${f1(Math.min(...loads))}-${f1(Math.max(...loads))}.`,
         '',
         mdTable(head, rows),
         '',

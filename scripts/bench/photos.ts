@@ -1,25 +1,29 @@
 // `npm run bench -- --photos`: one verdict on photo-sized pictures (default 741x500, 1024x768, 4032x3024), three
-// ways, encode / prefill / decode apart:
+// ways, encode / prefill / decode apart, on the shape-faithful 0.5B pair as the README advises for a CPU (Q8_0
+// text model and mmproj, `convert --type q8_0`; --pair DIR for another):
 //
 //   ours      LlavaGuard.assess() with the faithful image pipeline (transformers' OneVision layout: overview +
 //             tile grid, unpadded, downsampled past anyres_max, newlines), our defaults otherwise (jump-forward,
-//             the CPU micro-batch CPU_UBATCH), flash attention off for the text model and the encoder; a fresh
-//             process per run (scripts/bench/run-guard.ts), loading excluded.
+//             the CPU micro-batch CPU_UBATCH, flash attention per part as the library measures it, unless
+//             --flash-attention pins both); a fresh process per run (scripts/bench/run-guard.ts), loading excluded.
 //   floor     what llama.cpp itself needs for the same work, from measurements that are not our assessments:
 //               encode  = the faithful plan's encoder inputs (overview + tiles) x the encoder's time for one
 //                         tile, encoded alone (scripts/bench/run-tile-encode.ts, median of --runs after a warm-up)
 //               prefill = our prompt tokens (image + text) at llama-bench's rate for a prompt of that many
 //                         tokens (`-p N -n 0`)
 //               decode  = our generated tokens at llama-bench's decode rate at that depth (`-p 0 -n G -d N`)
-//             same threads, micro-batch and flash attention (off) as ours. llama-bench runs with --no-warmup for
-//             the prefill: its warm-up in this tree is a whole extra prefill of N tokens, and ours runs cold too.
+//             same threads, micro-batch and flash attention per part as ours ran. llama-bench runs with
+//             --no-warmup for the prefill: its warm-up in this tree is a whole extra prefill of N tokens, and
+//             ours runs cold too.
 //   llama-mtmd-cli  the same photo, prompt and grammar with llama.cpp's own tiling (anyres tiles + overview, no
-//             unpadding: up to 36 + 1 tiles of 729 tokens on the 0.5B), same threads / micro-batch / flash
-//             attention, no warm-up, a context sized for its largest tiling; its image tokens read from its log.
+//             unpadding: up to 36 + 1 tiles of 729 tokens on the 0.5B), same threads / micro-batch, flash
+//             attention off (its one switch covers both parts; off is its faster choice where the encoder is
+//             slower with it), no warm-up, a context sized for its largest tiling; its image tokens read from its
+//             log. Once per size unless --cli-runs: at 4032x3024 one run is a quarter of an hour on 2 cores.
 //
-//   batched encode  the first size's encoder inputs through the encoder tile by tile and as one graph (mtmd's
-//             batch API), alternating, --runs times each: batchedEncodeVsTiles = median batched / median tile by
-//             tile. `--encode-only` measures this and the one-tile rate alone (minutes, not an hour).
+//   batched encode  (--encode-only) the first size's encoder inputs through the encoder tile by tile and as one
+//             graph (mtmd's batch API), alternating, --runs times each: batchedEncodeVsTiles = median batched /
+//             median tile by tile; with the one-tile rate alone, minutes, not an hour.
 //
 // Ours vs the floor per size (wall / floor); photoVsFloor is the worst size's ratio. Generated tokens differ
 // between ours and llama-mtmd-cli wherever the image tokens differ (another prompt), so its decode is its own.
@@ -118,12 +122,15 @@ export interface PhotoResults {
     model: string;
     mmproj: string;
     tile: { side: number; tokens: number; encodeMs: number[]; medianMs: number };
+    /** ours' flash attention (text model, encoder): given, or the library's measured choice; the floor's too */
+    flashAttention: { text: string; vision: string };
     loads: number[];
     sizes: PhotoFigures[];
     photoVsFloor: number;
-    batchedEncode: BatchedEncodeResult;
+    /** --encode-only */
+    batchedEncode?: BatchedEncodeResult;
     /** median batched / median tile by tile, same tiles, same process */
-    batchedEncodeVsTiles: number;
+    batchedEncodeVsTiles?: number;
 }
 
 export interface PhotoBenchInput {
@@ -141,6 +148,8 @@ export interface PhotoBenchInput {
     checkpoint?: (partial: Record<string, unknown>) => void;
     /** only the one-tile rate and the batched encode, no verdicts */
     encodeOnly?: boolean;
+    /** both parts' flash attention for ours and the floor; omitted: the library measures it, as by default */
+    flashAttention?: 'on' | 'off';
 }
 
 const medianOf = <T extends object>(runs: T[]): T => {
@@ -183,21 +192,26 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
         model: pair.model,
         mmproj: pair.mmproj,
         threads: S.threads,
-        mmprojFlashAttention: 'off',
+        ...(input.flashAttention ? { mmprojFlashAttention: input.flashAttention } : {}),
         sizes,
         warmup: 1,
         repeat: S.runs,
-        batch: { runs: S.runs },
+        ...(input.encodeOnly ? { batch: { runs: S.runs } } : {}),
     } satisfies TileEncodeSpec);
-    const batchedEncode = enc.batched!;
-    const batchedEncodeVsTiles = median(batchedEncode.batchedMs) / median(batchedEncode.tileByTileMs);
-    log(
-        `  ${batchedEncode.tiles} tiles tile by tile ${batchedEncode.tileByTileMs.map(f0).join(', ')} ms, as one graph ${batchedEncode.batchedMs.map(f0).join(', ')} ms: batchedEncodeVsTiles ${batchedEncodeVsTiles.toFixed(3)}; peak RSS ${f0(batchedEncode.peakRssTileByTileMiB)} -> ${f0(batchedEncode.peakRssBatchedMiB)} MiB`,
-    );
+    const batchedEncode = enc.batched;
+    const batchedEncodeVsTiles = batchedEncode
+        ? median(batchedEncode.batchedMs) / median(batchedEncode.tileByTileMs)
+        : undefined;
+    if (batchedEncode)
+        log(
+            `  ${batchedEncode.tiles} tiles tile by tile ${batchedEncode.tileByTileMs.map(f0).join(', ')} ms, as one graph ${batchedEncode.batchedMs.map(f0).join(', ')} ms: batchedEncodeVsTiles ${batchedEncodeVsTiles!.toFixed(3)}; peak RSS ${f0(batchedEncode.peakRssTileByTileMiB)} -> ${f0(batchedEncode.peakRssBatchedMiB)} MiB`,
+        );
     const tileMs = median(enc.encodeMs);
     log(
-        `  one ${enc.tileSide}x${enc.tileSide} tile (${enc.tileTokens} tokens): ${enc.encodeMs.map(f0).join(', ')} ms; plans: ${enc.plans.map((p) => `${p.width}x${p.height} ${p.tiles} tiles / ${p.imageTokens} tokens`).join('; ')}`,
+        `  one ${enc.tileSide}x${enc.tileSide} tile (${enc.tileTokens} tokens, encoder flash attention ${enc.mmprojFlashAttention}): ${enc.encodeMs.map(f0).join(', ')} ms; plans: ${enc.plans.map((p) => `${p.width}x${p.height} ${p.tiles} tiles / ${p.imageTokens} tokens`).join('; ')}`,
     );
+    // ours' choices, read from its first run; the floor is priced with them
+    let flashAttention: { text: string; vision: string } | undefined;
     // llama-mtmd-cli's context: llama.cpp's largest tiling, the prompt's text (our first run's prompt tokens less
     // its image tokens) and the answer, in whole pages of 256 cells
     let cliContext = 0;
@@ -215,9 +229,23 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
             const r = await mustRunChild<GuardResult>('run-guard.ts', {
                 ...guardSpec(S, pair, 'full', [files[k]!]),
                 imagePipeline: 'faithful',
+                flashAttention: input.flashAttention,
             });
             if (r.imagePipeline !== 'onevision-anyres')
                 throw new Error(`our run used the '${r.imagePipeline}' pipeline, not the faithful OneVision one`);
+            const fa = { text: r.flashAttention.text, vision: r.flashAttention.vision ?? '-' };
+            if (!flashAttention) {
+                flashAttention = fa;
+                log(`  ours' flash attention: text model ${fa.text}, encoder ${fa.vision}`);
+            }
+            if (
+                fa.text !== flashAttention.text ||
+                fa.vision !== flashAttention.vision ||
+                fa.vision !== enc.mmprojFlashAttention
+            )
+                throw new Error(
+                    `flash attention differs between runs (text ${fa.text} / ${flashAttention.text}, encoder ${fa.vision} / ${flashAttention.vision} / the tile's ${enc.mmprojFlashAttention}): pin it with --flash-attention`,
+                );
             const o = oursRun(r);
             ours[k]!.push(o);
             log(
@@ -251,7 +279,9 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
             `photo ${s.width}x${s.height}: floor (llama-bench -p ${promptTokens} -n 0; -n ${generated} -d ${promptTokens}) ...`,
         );
         loads.push(load1());
-        const floor = await measurePhotoFloor(S, pair.model, enc.plans[k]!, tileMs, promptTokens, generated);
+        const floor = await measurePhotoFloor(S, pair.model, enc.plans[k]!, tileMs, promptTokens, generated, {
+            flashAttention: flashAttention!.text === 'on',
+        });
         log(
             `  floor ${f0(floor.totalMs)} ms: encode ${f0(floor.encodeMs)}, prefill ${f0(floor.prefillMs)} (${f1(floor.prefillTokS)} tokens/s), decode ${f0(floor.decodeMs)} (${f1(floor.decodeTokS)} tokens/s at depth ${promptTokens})`,
         );
@@ -281,10 +311,10 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
         model: pair.model,
         mmproj: pair.mmproj,
         tile,
+        flashAttention: flashAttention ?? { text: '-', vision: enc.mmprojFlashAttention ?? '-' },
         loads,
         sizes: out,
         photoVsFloor: out.length ? Math.max(...out.map((f) => f.oursVsFloor)) : Number.NaN,
-        batchedEncode,
-        batchedEncodeVsTiles,
+        ...(batchedEncode ? { batchedEncode, batchedEncodeVsTiles } : {}),
     };
 }

@@ -62,6 +62,8 @@ export interface GuardResult extends ChildMeasures {
     sequences: number;
     chatFormat: string;
     imagePipeline: string;
+    /** the flash attention each part ran with (given, or the library's measured choice) */
+    flashAttention: { text: string; vision: string | undefined };
 }
 
 const baseRssMiB = selfStatusMiB('VmRSS');
@@ -153,6 +155,10 @@ const baseRssMiB = selfStatusMiB('VmRSS');
         sequences: guard.sequences,
         chatFormat: guard.modelInfo.chatFormat,
         imagePipeline: guard.modelInfo.imagePipeline,
+        flashAttention: {
+            text: guard.modelInfo.flashAttention.text.value,
+            vision: guard.modelInfo.flashAttention.vision?.value,
+        },
     };
     await guard.close();
     childResult(result);

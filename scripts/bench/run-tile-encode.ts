@@ -17,7 +17,7 @@
 
 import { ImagePipeline } from '../../lib/pipeline/index.js';
 import { planOneVision } from '../../lib/preprocess/index.js';
-import { childResult, childSpec, selfStatusMiB } from './common.js';
+import { childResult, childSpec, givenOptions, selfStatusMiB } from './common.js';
 import { photoLikePixels } from './image.js';
 import { loadModelAndContext } from './lib/child-load.js';
 
@@ -25,7 +25,8 @@ export interface TileEncodeSpec {
     model: string;
     mmproj: string;
     threads: number;
-    mmprojFlashAttention: 'on' | 'off' | 'auto';
+    /** omitted: the library measures it at load, as an assessment's model does */
+    mmprojFlashAttention?: 'on' | 'off' | 'auto';
     sizes: Array<{ width: number; height: number }>;
     warmup: number;
     repeat: number;
@@ -59,6 +60,8 @@ export interface TileEncodeResult {
     peakRssMiB: number;
     tileSide: number;
     tileTokens: number;
+    /** the encoder's flash attention (given, or measured at load) */
+    mmprojFlashAttention: string | undefined;
     /** the timed encodes of one tile */
     encodeMs: number[];
     plans: PhotoPlan[];
@@ -73,7 +76,7 @@ const { model, ctx, loadMs } = await loadModelAndContext(
         model: spec.model,
         mmproj: spec.mmproj,
         mmprojThreads: spec.threads,
-        mmprojFlashAttention: spec.mmprojFlashAttention,
+        ...givenOptions({ mmprojFlashAttention: spec.mmprojFlashAttention }),
     },
     // the context only hosts the encode (the encoder uses the model's mtmd context); flash attention given, so
     // no probe runs at creation
@@ -133,6 +136,7 @@ const result: TileEncodeResult = {
     peakRssMiB: selfStatusMiB('VmHWM'),
     tileSide: side,
     tileTokens: faithful.tileTokens,
+    mmprojFlashAttention: model.mmprojFlashAttention?.value,
     encodeMs,
     plans,
     llamaCppMaxImageTokens: llamaCpp.maxImageTokens,

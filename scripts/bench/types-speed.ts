@@ -5,13 +5,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { writePlannedFile } from '../../gguf/synthetic/plan.js';
-import { planShapedModel, SHAPED_MODELS, type ShapedModelId } from '../../gguf/synthetic/shapes.js';
+import { SHAPED_MODELS, type ShapedModelId } from '../../gguf/synthetic/shapes.js';
 import { kvCacheBytes, type CacheType } from '../../lib/runtime/validate/kv-cache.js';
 import { quantizeModel } from '../../lib/tools/quantize.js';
 import { type BenchSettings, load1, log, mustRunChild, repoRoot } from './common.js';
 import { writePhotoLikePng } from './image.js';
-import { ensurePair } from './lib/bench-pairs.js';
+import { ensurePair, ensureQ8Pair } from './lib/bench-pairs.js';
 import { tensorTypeCounts } from './lib/tensor-types.js';
 import { rowTokS, runLlamaBench, type LlamaBenchRow } from './llama-bench.js';
 import { guardSpec } from './modes.js';
@@ -120,12 +119,7 @@ export async function speed({ bin, models, threads, rounds, ubatch }: SpeedOptio
         }
         return f;
     };
-    const mmprojQ8 = path.join(path.dirname(q8.model), 'mmproj-q8_0.gguf');
-    if (!existsSync(mmprojQ8)) {
-        log(`writing the Q8_0 mmproj to ${mmprojQ8} ...`);
-        const plan = planShapedModel({ shapes: SHAPES, weightType: 'q8_0', mmprojWeightType: 'q8_0', seed: 0 });
-        await writePlannedFile(plan.mmproj, mmprojQ8, plan.seed);
-    }
+    const mmprojQ8 = (await ensureQ8Pair(models, SHAPES)).mmproj;
     const texts: Array<{ type: string; file: string }> = [
         { type: 'F16', file: f16.model },
         { type: 'BF16', file: bf16.model },

@@ -4,7 +4,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { makeShapedModel, type ShapedModelId, type ShapedWeightType } from '../../../gguf/synthetic/shapes.js';
+import { writePlannedFile } from '../../../gguf/synthetic/plan.js';
+import {
+    makeShapedModel,
+    planShapedModel,
+    type ShapedModelId,
+    type ShapedWeightType,
+} from '../../../gguf/synthetic/shapes.js';
 import { cachedTestModel } from '../../../gguf/synthetic/tiny-models.js';
 import { quantizeModel } from '../../../lib/tools/quantize.js';
 import { log, mib } from '../common.js';
@@ -40,6 +46,21 @@ export async function ensurePair(
     });
     log(`  done in ${(r.ms / 1000).toFixed(0)} s: model ${mib(r.modelBytes)} MiB, mmproj ${mib(r.mmprojBytes)} MiB`);
     return { model, mmproj };
+}
+
+/**
+ * The shaped pair with a Q8_0 mmproj (the mmproj-q8_0.gguf beside the F16 one): what `convert --type q8_0` writes,
+ * the README's choice for a CPU.
+ */
+export async function ensureQ8Pair(modelsDir: string, shapes: ShapedModelId): Promise<Pair> {
+    const q8 = await ensurePair(modelsDir, shapes, 'q8_0');
+    const mmproj = path.join(path.dirname(q8.model), 'mmproj-q8_0.gguf');
+    if (!existsSync(mmproj)) {
+        log(`writing the Q8_0 mmproj to ${mmproj} ...`);
+        const plan = planShapedModel({ shapes, weightType: 'q8_0', mmprojWeightType: 'q8_0', seed: 0 });
+        await writePlannedFile(plan.mmproj, mmproj, plan.seed);
+    }
+    return { model: q8.model, mmproj };
 }
 
 /**

@@ -43,9 +43,12 @@ Options:
   --sizes WxH,...       the photo sizes (default ${DEFAULT_PHOTO_SIZES})
   --encode-only         with --photos: only the encoder's one-tile rate and the batched vs tile-by-tile
                         encode of one photo's tiles (batchedEncodeVsTiles), no verdicts (minutes)
-  --cli-runs N          llama-mtmd-cli runs per photo size (default: --runs; 0: none). Its own tiling of a
-                        4032x3024 photo is 31 tiles and ~23.7k prompt tokens on the 0.5B (~10 min a run on 2 cores)
-  --pair DIR            use DIR/model.gguf + DIR/mmproj.gguf instead of the shaped 0.5B pair
+  --cli-runs N          llama-mtmd-cli runs per photo size (default 1; 0: none). Its own tiling of a 4032x3024
+                        photo is 31 tiles and ~22.6k prompt tokens on the 0.5B (~14-16 min a run on 2 cores)
+  --flash-attention M   with --photos: measured (default: the library's own choice per part, which the floor
+                        then uses too), on or off (both parts of ours and the floor); llama-mtmd-cli runs -fa off
+  --pair DIR            use DIR/model.gguf + DIR/mmproj.gguf instead of the shaped 0.5B pair (Q8_0 text + F16
+                        mmproj; for --photos Q8_0 + Q8_0 mmproj, what 'convert --type q8_0' writes)
   --quick               smoke run on the tiny onevision test model (gguf/synthetic/tiny-models.ts): 1 run,
                         1 thread, a short rationale, every section (the defaults table too); figures are meaningless
   --memory-7b           also write the LLaVA-1.5-7B-shaped pair (Q8_0 text + F16 mmproj, 7.3 GiB, minutes) and
@@ -77,6 +80,7 @@ function parse(args: string[]) {
             photos: { type: 'boolean', default: false },
             sizes: { type: 'string', default: DEFAULT_PHOTO_SIZES },
             'cli-runs': { type: 'string' },
+            'flash-attention': { type: 'string' },
             'encode-only': { type: 'boolean', default: false },
             pair: { type: 'string' },
             quick: { type: 'boolean', default: false },
