@@ -311,7 +311,7 @@ export interface NativeAddon {
         type: 'q4_k_m' | 'q5_k_m' | 'q8_0' | 'q4_0' | 'f16';
         threads?: number;
     }): Promise<void>;
-    /** Median ms per case of `repeats` timed runs after a warm-up, on the CPU backend, off the event loop. */
+    /** Fastest ms per case of `repeats` timed runs after a warm-up, on the CPU backend, off the event loop. */
     probeAttention(options: { cases: AttentionProbeCase[]; threads?: number; repeats?: number }): Promise<number[]>;
     /** LLaVA-OneVision's feature arrangement on the encoder's handles (native/context/pack-features.h). */
     packOneVisionFeatures(request: NativePackOneVisionRequest): NativeImageEmbeddings;

@@ -115,7 +115,7 @@ async function probe(
         { ...w.probe, flashAttention: true },
         { ...w.probe, flashAttention: false },
     ]);
-    const ms = await addon.probeAttention({ cases, threads, repeats: 2 });
+    const ms = await addon.probeAttention({ cases, threads, repeats: 3 });
     let msWith = 0;
     let msWithout = 0;
     workload.forEach((w, i) => {

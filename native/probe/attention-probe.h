@@ -26,7 +26,7 @@ struct AttentionCase {
 // Checks a case's sizes; empty when it can be timed, else why not.
 std::string ValidateAttentionCase(const AttentionCase& c);
 
-// Median wall time of `repeats` graph computes (after one warm-up), in milliseconds. Empty error on success.
+// Fastest wall time of `repeats` graph computes (after one warm-up), in milliseconds. Empty error on success.
 double TimeAttention(const AttentionCase& c, int32_t threads, int32_t repeats, std::string* error);
 
 }  // namespace lg

@@ -106,7 +106,7 @@ export function photosReport(r: PhotoResults): string {
         batched,
         `### Photos: ours (faithful pipeline) vs its floor vs llama-mtmd-cli (its own tiling), one verdict each`,
         '',
-        `${r.threads} threads, micro-batch ${r.ubatch}; flash attention: ours and the floor text model ${r.flashAttention.text}, encoder ${r.flashAttention.vision}, llama-mtmd-cli off; ${path.basename(r.model)} + ${path.basename(r.mmproj)}; medians of ${r.runs} runs (ours) and ${r.cliRuns} (llama-mtmd-cli, -c ${r.cliContext}); floor = encoder inputs x one tile's encode (${s1(r.tile.medianMs)} s for ${r.tile.side}x${r.tile.side}, ${r.tile.tokens} tokens; runs ${r.tile.encodeMs.map((x) => s1(x)).join(', ')}) + llama-bench prefill of our prompt tokens + decode of our generated tokens at that depth; load average ${f1(Math.min(...loads))}-${f1(Math.max(...loads))}.`,
+        `${r.threads} threads, micro-batch ${r.ubatch}; flash attention: ours and the floor text model ${r.flashAttention.text}, encoder ${r.flashAttention.vision}${r.flashAttentionOutliers.length ? ` (ours chose otherwise in ${r.flashAttentionOutliers.join('; ')})` : ''}, llama-mtmd-cli off; ${path.basename(r.model)} + ${path.basename(r.mmproj)}; medians of ${r.runs} runs (ours) and ${r.cliRuns} (llama-mtmd-cli, -c ${r.cliContext}); floor = encoder inputs x one tile's encode (${s1(r.tile.medianMs)} s for ${r.tile.side}x${r.tile.side}, ${r.tile.tokens} tokens; runs ${r.tile.encodeMs.map((x) => s1(x)).join(', ')}) + llama-bench prefill of our prompt tokens + decode of our generated tokens at that depth; load average ${f1(Math.min(...loads))}-${f1(Math.max(...loads))}.`,
         '',
         mdTable(head, rows),
         '',
