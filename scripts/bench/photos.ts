@@ -17,8 +17,8 @@
 //             ours runs cold too.
 //   llama-mtmd-cli  the same photo, prompt and grammar with llama.cpp's own tiling (anyres tiles + overview, no
 //             unpadding: up to 36 + 1 tiles of 729 tokens on the 0.5B), same threads / micro-batch, flash
-//             attention off (its one switch covers both parts; off is its faster choice where the encoder is
-//             slower with it), no warm-up, a context sized for its largest tiling; its image tokens read from its
+//             attention off (its one switch covers both parts; on, its encoder is slower here and its prefill
+//             faster, BENCHMARKS.md), no warm-up, a context sized for its largest tiling; its image tokens read from its
 //             log. Once per size unless --cli-runs: at 4032x3024 one run is a quarter of an hour on 2 cores.
 //
 //   batched encode  (--encode-only) the first size's encoder inputs through the encoder tile by tile and as one
