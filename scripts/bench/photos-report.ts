@@ -95,6 +95,12 @@ export function photosReport(r: PhotoResults): string {
                           s1(median(b.batchedMs)),
                           f0(b.peakRssBatchedMiB),
                       ],
+                      ...(b.otherSizes ?? []).map((o) => [
+                          `graphs of ${o.batch} (${f3(median(o.ms) / median(b.tileByTileMs))} of tile by tile)`,
+                          o.ms.map(s1).join(', '),
+                          s1(median(o.ms)),
+                          '-',
+                      ]),
                   ],
               ),
               '',

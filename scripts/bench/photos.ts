@@ -22,8 +22,9 @@
 //             log. Once per size unless --cli-runs: at 4032x3024 one run is a quarter of an hour on 2 cores.
 //
 //   batched encode  (--encode-only) the first size's encoder inputs through the encoder tile by tile and as one
-//             graph (mtmd's batch API), alternating, --runs times each: batchedEncodeVsTiles = median batched /
-//             median tile by tile; with the one-tile rate alone, minutes, not an hour.
+//             graph (mtmd's batch API), and in graphs of each --encode-batches size, --runs rounds, each round
+//             starting one path later: batchedEncodeVsTiles = median batched / median tile by tile; with the
+//             one-tile rate alone, minutes, not an hour.
 //
 // Ours vs the floor per size (wall / floor); photoVsFloor is the worst size's ratio. Generated tokens differ
 // between ours and llama-mtmd-cli wherever the image tokens differ (another prompt), so its decode is its own.
@@ -152,6 +153,8 @@ export interface PhotoBenchInput {
     checkpoint?: (partial: Record<string, unknown>) => void;
     /** only the one-tile rate and the batched encode, no verdicts */
     encodeOnly?: boolean;
+    /** with encodeOnly: more graph sizes to time against tile by tile, besides the whole photo's */
+    encodeBatches?: number[];
     /** both parts' flash attention for ours and the floor; omitted: the library measures it, as by default */
     flashAttention?: 'on' | 'off';
 }
@@ -208,16 +211,21 @@ export async function runPhotoBench(input: PhotoBenchInput): Promise<PhotoResult
         sizes,
         warmup: 1,
         repeat: S.runs,
-        ...(input.encodeOnly ? { batch: { runs: S.runs } } : {}),
+        ...(input.encodeOnly ? { batch: { runs: S.runs, sizes: input.encodeBatches ?? [] } } : {}),
     } satisfies TileEncodeSpec);
     const batchedEncode = enc.batched;
     const batchedEncodeVsTiles = batchedEncode
         ? median(batchedEncode.batchedMs) / median(batchedEncode.tileByTileMs)
         : undefined;
-    if (batchedEncode)
+    if (batchedEncode) {
         log(
             `  ${batchedEncode.tiles} tiles tile by tile ${batchedEncode.tileByTileMs.map(f0).join(', ')} ms, as one graph ${batchedEncode.batchedMs.map(f0).join(', ')} ms: batchedEncodeVsTiles ${batchedEncodeVsTiles!.toFixed(3)}; peak RSS ${f0(batchedEncode.peakRssTileByTileMiB)} -> ${f0(batchedEncode.peakRssBatchedMiB)} MiB`,
         );
+        for (const o of batchedEncode.otherSizes)
+            log(
+                `  in graphs of ${o.batch}: ${o.ms.map(f0).join(', ')} ms, ${(median(o.ms) / median(batchedEncode.tileByTileMs)).toFixed(3)} of tile by tile`,
+            );
+    }
     const tileMs = median(enc.encodeMs);
     log(
         `  one ${enc.tileSide}x${enc.tileSide} tile (${enc.tileTokens} tokens, encoder flash attention ${enc.mmprojFlashAttention}): ${enc.encodeMs.map(f0).join(', ')} ms; plans: ${enc.plans.map((p) => `${p.width}x${p.height} ${p.tiles} tiles / ${p.imageTokens} tokens`).join('; ')}`,

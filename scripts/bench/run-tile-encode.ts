@@ -9,9 +9,9 @@
 // the projector).
 //
 // With `batch`, the same `batch.tiles` distinct tiles (one photo's encoder inputs) are also encoded tile by tile
-// (encodeImages with batch 1) and as one graph (batch = tiles), alternating which goes first, `batch.runs` times
-// each: the batched path's time over tile by tile. The first pair runs tile by tile first, so the peak RSS it adds
-// is the batched graph's extra memory.
+// (encodeImages with batch 1), as one graph (batch = tiles) and in graphs of each of `batch.sizes`, `batch.runs`
+// rounds, each round starting one path later: the batched path's time over tile by tile. The first round runs
+// tile by tile first, so the peak RSS it adds is the batched graph's extra memory.
 //
 //   node --import @tapjs/typescript/import scripts/bench/run-tile-encode.ts '<json spec>'
 
@@ -30,8 +30,8 @@ export interface TileEncodeSpec {
     sizes: Array<{ width: number; height: number }>;
     warmup: number;
     repeat: number;
-    /** tiles: how many (default: the first size's encoder inputs) */
-    batch?: { tiles?: number; runs: number };
+    /** tiles: how many (default: the first size's encoder inputs); sizes: more graph sizes to time besides 1 and tiles */
+    batch?: { tiles?: number; runs: number; sizes?: number[] };
 }
 
 export interface BatchedEncodeResult {
@@ -43,6 +43,8 @@ export interface BatchedEncodeResult {
     /** peak RSS after the first tile-by-tile pass, and after the first batched one */
     peakRssTileByTileMiB: number;
     peakRssBatchedMiB: number;
+    /** the same tiles in graphs of `batch` tiles (the last graph takes the rest), for each of the spec's sizes */
+    otherSizes: Array<{ batch: number; ms: number[] }>;
 }
 
 export interface PhotoPlan {
@@ -116,18 +118,28 @@ if (spec.batch) {
         if (out.some((e) => e.nTokens !== faithful.tileTokens)) throw new Error('a tile made the wrong token count');
         return performance.now() - t0;
     };
-    batched = { tiles: n, tileByTileMs: [], batchedMs: [], peakRssTileByTileMiB: 0, peakRssBatchedMiB: 0 };
+    const others = (spec.batch.sizes ?? []).filter((b) => b !== 1 && b !== n);
+    const paths = [1, n, ...others];
+    const times = new Map<number, number[]>(paths.map((b) => [b, []]));
+    batched = {
+        tiles: n,
+        tileByTileMs: [],
+        batchedMs: [],
+        peakRssTileByTileMiB: 0,
+        peakRssBatchedMiB: 0,
+        otherSizes: [],
+    };
     for (let r = 0; r < spec.batch.runs; r++) {
-        const order = r % 2 === 0 ? [1, n] : [n, 1];
-        for (const b of order) {
-            const ms = await timed(b);
-            (b === 1 ? batched.tileByTileMs : batched.batchedMs).push(ms);
-            if (r === 0) {
-                if (b === 1) batched.peakRssTileByTileMiB = selfStatusMiB('VmHWM');
-                else batched.peakRssBatchedMiB = selfStatusMiB('VmHWM');
-            }
+        for (let k = 0; k < paths.length; k++) {
+            const b = paths[(k + r) % paths.length]!;
+            times.get(b)!.push(await timed(b));
+            if (r === 0 && b === 1) batched.peakRssTileByTileMiB = selfStatusMiB('VmHWM');
+            if (r === 0 && b === n) batched.peakRssBatchedMiB = selfStatusMiB('VmHWM');
         }
     }
+    batched.tileByTileMs = times.get(1)!;
+    batched.batchedMs = times.get(n)!;
+    batched.otherSizes = others.map((b) => ({ batch: b, ms: times.get(b)! }));
 }
 await ctx.close();
 await model.close();

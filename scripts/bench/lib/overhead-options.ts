@@ -43,6 +43,8 @@ Options:
   --sizes WxH,...       the photo sizes (default ${DEFAULT_PHOTO_SIZES})
   --encode-only         with --photos: only the encoder's one-tile rate and the batched vs tile-by-tile
                         encode of one photo's tiles (batchedEncodeVsTiles), no verdicts (minutes)
+  --encode-batches N,.. with --encode-only: also time the same tiles in graphs of N tiles (the last graph takes
+                        the rest), each round starting one path later
   --cli-runs N          llama-mtmd-cli runs per photo size (default 1; 0: none). Its own tiling of a 4032x3024
                         photo is 31 tiles and ~22.6k prompt tokens on the 0.5B (~14-16 min a run on 2 cores)
   --flash-attention M   with --photos: measured (default: the library's own choice per part, which the floor
@@ -82,6 +84,7 @@ function parse(args: string[]) {
             'cli-runs': { type: 'string' },
             'flash-attention': { type: 'string' },
             'encode-only': { type: 'boolean', default: false },
+            'encode-batches': { type: 'string' },
             pair: { type: 'string' },
             quick: { type: 'boolean', default: false },
             help: { type: 'boolean', default: false },
