@@ -92,7 +92,7 @@ if (skip) {
                 );
 
                 // a batch asked of a tower on the device is encoded one graph a tile (a batched graph after other
-                // encodes crashed llvmpipe), with the same rows
+                // encodes crashes Debian 12's lavapipe), with the same rows
                 {
                     await using ctx = await vk.createContext({ contextSize: 1024 });
                     const side = vk.vision!.imageSize;

@@ -140,7 +140,7 @@ void LoadModelWorker::Compute() {
     if (res->mtmd) res->max_encode_batch = MaxEncodeBatch(options_.mmproj_path);
     res->devices = options_.devices;
     res->placement_log = placement.Take();
-    // LLAVAGUARD_GPU_BATCHED_ENCODE=1 lifts the guard below, to try a GPU or to reproduce the crash
+    // LLAVAGUARD_GPU_BATCHED_ENCODE=1 lifts the guard below, to try a GPU or to reproduce lavapipe's crash
     // (scripts/debug/vulkan-batched-encode.ts); never on by default
     const char* gpu_batch = std::getenv("LLAVAGUARD_GPU_BATCHED_ENCODE");
     const bool gpu_batch_asked = gpu_batch != nullptr && std::string(gpu_batch) == "1";

@@ -20,8 +20,9 @@ struct ModelResources {
     std::vector<std::string> devices;        // the ggml devices asked for (empty: llama.cpp's choice or CPU)
     std::vector<std::string> placement_log;  // llama.cpp's log lines saying where layers and the tower went
     // The most images one encoder graph may hold: clip builds each graph in a fixed pool of tensors, and a batch
-    // past it aborts inside ggml (max-encode-batch.h). 1 with the tower on a GPU: on ggml-vulkan (llvmpipe) a
-    // batched graph run after a single-image graph crashes the process (BENCHMARKS.md, "Batched tile encode").
+    // past it aborts inside ggml (max-encode-batch.h). 1 with the tower on a GPU: a batched graph has not run on
+    // a real GPU, and on Debian 12's Mesa (lavapipe 22.3) one run after a single-image graph crashes the process,
+    // a use-after-free inside the driver (BENCHMARKS.md, "Batched tile encode").
     int32_t max_encode_batch = 1;
 };
 

@@ -1,11 +1,12 @@
 // scripts/debug: reproductions of open backend problems, one script each; they may import lib/, gguf/ and
 // test/helpers/.
 //
-// Reproduces the crash that keeps batched tile encoding off for a vision tower on a GPU: on ggml-vulkan over Mesa's
-// llvmpipe, a batched encoder graph that follows a single-image graph on the device segfaults inside llvmpipe's
-// worker threads. It follows a first encode of one image (the warmup sizes the tower's buffers for it); a batched
-// first encode never crashed, nor did growth from one batch to a larger one. LLAVAGUARD_LOG=debug
-// GGML_SCHED_DEBUG=1 shows the reserves. Steps run in order on one context; each prints its result.
+// Reproduces the crash that keeps batched tile encoding off for a vision tower on a GPU: on ggml-vulkan over Debian
+// 12's Mesa (lavapipe 22.3), a batched encoder graph that follows a single-image graph on the device segfaults in
+// lavapipe's queue thread. The batch outgrows the compute buffer the first encode's warmup reserved; ggml frees it,
+// and the driver's queue thread later frees its own record of that buffer and reads it again (valgrind). Mesa 25
+// (bookworm-backports; VK_ICD_FILENAMES to its lvp_icd.json) runs it clean. LLAVAGUARD_LOG=debug GGML_SCHED_DEBUG=1
+// shows the reserves. Steps run in order on one context; each prints its result.
 //
 //   LLAVAGUARD_GPU_BATCHED_ENCODE=1 STEPS=1,3,1,3 FAMILY=llava15|onevision FA=off|on|auto TILES=3 \
 //     TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/debug/vulkan-batched-encode.ts
