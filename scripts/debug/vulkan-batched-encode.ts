@@ -12,7 +12,8 @@
 //     TS_NODE_TRANSPILE_ONLY=1 node --import @tapjs/typescript/import scripts/debug/vulkan-batched-encode.ts
 //
 // A step is `eval` (a prompt with an image, as an assessment's prefill) or N (encodeImages of TILES tiles,
-// N per graph). The same script checks a real GPU: GPU=cuda, with the guard lifted by the variable above.
+// N per graph). The same script checks a real GPU: GPU=cuda, with the guard lifted by the variable above; it ends
+// with each batched step's worst difference from the rows of tile by tile.
 
 process.env.GGML_VK_VISIBLE_DEVICES ??= '0';
 import { cachedTestModel } from '../../gguf/tiny-models.js';
@@ -33,6 +34,10 @@ const model = await VisionModel.load({
 const side = model.vision!.imageSize;
 const tiles = Array.from({ length: Number(process.env.TILES ?? 3) }, (_, i) => patternImage(side, side, i + 1));
 await using ctx = await model.createContext({ contextSize: 1024 });
+// Each batched step's rows against tile by tile (a step `1`, or one encode of batch 1 after the steps, so that the
+// order the steps ask for is kept): on a real GPU this says whether the batch may be lifted for that backend.
+let alone: Float32Array[] | undefined;
+const batched: Array<{ step: string; rows: Float32Array[] }> = [];
 for (const step of steps) {
     process.stdout.write(`step ${step}: `);
     if (step === 'eval') {
@@ -40,8 +45,25 @@ for (const step of steps) {
         process.stdout.write('ok\n');
     } else {
         const out = await ctx.encodeImages(tiles, { batch: Number(step) });
+        const rows = out.map((e) => e.embeddings);
+        if (Number(step) === 1) alone ??= rows;
+        else batched.push({ step, rows });
         process.stdout.write(`ok, encodeMs ${out.map((e) => e.encodeMs.toFixed(1)).join(' ')}\n`);
     }
+}
+alone ??= (await ctx.encodeImages(tiles, { batch: 1 })).map((e) => e.embeddings);
+const worstRelative = (a: Float32Array, b: Float32Array) => {
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < a.length; i++) {
+        diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+        scale = Math.max(scale, Math.abs(b[i]!));
+    }
+    return a.length === b.length ? diff / (scale || 1) : Number.POSITIVE_INFINITY;
+};
+for (const { step, rows } of batched) {
+    const worst = Math.max(...rows.map((r, i) => worstRelative(r, alone![i]!)));
+    process.stdout.write(`step ${step}: worst relative difference from tile by tile ${worst.toExponential(2)}\n`);
 }
 await model.close();
 process.stdout.write('done\n');
