@@ -23,26 +23,43 @@ const worstRelative = (a: Float32Array, b: Float32Array) => {
 };
 
 for (const family of FAMILIES) {
-    t.test(`${family}: a batched encode gives every image the rows it gets alone`, async (t) => {
-        const model = await tinyModel(family);
-        await using ctx = await model.createContext({ contextSize: 1024 });
-        const side = model.vision!.imageSize;
-        const images = [1, 2, 3, 4, 5].map((seed) => patternImage(side, side, seed));
-        const alone = await ctx.encodeImages(images, { batch: 1 });
-        const batched = await ctx.encodeImages(images, { batch: 5 });
-        t.equal(batched.length, images.length);
-        t.equal(new Set(batched.map((e) => e.encodeMs)).size, 1, 'one graph: its time shared evenly by the five');
-        for (let i = 0; i < images.length; i++) {
-            t.equal(batched[i]!.nTokens, alone[i]!.nTokens, `image ${i}: same token count`);
-            const err = worstRelative(batched[i]!.embeddings, alone[i]!.embeddings);
-            t.ok(err < 1e-5, `image ${i}: worst difference ${err.toExponential(2)} of the largest value`);
-        }
-        t.not(
-            worstRelative(batched[0]!.embeddings, batched[1]!.embeddings),
-            0,
-            'different images keep different rows (no image is repeated for the batch)',
+    for (const flashAttention of ['on', 'off'] as const) {
+        // with flash attention the batch is the attention kernel's fourth dimension, without it image by image
+        t.test(
+            `${family}, tower flash attention ${flashAttention}: a batched encode gives every image the rows it gets alone`,
+            async (t) => {
+                const files = await cachedTestModel(family);
+                await using model = await VisionModel.load({
+                    model: files.model,
+                    mmproj: files.mmproj,
+                    mmprojThreads: 1,
+                    mmprojFlashAttention: flashAttention,
+                });
+                t.equal(model.mmprojFlashAttention?.value, flashAttention);
+                await using ctx = await model.createContext({ contextSize: 1024 });
+                const side = model.vision!.imageSize;
+                const images = [1, 2, 3, 4, 5].map((seed) => patternImage(side, side, seed));
+                const alone = await ctx.encodeImages(images, { batch: 1 });
+                const batched = await ctx.encodeImages(images, { batch: 5 });
+                t.equal(batched.length, images.length);
+                t.equal(
+                    new Set(batched.map((e) => e.encodeMs)).size,
+                    1,
+                    'one graph: its time shared evenly by the five',
+                );
+                for (let i = 0; i < images.length; i++) {
+                    t.equal(batched[i]!.nTokens, alone[i]!.nTokens, `image ${i}: same token count`);
+                    const err = worstRelative(batched[i]!.embeddings, alone[i]!.embeddings);
+                    t.ok(err < 1e-5, `image ${i}: worst difference ${err.toExponential(2)} of the largest value`);
+                }
+                t.not(
+                    worstRelative(batched[0]!.embeddings, batched[1]!.embeddings),
+                    0,
+                    'different images keep different rows (no image is repeated for the batch)',
+                );
+            },
         );
-    });
+    }
 }
 
 t.test('batch N encodes N images a graph, and a smaller image joins (mtmd resizes it to the input size)', async (t) => {
