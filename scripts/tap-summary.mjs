@@ -9,9 +9,9 @@ let failed = 0;
 let fileFailures = 0;
 let skipped = 0;
 for (const line of lines) {
-    if (/^    ok \d+ .*# (SKIP|TODO)/.test(line)) skipped++;
-    else if (/^    ok \d+ /.test(line)) passed++;
-    else if (/^    not ok \d+ /.test(line)) {
+    if (/^ {4}ok \d+ .*# (SKIP|TODO)/.test(line)) skipped++;
+    else if (/^ {4}ok \d+ /.test(line)) passed++;
+    else if (/^ {4}not ok \d+ /.test(line)) {
         failed++;
         fileFailures++;
     } else if (/^not ok \d+ /.test(line)) {

@@ -8,19 +8,10 @@ import { cachedTestModel, makeTestModel } from '../gguf/synthetic/tiny-models.js
 import { LlavaGuard } from '../lib/index.js';
 import { VisionModel } from '../lib/runtime/VisionModel.js';
 import { closeAllModels, FAMILIES, patternImage, tinyModel } from './helpers/models.js';
+import { worstRelative } from './helpers/rows.js';
 import { tempDir } from './helpers/temp-dir.js';
 
 t.teardown(closeAllModels);
-
-const worstRelative = (a: Float32Array, b: Float32Array) => {
-    let scale = 0;
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) {
-        scale = Math.max(scale, Math.abs(b[i]!));
-        worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    }
-    return worst / scale;
-};
 
 for (const family of FAMILIES) {
     for (const flashAttention of ['on', 'off'] as const) {

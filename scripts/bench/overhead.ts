@@ -80,7 +80,6 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
             const fa = opt['flash-attention'];
             if (fa !== undefined && fa !== 'on' && fa !== 'off' && fa !== 'measured')
                 throw new Error(`--flash-attention takes on, off or measured, got '${fa}'`);
-            // the README's choice for a CPU (`convert --type q8_0`): Q8_0 text model and mmproj
             const encodeBatches = (opt['encode-batches'] ?? '')
                 .split(',')
                 .filter(Boolean)
@@ -90,6 +89,7 @@ async function main({ opt, S, quick, throughputRuns }: NonNullable<typeof option
                         throw new Error(`--encode-batches takes tile counts, got '${v}'`);
                     return n;
                 });
+            // the README's choice for a CPU (`convert --type q8_0`): Q8_0 text model and mmproj
             const photoPair = quick || opt.pair ? pair : await ensureQ8Pair(models, 'llavaguard-v1.2-0.5b');
             log(`model ${photoPair.model}, mmproj ${photoPair.mmproj}; photos ${opt.sizes}; threads ${S.threads}`);
             const photos = await runPhotoBench({

@@ -121,25 +121,22 @@ if (spec.batch) {
     const others = (spec.batch.sizes ?? []).filter((b) => b !== 1 && b !== n);
     const paths = [1, n, ...others];
     const times = new Map<number, number[]>(paths.map((b) => [b, []]));
-    batched = {
-        tiles: n,
-        tileByTileMs: [],
-        batchedMs: [],
-        peakRssTileByTileMiB: 0,
-        peakRssBatchedMiB: 0,
-        otherSizes: [],
-    };
+    const peakRssMiB = new Map<number, number>();
     for (let r = 0; r < spec.batch.runs; r++) {
         for (let k = 0; k < paths.length; k++) {
             const b = paths[(k + r) % paths.length]!;
             times.get(b)!.push(await timed(b));
-            if (r === 0 && b === 1) batched.peakRssTileByTileMiB = selfStatusMiB('VmHWM');
-            if (r === 0 && b === n) batched.peakRssBatchedMiB = selfStatusMiB('VmHWM');
+            if (r === 0) peakRssMiB.set(b, selfStatusMiB('VmHWM'));
         }
     }
-    batched.tileByTileMs = times.get(1)!;
-    batched.batchedMs = times.get(n)!;
-    batched.otherSizes = others.map((b) => ({ batch: b, ms: times.get(b)! }));
+    batched = {
+        tiles: n,
+        tileByTileMs: times.get(1)!,
+        batchedMs: times.get(n)!,
+        peakRssTileByTileMiB: peakRssMiB.get(1)!,
+        peakRssBatchedMiB: peakRssMiB.get(n)!,
+        otherSizes: others.map((b) => ({ batch: b, ms: times.get(b)! })),
+    };
 }
 await ctx.close();
 await model.close();

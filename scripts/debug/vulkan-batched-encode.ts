@@ -20,6 +20,7 @@ import { cachedTestModel } from '../../gguf/tiny-models.js';
 import type { FlashAttention } from '../../lib/runtime/types.js';
 import { VisionModel } from '../../lib/runtime/VisionModel.js';
 import { imagePrompt, patternImage } from '../../test/helpers/models.js';
+import { worstRelative } from '../../test/helpers/rows.js';
 
 const family = (process.env.FAMILY ?? 'llava15') as 'llava15' | 'onevision';
 const steps = (process.env.STEPS ?? '1,3,1,3').split(',');
@@ -52,15 +53,6 @@ for (const step of steps) {
     }
 }
 alone ??= (await ctx.encodeImages(tiles, { batch: 1 })).map((e) => e.embeddings);
-const worstRelative = (a: Float32Array, b: Float32Array) => {
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < a.length; i++) {
-        diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-        scale = Math.max(scale, Math.abs(b[i]!));
-    }
-    return a.length === b.length ? diff / (scale || 1) : Number.POSITIVE_INFINITY;
-};
 for (const { step, rows } of batched) {
     const worst = Math.max(...rows.map((r, i) => worstRelative(r, alone![i]!)));
     process.stdout.write(`step ${step}: worst relative difference from tile by tile ${worst.toExponential(2)}\n`);
